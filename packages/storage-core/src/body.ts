@@ -1,0 +1,76 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { ErrorCode, StorageError } from './errors.js';
+import type { FileSource, WriteBody } from './types.js';
+
+/** A write body turned into one Node stream, with its length when known. */
+export interface NormalizedBody {
+  readonly stream: Readable;
+  /** Known length in bytes, or undefined for streams of unknown length. */
+  readonly length: number | undefined;
+  /** True for bytes, strings and files: the body can be produced again for a retry. */
+  readonly reopenable: boolean;
+}
+
+/** True when `body` is `{ filePath }`. */
+export function isFileSource(body: unknown): body is FileSource {
+  return typeof body === 'object' && body !== null && typeof (body as FileSource).filePath === 'string';
+}
+
+function isWebStream(body: unknown): body is WebReadableStream<Uint8Array> {
+  return typeof body === 'object' && body !== null && typeof (body as ReadableStream).getReader === 'function';
+}
+
+/**
+ * Returns the body as bytes when it already is in memory (bytes or string), else
+ * undefined. Drivers use it to take a cheaper path for small bodies.
+ */
+export function bodyBytes(body: WriteBody): Uint8Array | undefined {
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (body instanceof Uint8Array) return body;
+  return undefined;
+}
+
+/**
+ * Turns any WriteBody into a Node Readable. Bytes and strings are never copied
+ * twice; files are streamed, never read whole. Throws INVALID_INPUT for anything
+ * else, before any I/O against the backend.
+ */
+export async function normalizeBody(body: WriteBody, key?: string): Promise<NormalizedBody> {
+  const bytes = bodyBytes(body);
+  if (bytes) return { stream: Readable.from([bytes]), length: bytes.byteLength, reopenable: true };
+  if (isFileSource(body)) {
+    let size: number;
+    try {
+      const info = await stat(body.filePath);
+      if (!info.isFile()) throw new Error('not a regular file');
+      size = info.size;
+    } catch (cause) {
+      throw new StorageError(
+        ErrorCode.InvalidInput,
+        `cannot read source file for key "${key ?? ''}": ${(cause as Error).message}`,
+        {
+          cause,
+          key,
+        },
+      );
+    }
+    return { stream: createReadStream(body.filePath), length: size, reopenable: true };
+  }
+  if (body instanceof Readable) return { stream: body, length: undefined, reopenable: false };
+  if (isWebStream(body)) return { stream: Readable.fromWeb(body), length: undefined, reopenable: false };
+  throw new StorageError(
+    ErrorCode.InvalidInput,
+    'body must be a Uint8Array, a string, a Node Readable, a web ReadableStream or { filePath }',
+    { key },
+  );
+}
+
+/** Reads a whole stream into one Buffer. For tests and small objects only. */
+export async function streamToBuffer(stream: AsyncIterable<Uint8Array | string>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
