@@ -114,7 +114,7 @@ export async function runProbe(driver: ProbeTarget, options: RunProbeOptions = {
     }
   };
 
-  let readBack = Buffer.alloc(0);
+  let readBack: Buffer = Buffer.alloc(0);
   const connect = options.connect;
   const failure =
     (connect ? await attempt('connect', connect) : undefined) ??
