@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './keys.js';
 export * from './probe.js';
 export * from './types.js';
+export * from './driver-definition.js';
