@@ -1,0 +1,55 @@
+import type { S3Driver } from '@stowage/driver-s3';
+import { createTestBucket, type MinioProcess, removeTestBucket, startMinioProcess } from '@stowage/driver-s3/testing';
+import { ErrorCode } from '@stowage/storage-core';
+import { describeDriverConformance } from '@stowage/storage-core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyR2Cors, createR2Driver } from '../src/index.js';
+
+// R2 is not reachable from tests: its rules (region "auto", no ACL, WHEN_REQUIRED
+// checksums, no Expect header) run against MinIO through a custom endpoint. The
+// shared server answers only to us-east-1, so this file runs its own MinIO whose
+// region is "auto", as R2's is: the driver signs exactly as it would for R2.
+let minio: MinioProcess;
+beforeAll(async () => {
+  minio = await startMinioProcess({ region: 'auto' });
+}, 60_000);
+afterAll(async () => {
+  await minio?.stop();
+});
+
+describeDriverConformance('R2 driver through a custom endpoint (MinIO)', {
+  async createDriver() {
+    const bucket = await createTestBucket(minio.info, 'r2-conformance');
+    return createR2Driver({
+      endpoint: minio.info.endpoint,
+      bucket,
+      accessKeyId: minio.info.accessKeyId,
+      secretAccessKey: minio.info.secretAccessKey,
+      publicBaseUrl: `${minio.info.endpoint}/${bucket}`,
+    });
+  },
+  async destroyDriver(driver) {
+    await removeTestBucket(minio.info, (driver as S3Driver).bucket);
+  },
+});
+
+describe('CORS helper against MinIO', () => {
+  it('reports MinIO CE’s NotImplemented answer to PutBucketCors as UNSUPPORTED', async () => {
+    const bucket = await createTestBucket(minio.info, 'r2-cors');
+    const driver = createR2Driver({
+      endpoint: minio.info.endpoint,
+      bucket,
+      accessKeyId: minio.info.accessKeyId,
+      secretAccessKey: minio.info.secretAccessKey,
+    });
+    try {
+      await expect(applyR2Cors(driver, { origins: ['https://app.example.com'] })).rejects.toMatchObject({
+        code: ErrorCode.Unsupported,
+        status: 501,
+      });
+    } finally {
+      await driver.close();
+      await removeTestBucket(minio.info, bucket);
+    }
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Builds the S3Client for a driver: a keep-alive HTTP handler with sockets sized
+ * to the upload concurrency and timeouts that throw, SDK retries off (the
+ * driver's p-retry layer is the only one), and the preset's checksum mode.
+ */
+import type { AgentOptions as HttpsAgentOptions } from 'node:https';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { S3DriverConfig } from './config.js';
+import type { ChecksumMode } from './presets.js';
+
+/** Knobs that are not user settings: for wrappers (R2) and tests. */
+export interface S3ClientOptions {
+  /** Remove `Expect: 100-continue` (R2 does not answer it, so every big body waits for a timeout). */
+  readonly disableExpectContinue?: boolean;
+  /** Milliseconds added to the local clock when signing; tests use it to produce clock skew. */
+  readonly systemClockOffset?: number;
+  /** Extra TLS options for https endpoints, e.g. `ca` for a private certificate authority. */
+  readonly tls?: Pick<HttpsAgentOptions, 'ca' | 'rejectUnauthorized' | 'servername'>;
+  /** Concurrent requests the driver may make besides uploads; sockets are sized for both. */
+  readonly concurrency?: number;
+}
+
+/** Creates the SDK client for `config`. No network I/O happens here. */
+export function createS3Client(
+  config: S3DriverConfig,
+  options: S3ClientOptions = {},
+  checksumMode: ChecksumMode = config.checksumMode,
+): S3Client {
+  // One write can keep queueSize parts in flight; leave room for reads and listings next to it.
+  const maxSockets = Math.max(config.queueSize * 2, options.concurrency ?? 16);
+  const agentOptions = { keepAlive: true, maxSockets };
+  const requestHandler = new NodeHttpHandler({
+    httpAgent: agentOptions,
+    httpsAgent: { ...agentOptions, ...options.tls },
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    throwOnRequestTimeout: true,
+    socketTimeout: config.idleTimeoutMs,
+  });
+  const clientConfig: S3ClientConfig = {
+    region: config.region,
+    credentials: config.credentials,
+    forcePathStyle: config.forcePathStyle,
+    maxAttempts: 1,
+    requestChecksumCalculation: checksumMode,
+    responseChecksumValidation: checksumMode,
+    requestHandler,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(options.systemClockOffset ? { systemClockOffset: options.systemClockOffset } : {}),
+  };
+  const client = new S3Client(clientConfig);
+  if (options.disableExpectContinue) {
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) {
+          delete request.headers.Expect;
+          delete request.headers.expect;
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'stowageDisableExpectContinue' },
+    );
+  }
+  return client;
+}

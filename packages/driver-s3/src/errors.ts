@@ -1,0 +1,188 @@
+/**
+ * The one place where AWS SDK and network errors become StorageErrors. Status
+ * comes first because HEAD responses have no body (the SDK then names them
+ * "NotFound", "403" or "UnknownError"); the S3 error name refines it. The SDK
+ * error always stays as `cause`; messages name the operation, bucket, key and
+ * status, never credentials.
+ */
+import { ErrorCode, StorageError } from '@stowage/storage-core';
+
+export interface ErrorContext {
+  /** What was being done, e.g. "read", "write", "list". */
+  readonly operation: string;
+  readonly bucket: string;
+  /** The caller's key (without the driver's prefix). */
+  readonly key?: string;
+  /** Strings that must never appear in a message (secrets); replaced by "[redacted]". */
+  readonly secrets?: readonly string[];
+}
+
+interface SdkLikeError {
+  name?: string;
+  code?: string;
+  Code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number };
+  cause?: unknown;
+  errors?: unknown[];
+}
+
+const NETWORK_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+]);
+
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+const TLS_CODES = new Set([
+  'EPROTO',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
+
+/** Every error in the chain: the error, its causes, and AggregateError members. */
+function chain(error: unknown): SdkLikeError[] {
+  const seen = new Set<unknown>();
+  const out: SdkLikeError[] = [];
+  const visit = (value: unknown) => {
+    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    out.push(value as SdkLikeError);
+    const e = value as SdkLikeError;
+    visit(e.cause);
+    if (Array.isArray(e.errors)) for (const member of e.errors) visit(member);
+  };
+  visit(error);
+  return out;
+}
+
+function httpStatus(error: SdkLikeError): number | undefined {
+  const status = error.$metadata?.httpStatusCode ?? error.$response?.statusCode;
+  return typeof status === 'number' && status > 0 ? status : undefined;
+}
+
+function classifyNetwork(errors: SdkLikeError[]): ErrorCode | undefined {
+  for (const e of errors) {
+    const code = e.code ?? '';
+    if (e.name === 'AbortError') return ErrorCode.Aborted;
+    if (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return ErrorCode.Tls;
+    if (/SSL routines|wrong version number|self[- ]signed certificate/i.test(e.message ?? '')) return ErrorCode.Tls;
+  }
+  // The errno decides before the name: the HTTP handler names ECONNRESET and EPIPE "TimeoutError" too.
+  for (const e of errors) {
+    if (NETWORK_UNAVAILABLE.has(e.code ?? '')) return ErrorCode.Unavailable;
+    if (TIMEOUT_CODES.has(e.code ?? '')) return ErrorCode.Timeout;
+  }
+  if (errors.some((e) => e.name === 'TimeoutError')) return ErrorCode.Timeout;
+  return undefined;
+}
+
+/** Classifies by HTTP status, then by the S3 error name. */
+export function classifyS3Error(status: number | undefined, name: string): ErrorCode {
+  if (name === 'RequestTimeTooSkewed' || name === 'ExpiredRequest') return ErrorCode.ClockSkew;
+  switch (status) {
+    case 404:
+      return name === 'NoSuchBucket' ? ErrorCode.BucketNotFound : ErrorCode.NotFound;
+    case 401:
+      return ErrorCode.InvalidCredentials;
+    case 403:
+      if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') return ErrorCode.InvalidCredentials;
+      return ErrorCode.AccessDenied;
+    case 412:
+      return ErrorCode.PreconditionFailed;
+    case 416:
+      return ErrorCode.RangeNotSatisfiable;
+    case 408:
+      return ErrorCode.Timeout;
+    case 429:
+      return ErrorCode.Unavailable;
+    case 501:
+      return ErrorCode.Unsupported;
+  }
+  if (name === 'SlowDown' || name === 'ServiceUnavailable' || name === 'InternalError') return ErrorCode.Unavailable;
+  if (name === 'RequestTimeout') return ErrorCode.Timeout;
+  if (name === 'BadDigest' || name === 'InvalidDigest' || name === 'XAmzContentSHA256Mismatch') {
+    return ErrorCode.ChecksumMismatch;
+  }
+  if (name === 'IncompleteBody') return ErrorCode.ChecksumMismatch;
+  if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') return ErrorCode.InvalidCredentials;
+  if (name === 'AuthorizationHeaderMalformed' || name === 'InvalidBucketName' || name === 'PermanentRedirect') {
+    return ErrorCode.Misconfigured;
+  }
+  if (status !== undefined && status >= 500) return ErrorCode.Unavailable;
+  return ErrorCode.Unknown;
+}
+
+const REASON: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.NotFound]: 'object not found',
+  [ErrorCode.BucketNotFound]: 'bucket does not exist',
+  [ErrorCode.AccessDenied]: 'access denied',
+  [ErrorCode.InvalidCredentials]: 'credentials rejected',
+  [ErrorCode.PreconditionFailed]: 'precondition failed (the object already exists or changed)',
+  [ErrorCode.RangeNotSatisfiable]: 'range not satisfiable',
+  [ErrorCode.ChecksumMismatch]: 'the server received different bytes than were sent',
+  [ErrorCode.Unavailable]: 'service unavailable or unreachable',
+  [ErrorCode.Timeout]: 'timed out',
+  [ErrorCode.Tls]: 'TLS connection failed',
+  [ErrorCode.ClockSkew]: 'request time rejected (clock skew)',
+  [ErrorCode.Aborted]: 'aborted',
+  [ErrorCode.Misconfigured]: 'rejected as misconfigured',
+  [ErrorCode.Unsupported]: 'not implemented by this provider',
+};
+
+function redact(text: string, secrets: readonly string[] | undefined): string {
+  let out = text;
+  for (const secret of secrets ?? []) if (secret) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/**
+ * Maps any error thrown by the SDK, the HTTP layer or a body stream to a
+ * StorageError with a stable code. StorageErrors pass through unchanged.
+ */
+export function toStorageError(error: unknown, context: ErrorContext): StorageError {
+  if (error instanceof StorageError) return error;
+  const errors = chain(error);
+  const top = errors[0] ?? { message: String(error) };
+  const status = errors.map(httpStatus).find((value) => value !== undefined);
+  const s3Name = top.Code ?? top.name ?? '';
+  const code =
+    status !== undefined
+      ? classifyS3Error(status, s3Name)
+      : (classifyNetwork(errors) ?? classifyS3Error(status, s3Name));
+  const networkCode = errors.map((e) => e.code).find((value) => typeof value === 'string' && value !== s3Name);
+  const target =
+    context.key === undefined ? `bucket "${context.bucket}"` : `"${context.key}" in bucket "${context.bucket}"`;
+  const facts = [status === undefined ? undefined : `HTTP ${status}`, s3Name || undefined, networkCode]
+    .filter((fact, index, all) => fact !== undefined && all.indexOf(fact) === index)
+    .join(' ');
+  const detail = top.message && top.message !== s3Name ? `: ${top.message}` : '';
+  const message = redact(
+    `${context.operation} ${target} failed: ${REASON[code] ?? 'unexpected error'}${facts ? ` (${facts})` : ''}${detail}`,
+    context.secrets,
+  );
+  return new StorageError(code, message, {
+    cause: error,
+    key: context.key,
+    status,
+    details: { bucket: context.bucket, operation: context.operation, ...(s3Name ? { s3Code: s3Name } : {}) },
+  });
+}

@@ -1,0 +1,25 @@
+export { createS3Client, type S3ClientOptions } from './client.js';
+export { resolveS3Config, type S3DriverConfig } from './config.js';
+export {
+  b2DriverDefinition,
+  gcsDriverDefinition,
+  minioDriverDefinition,
+  s3DriverDefinition,
+  s3DriverDefinitions,
+  spacesDriverDefinition,
+  wasabiDriverDefinition,
+} from './definitions.js';
+export { classifyS3Error, type ErrorContext, toStorageError } from './errors.js';
+export { type ChecksumMode, S3_PRESETS, S3_PROVIDERS, type S3Preset, type S3Provider } from './presets.js';
+export { MAX_PRESIGN_SECONDS } from './presign.js';
+export { createS3Driver, encodeKeyPath, S3Driver, type S3DriverOptions } from './s3-driver.js';
+export {
+  CANNED_ACLS,
+  DEFAULT_PART_SIZE,
+  httpUrlProblem,
+  MIN_PART_SIZE,
+  S3_SECRET_FIELDS,
+  type S3Settings,
+  type S3SettingsInput,
+  s3SettingsSchema,
+} from './settings.js';

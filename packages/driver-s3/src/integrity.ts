@@ -1,0 +1,107 @@
+/**
+ * Write integrity: a pass-through stream that counts the bytes and computes the
+ * MD5 S3 will report as ETag, both for a single PUT (hex MD5 of the body) and for
+ * a multipart upload with uniform parts (MD5 of the concatenated binary part
+ * MD5s, then "-<parts>"). It also enforces a length the caller promised.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { type ChecksumKind, ErrorCode, StorageError } from '@stowage/storage-core';
+
+/** Counts, hashes and length-checks a body on its way to the upload. */
+export class IntegrityStream extends Transform {
+  /** Bytes that passed through so far. */
+  bytes = 0;
+  private readonly whole = createHash('md5');
+  private part: Hash = createHash('md5');
+  private partBytes = 0;
+  private readonly partDigests: Buffer[] = [];
+
+  constructor(
+    private readonly partSize: number,
+    private readonly expectedLength: number | undefined,
+    private readonly key: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    this.bytes += data.length;
+    if (this.expectedLength !== undefined && this.bytes > this.expectedLength) {
+      callback(this.lengthError());
+      return;
+    }
+    this.whole.update(data);
+    let offset = 0;
+    while (offset < data.length) {
+      const take = Math.min(this.partSize - this.partBytes, data.length - offset);
+      this.part.update(data.subarray(offset, offset + take));
+      this.partBytes += take;
+      offset += take;
+      if (this.partBytes === this.partSize) this.closePart();
+    }
+    callback(null, data);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.expectedLength !== undefined && this.bytes !== this.expectedLength) {
+      callback(this.lengthError());
+      return;
+    }
+    if (this.partBytes > 0) this.closePart();
+    callback();
+  }
+
+  /** Hex MD5 of everything that passed through. Valid after the stream ended. */
+  md5Hex(): string {
+    return this.whole.copy().digest('hex');
+  }
+
+  /** The ETag S3 computes for a multipart upload of this body with uniform parts. */
+  multipartEtag(): string {
+    const combined = createHash('md5');
+    for (const digest of this.partDigests) combined.update(digest);
+    return `${combined.digest('hex')}-${this.partDigests.length}`;
+  }
+
+  private closePart(): void {
+    this.partDigests.push(this.part.digest());
+    this.part = createHash('md5');
+    this.partBytes = 0;
+  }
+
+  private lengthError(): StorageError {
+    // The caller's promise about the body was wrong: bad input, not corruption in transit.
+    return new StorageError(
+      ErrorCode.InvalidInput,
+      `body for "${this.key}" is ${this.bytes > (this.expectedLength ?? 0) ? 'longer' : 'shorter'} than the contentLength ${this.expectedLength} given (${this.bytes} bytes seen)`,
+      { key: this.key, details: { expectedLength: this.expectedLength, seenBytes: this.bytes } },
+    );
+  }
+}
+
+/** Outcome of comparing a returned ETag with the computed one. */
+export interface EtagCheck {
+  readonly kind: ChecksumKind;
+  readonly matches: boolean;
+  readonly expected?: string;
+}
+
+/**
+ * Compares the ETag a server returned with what was computed. ETags that are
+ * not MD5-based (SSE-KMS, SSE-C, some providers) cannot be checked: kind 'none'.
+ */
+export function checkEtag(etag: string | undefined, integrity: IntegrityStream, md5Based: boolean): EtagCheck {
+  const normalized = etag?.replace(/^W\//, '').replace(/"/g, '').toLowerCase();
+  if (!md5Based || !normalized) return { kind: 'none', matches: true };
+  if (/^[0-9a-f]{32}$/.test(normalized)) {
+    const expected = integrity.md5Hex();
+    return { kind: 'md5', matches: normalized === expected, expected };
+  }
+  if (/^[0-9a-f]{32}-\d+$/.test(normalized)) {
+    const expected = integrity.multipartEtag();
+    return { kind: 'multipart-md5', matches: normalized === expected, expected };
+  }
+  return { kind: 'none', matches: true };
+}

@@ -1,0 +1,96 @@
+/**
+ * Presigned URLs. PUT URLs sign Content-Type and Content-Length in, so a browser
+ * can upload exactly the file it announced and nothing else; the presigning
+ * client runs with WHEN_REQUIRED checksums, because WHEN_SUPPORTED signs the
+ * CRC32 of an empty body into the URL (FIELD-NOTES). Expiry is capped at 7 days.
+ */
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import {
+  ErrorCode,
+  type PresignedRequest,
+  type PresignGetOptions,
+  type PresignPutOptions,
+  StorageError,
+} from '@stowage/storage-core';
+
+/** The longest expiry SigV4 allows (and R2 accepts): 7 days. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
+/** Expiry when the caller gives none. */
+export const DEFAULT_PRESIGN_SECONDS = 15 * 60;
+
+/** Clamps an expiry to 1 s .. 7 days; rejects values that are not positive numbers. */
+export function presignExpiry(key: string, expiresIn: number | undefined): number {
+  if (expiresIn === undefined) return DEFAULT_PRESIGN_SECONDS;
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    throw new StorageError(ErrorCode.InvalidInput, `expiresIn for "${key}" must be a positive number of seconds`, {
+      key,
+    });
+  }
+  return Math.min(Math.max(1, Math.floor(expiresIn)), MAX_PRESIGN_SECONDS);
+}
+
+export interface PresignTarget {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly key: string;
+  readonly backendKey: string;
+}
+
+/** A GET URL plain `fetch` can download from, optionally with Content-Disposition and Content-Type overrides. */
+export async function presignGetUrl(target: PresignTarget, options: PresignGetOptions = {}): Promise<PresignedRequest> {
+  const expiresIn = presignExpiry(target.key, options.expiresIn);
+  const command = new GetObjectCommand({
+    Bucket: target.bucket,
+    Key: target.backendKey,
+    ...(options.contentDisposition ? { ResponseContentDisposition: options.contentDisposition } : {}),
+    ...(options.contentType ? { ResponseContentType: options.contentType } : {}),
+  });
+  const url = await getSignedUrl(target.client, command, { expiresIn });
+  return { url, method: 'GET', headers: {}, expiresAt: new Date(Date.now() + expiresIn * 1000) };
+}
+
+/** Returns every problem with presigned PUT options. */
+export function presignPutProblems(options: PresignPutOptions | undefined): string[] {
+  const problems: string[] = [];
+  if (!options || typeof options.contentType !== 'string' || !/^[\w.+-]+\/[\w.+-]+/.test(options.contentType)) {
+    problems.push('contentType must be a MIME type such as image/png');
+  }
+  const length = options?.contentLength;
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+    problems.push('contentLength must be a non-negative whole number of bytes');
+  }
+  return problems;
+}
+
+/**
+ * A PUT URL with Content-Type and Content-Length signed in: the server refuses
+ * an upload that sends a different type or length (signature mismatch).
+ */
+export async function presignPutUrl(target: PresignTarget, options: PresignPutOptions): Promise<PresignedRequest> {
+  const problems = presignPutProblems(options);
+  if (problems.length > 0) {
+    throw new StorageError(ErrorCode.InvalidInput, `cannot presign upload of "${target.key}": ${problems.join('; ')}`, {
+      key: target.key,
+    });
+  }
+  const expiresIn = presignExpiry(target.key, options.expiresIn);
+  const command = new PutObjectCommand({
+    Bucket: target.bucket,
+    Key: target.backendKey,
+    ContentType: options.contentType,
+    ContentLength: options.contentLength,
+  });
+  const url = await getSignedUrl(target.client, command, {
+    expiresIn,
+    signableHeaders: new Set(['content-type', 'content-length']),
+    unhoistableHeaders: new Set(['content-type', 'content-length']),
+  });
+  return {
+    url,
+    method: 'PUT',
+    // Content-Length is signed but not listed: browsers refuse to set it and fetch derives it from the body.
+    headers: { 'content-type': options.contentType },
+    expiresAt: new Date(Date.now() + expiresIn * 1000),
+  };
+}

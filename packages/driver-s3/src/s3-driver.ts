@@ -1,0 +1,400 @@
+/**
+ * The S3 driver: Amazon S3 and every S3-compatible, configured by settings plus
+ * a provider preset. R2 is this class with R2's rules applied to the settings.
+ */
+import type { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  type CopyObjectCommandInput,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  abortedError,
+  applyKeyPrefix,
+  type CopyOptions,
+  configureFailureReport,
+  type DeleteManyResult,
+  type DriverCapabilities,
+  ErrorCode,
+  isStorageError,
+  type ListEntry,
+  type ListOptions,
+  type ObjectStat,
+  type PresignedRequest,
+  type PresignGetOptions,
+  type PresignPutOptions,
+  type ProbeReport,
+  parseSettings,
+  type ReadOptions,
+  runProbe,
+  type StorageDriver,
+  StorageError,
+  validateKey,
+  validatePrefix,
+  type WriteBody,
+  type WriteOptions,
+  type WriteResult,
+} from '@stowage/storage-core';
+import { createS3Client, type S3ClientOptions } from './client.js';
+import { resolveS3Config, type S3DriverConfig } from './config.js';
+import { deleteManyObjects } from './delete-many.js';
+import { toStorageError } from './errors.js';
+import { listObjects } from './list.js';
+import { presignGetUrl, presignPutUrl } from './presign.js';
+import { classifiedBody } from './read-stream.js';
+import { type RetryPolicy, withRetry } from './retry.js';
+import { type S3SettingsInput, s3SettingsSchema } from './settings.js';
+import { uploadObject } from './upload.js';
+
+export interface S3DriverOptions {
+  /** Driver kind reported to callers and in probe reports; "s3" unless a wrapper (R2) says otherwise. */
+  readonly kind?: string;
+  /** Subject of configuration errors, e.g. "S3 settings" or "R2 settings". */
+  readonly settingsSubject?: string;
+  /** Client knobs that are not user settings (TLS trust, clock offset, Expect header). */
+  readonly client?: S3ClientOptions;
+  /** Called before each retry of a failed attempt; for logs and tests. */
+  readonly onRetry?: (error: Error, attempt: number) => void | Promise<void>;
+}
+
+/** Encodes each path segment of a key for use in a URL, keeping "/" separators. */
+export function encodeKeyPath(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+}
+
+/** A StorageDriver for S3 and S3-compatibles. Construction validates settings and does no I/O. */
+export class S3Driver implements StorageDriver {
+  readonly kind: string;
+  readonly capabilities: DriverCapabilities;
+  // Holds the credentials: private so a driver can be logged or returned without leaking them.
+  private readonly config: S3DriverConfig;
+  private readonly options: S3DriverOptions;
+  private readonly s3: S3Client;
+  private presignClient: S3Client | undefined;
+  private readonly secrets: readonly string[];
+  private readonly retry: RetryPolicy;
+  private closed = false;
+
+  /** Validates `settings` (ConfigError listing every problem) and builds the client. */
+  constructor(settings: S3SettingsInput, options: S3DriverOptions = {}) {
+    const parsed = parseSettings(options.settingsSubject ?? 'S3 settings', s3SettingsSchema, settings);
+    this.options = options;
+    this.kind = options.kind ?? 's3';
+    this.config = resolveS3Config(parsed);
+    this.secrets = [this.config.credentials.secretAccessKey, this.config.credentials.sessionToken ?? ''].filter(
+      Boolean,
+    );
+    this.retry = { retries: this.config.retries, minDelayMs: this.config.retryDelayMs };
+    this.capabilities = { publicUrls: this.config.publicBaseUrl !== undefined, presignedUrls: true };
+    this.s3 = createS3Client(this.config, options.client);
+  }
+
+  /** The underlying SDK client, for helpers such as R2's CORS policy. */
+  get client(): S3Client {
+    this.assertOpen();
+    return this.s3;
+  }
+
+  /** The bucket this driver writes to. */
+  get bucket(): string {
+    return this.config.bucket;
+  }
+
+  /** A view safe for logs and JSON: where the driver points, never its credentials. */
+  toJSON(): Record<string, unknown> {
+    const { provider, endpoint, region, bucket, keyPrefix, publicBaseUrl } = this.config;
+    return { kind: this.kind, provider, endpoint, region, bucket, keyPrefix, publicBaseUrl };
+  }
+
+  /** console.log and util.inspect show the redacted view, not the client and its credentials. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `S3Driver ${JSON.stringify(this.toJSON())}`;
+  }
+
+  /** Writes an object, streaming and verifying it (see upload.ts). */
+  async write(key: string, body: WriteBody, options: WriteOptions = {}): Promise<WriteResult> {
+    validateKey(key);
+    this.assertOpen();
+    return uploadObject(
+      {
+        client: this.s3,
+        config: this.config,
+        key,
+        backendKey: this.backendKey(key),
+        secrets: this.secrets,
+        onRetry: this.options.onRetry,
+      },
+      body,
+      options,
+    );
+  }
+
+  /** Opens the object (or a byte range) as a stream; opening is retried, reading is not. */
+  async read(key: string, options: ReadOptions = {}): Promise<Readable> {
+    validateKey(key);
+    const range = rangeHeader(key, options.range);
+    this.assertOpen();
+    const { signal } = options;
+    const output = await this.attempt('read', key, signal, () =>
+      this.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.backendKey(key), ...(range ? { Range: range } : {}) }),
+        signal ? { abortSignal: signal } : {},
+      ),
+    );
+    const body = output.Body as Readable | undefined;
+    if (!body) throw new StorageError(ErrorCode.Unknown, `read "${key}" returned no body`, { key });
+    return classifiedBody(body, { operation: 'read', bucket: this.bucket, key, secrets: this.secrets }, signal);
+  }
+
+  /** Size, etag, type, cache-control, last modified and metadata; NOT_FOUND when missing. */
+  async stat(key: string): Promise<ObjectStat> {
+    validateKey(key);
+    this.assertOpen();
+    const head = await this.attempt('stat', key, undefined, () =>
+      this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.backendKey(key) })),
+    );
+    return {
+      key,
+      size: head.ContentLength ?? 0,
+      etag: head.ETag?.replace(/"/g, ''),
+      contentType: head.ContentType,
+      cacheControl: head.CacheControl,
+      lastModified: head.LastModified ?? new Date(0),
+      metadata: { ...(head.Metadata ?? {}) },
+    };
+  }
+
+  /** True when the object exists, false on NOT_FOUND; any other failure (e.g. 403) throws. */
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.stat(key);
+      return true;
+    } catch (error) {
+      if (isStorageError(error, ErrorCode.NotFound)) return false;
+      throw error;
+    }
+  }
+
+  /** Deletes the object; a missing object counts as deleted. */
+  async delete(key: string): Promise<void> {
+    validateKey(key);
+    this.assertOpen();
+    try {
+      await this.attempt('delete', key, undefined, () =>
+        this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.backendKey(key) })),
+      );
+    } catch (error) {
+      if (!isStorageError(error, ErrorCode.NotFound)) throw error;
+    }
+  }
+
+  /** Deletes many objects in batches; per-key failures are reported, not thrown. */
+  async deleteMany(keys: readonly string[]): Promise<DeleteManyResult> {
+    this.assertOpen();
+    return deleteManyObjects(
+      {
+        client: this.s3,
+        bucket: this.bucket,
+        keyPrefix: this.config.keyPrefix,
+        retry: this.retry,
+        secrets: this.secrets,
+        batch: this.config.supportsBatchDelete,
+      },
+      keys,
+    );
+  }
+
+  /** Every object whose key starts with `prefix`, paging transparently. */
+  list(prefix = '', options: ListOptions = {}): AsyncIterable<ListEntry> {
+    validatePrefix(prefix);
+    this.assertOpen();
+    return listObjects(
+      {
+        client: this.s3,
+        bucket: this.bucket,
+        keyPrefix: this.config.keyPrefix,
+        retry: this.retry,
+        secrets: this.secrets,
+      },
+      prefix,
+      options.pageSize,
+      options.signal,
+    );
+  }
+
+  /** Server-side copy (no ACL read: R2 has no GetObjectAcl). NOT_FOUND when the source is missing. */
+  async copy(from: string, to: string, options: CopyOptions = {}): Promise<void> {
+    validateKey(from);
+    validateKey(to);
+    this.assertOpen();
+    if (options.ifNotExists && (await this.exists(to))) {
+      throw new StorageError(ErrorCode.PreconditionFailed, `copy to "${to}" refused: the destination already exists`, {
+        key: to,
+      });
+    }
+    const { config } = this;
+    const input: CopyObjectCommandInput = {
+      Bucket: this.bucket,
+      Key: this.backendKey(to),
+      CopySource: `${encodeURIComponent(this.bucket)}/${encodeKeyPath(this.backendKey(from))}`,
+      MetadataDirective: 'COPY',
+      ...(options.ifNotExists ? { IfNoneMatch: '*' } : {}),
+      ...(config.acl ? { ACL: config.acl as CopyObjectCommandInput['ACL'] } : {}),
+      ...(config.storageClass ? { StorageClass: config.storageClass as CopyObjectCommandInput['StorageClass'] } : {}),
+      ...(config.serverSideEncryption ? { ServerSideEncryption: config.serverSideEncryption } : {}),
+      ...(config.sseKmsKeyId ? { SSEKMSKeyId: config.sseKmsKeyId } : {}),
+    };
+    try {
+      await this.attempt('copy', from, undefined, () => this.s3.send(new CopyObjectCommand(input)));
+    } catch (error) {
+      if (isStorageError(error, ErrorCode.NotFound)) {
+        throw new StorageError(
+          ErrorCode.NotFound,
+          `copy failed: source "${from}" not found in bucket "${this.bucket}"`,
+          {
+            key: from,
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Copies, then deletes the source: the destination exists before the source goes. */
+  async move(from: string, to: string, options: CopyOptions = {}): Promise<void> {
+    await this.copy(from, to, options);
+    await this.delete(from);
+  }
+
+  /** Public base URL plus the encoded backend key; UNSUPPORTED without a public base. */
+  publicUrl(key: string): string {
+    validateKey(key);
+    if (!this.config.publicBaseUrl) {
+      throw new StorageError(
+        ErrorCode.Unsupported,
+        `no public URL for "${key}": this ${this.kind} backend has no public base URL configured (set publicBaseUrl)`,
+        { key },
+      );
+    }
+    return `${this.config.publicBaseUrl}/${encodeKeyPath(this.backendKey(key))}`;
+  }
+
+  /** A time-limited GET URL on the S3 endpoint (never on the public domain). */
+  async presignGet(key: string, options: PresignGetOptions = {}): Promise<PresignedRequest> {
+    validateKey(key);
+    this.assertOpen();
+    return presignGetUrl(this.presignTarget(key), options);
+  }
+
+  /** A time-limited PUT URL with content type and exact length signed in. */
+  async presignPut(key: string, options: PresignPutOptions): Promise<PresignedRequest> {
+    validateKey(key);
+    this.assertOpen();
+    return presignPutUrl(this.presignTarget(key), options);
+  }
+
+  /**
+   * "Test connection". The connect step lists one key: it tells an unreachable
+   * endpoint, bad credentials and a missing bucket apart without writing, and an
+   * ACCESS_DENIED there passes on to the write step (write-only tokens cannot list).
+   */
+  async probe(): Promise<ProbeReport> {
+    if (this.closed) return configureFailureReport(this.kind, this.closedError());
+    return runProbe(this, {
+      connect: async () => {
+        try {
+          await this.s3.send(
+            new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1, Prefix: this.config.keyPrefix }),
+          );
+        } catch (error) {
+          const mapped = toStorageError(error, { operation: 'list', bucket: this.bucket, secrets: this.secrets });
+          if (mapped.code !== ErrorCode.AccessDenied) throw mapped;
+        }
+      },
+    });
+  }
+
+  /** Closes the keep-alive sockets. The driver refuses further operations. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.s3.destroy();
+    this.presignClient?.destroy();
+  }
+
+  private backendKey(key: string): string {
+    return applyKeyPrefix(this.config.keyPrefix, key);
+  }
+
+  private presignTarget(key: string) {
+    return { client: this.signingClient(), bucket: this.bucket, key, backendKey: this.backendKey(key) };
+  }
+
+  /** Presigning must use WHEN_REQUIRED; a WHEN_SUPPORTED client would sign an empty-body checksum in. */
+  private signingClient(): S3Client {
+    if (this.config.checksumMode === 'WHEN_REQUIRED') return this.s3;
+    this.presignClient ??= createS3Client(this.config, this.options.client, 'WHEN_REQUIRED');
+    return this.presignClient;
+  }
+
+  /** Runs an idempotent request with retries, mapping every failure to a StorageError. */
+  private attempt<T>(
+    operation: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    return withRetry(
+      this.retry,
+      async () => {
+        try {
+          return await run();
+        } catch (error) {
+          if (signal?.aborted) throw abortedError(signal, key);
+          throw toStorageError(error, { operation, bucket: this.bucket, key, secrets: this.secrets });
+        }
+      },
+      { signal, key, onRetry: this.options.onRetry },
+    );
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw this.closedError();
+  }
+
+  private closedError(): StorageError {
+    return new StorageError(ErrorCode.Unsupported, `this ${this.kind} driver was closed; create a new one`);
+  }
+}
+
+/** Builds the Range header for a byte range, or throws INVALID_INPUT before any I/O. */
+function rangeHeader(key: string, range: ReadOptions['range']): string | undefined {
+  if (range === undefined) return undefined;
+  const { start, end } = range;
+  const validStart = Number.isSafeInteger(start) && start >= 0;
+  const validEnd = end === undefined || (Number.isSafeInteger(end) && end >= start);
+  if (!validStart || !validEnd) {
+    throw new StorageError(
+      ErrorCode.InvalidInput,
+      `invalid range for "${key}": start must be a whole number >= 0 and end (inclusive) >= start`,
+      { key },
+    );
+  }
+  return `bytes=${start}-${end ?? ''}`;
+}
+
+/**
+ * Creates an S3 driver from raw settings. Throws one ConfigError listing every
+ * problem before any network call.
+ */
+export function createS3Driver(settings: S3SettingsInput, options: S3DriverOptions = {}): S3Driver {
+  return new S3Driver(settings, options);
+}

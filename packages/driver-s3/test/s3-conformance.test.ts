@@ -1,0 +1,24 @@
+import { createTestBucket, removeTestBucket } from '@stowage/driver-s3/testing';
+import { describeDriverConformance } from '@stowage/storage-core/testing';
+import { inject } from 'vitest';
+import { createS3Driver, type S3Driver } from '../src/index.js';
+
+const server = inject('s3');
+
+describeDriverConformance('S3 driver against MinIO', {
+  async createDriver() {
+    const bucket = await createTestBucket(server, 's3-conformance');
+    return createS3Driver({
+      provider: 'minio',
+      endpoint: server.endpoint,
+      region: server.region,
+      bucket,
+      accessKeyId: server.accessKeyId,
+      secretAccessKey: server.secretAccessKey,
+      publicBaseUrl: `${server.endpoint}/${bucket}`,
+    });
+  },
+  async destroyDriver(driver) {
+    await removeTestBucket(server, (driver as S3Driver).bucket);
+  },
+});
