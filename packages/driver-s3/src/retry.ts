@@ -40,7 +40,7 @@ export async function withRetry<T>(
       maxTimeout: Math.max(policy.minDelayMs, 20_000),
       factor: 2,
       randomize: true,
-      unref: true,
+      // Not unref'd: a script whose only pending work is a retry must wait for it, not exit mid-operation.
       ...(signal ? { signal } : {}),
       shouldRetry: ({ error }) => isStorageError(error) && error.retryable,
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
