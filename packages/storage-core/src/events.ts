@@ -1,0 +1,70 @@
+/**
+ * Typed events for metrics and audits. Listeners run synchronously inside the
+ * operation that emits; a listener that throws is logged and ignored, so a
+ * broken metrics hook can never break offload or generation.
+ */
+import { EventEmitter } from 'node:events';
+import { errorFacts, type Logger } from './logger.js';
+import type { OffloadStage } from './offload/types.js';
+
+/** A result reached its backend and was verified. */
+export interface OffloadStoredEvent {
+  readonly backend: string;
+  readonly key: string;
+  readonly location: string;
+  readonly size: number;
+  readonly checksum: string;
+  readonly durationMs: number;
+}
+
+/** A result stayed on local disk because storing it elsewhere failed. */
+export interface OffloadFailedEvent {
+  readonly backend: string;
+  readonly key: string;
+  /** Where it failed: upload, verify, record (the caller's onStored) or resolve (no usable backend). */
+  readonly stage: OffloadStage;
+  readonly code: string;
+  readonly message: string;
+  readonly durationMs: number;
+}
+
+/** The local copy of an offloaded result was removed (or removing it failed). */
+export interface LocalDeletedEvent {
+  readonly backend: string;
+  readonly key: string;
+  readonly location: string;
+  readonly ok: boolean;
+  readonly code?: string;
+}
+
+/** New results go to local disk because the chosen default backend cannot be used. */
+export interface BackendFallbackEvent {
+  readonly from: string;
+  readonly to: 'local';
+  readonly reason: string;
+}
+
+/** Event name → listener arguments. */
+export interface StorageEventMap {
+  'offload:stored': [OffloadStoredEvent];
+  'offload:failed': [OffloadFailedEvent];
+  'offload:local-deleted': [LocalDeletedEvent];
+  'backend:fallback': [BackendFallbackEvent];
+}
+
+/** The emitter apps subscribe to, e.g. `storage.events.on('offload:failed', e => counter.inc({ code: e.code }))`. */
+export class StorageEvents extends EventEmitter<StorageEventMap> {}
+
+/** Emits without letting a throwing listener escape. */
+export function emitSafely<K extends keyof StorageEventMap>(
+  events: StorageEvents,
+  logger: Logger,
+  name: K,
+  ...args: StorageEventMap[K]
+): void {
+  try {
+    (events.emit as (event: K, ...rest: StorageEventMap[K]) => boolean)(name, ...args);
+  } catch (error) {
+    logger.error({ event: name, error: errorFacts(error) }, 'storage event listener threw; ignored');
+  }
+}

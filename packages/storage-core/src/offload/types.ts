@@ -1,0 +1,61 @@
+import type { StorageError } from '../errors.js';
+import type { ChecksumKind } from '../types.js';
+
+/** A finalized result on the local results disk. */
+export interface OffloadInput {
+  /** Relative key of the file on the results disk, e.g. "images/gemini/uuid.png"; reused as the remote key. */
+  readonly path: string;
+  /** MIME type; detected from the extension when omitted. */
+  readonly contentType?: string;
+  /** User metadata stored with the object (lower-case ASCII keys, string values). "sha256" is set by offload. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** Per-call choices for `offload()`. */
+export interface OffloadOptions {
+  /**
+   * Awaited after the upload is verified and before the local copy is deleted:
+   * record `outcome.location` in your database here. If it throws or rejects,
+   * the local copy is kept, the outcome is 'local' with the error (stage
+   * 'record'), and the verified remote copy is left in place for the next
+   * offload of the same path to overwrite.
+   */
+  onStored?: (outcome: OffloadOutcome) => void | Promise<void>;
+  /** Overrides the provider's delete-local setting for this call. */
+  deleteLocal?: boolean;
+  /** Cancels the upload; the result stays local with code ABORTED. */
+  signal?: AbortSignal;
+}
+
+/** Where the failure happened when a result stayed local. */
+export type OffloadStage = 'resolve' | 'upload' | 'verify' | 'record';
+
+/** What `offload()` reports. Never thrown: failures are in `error`. */
+export interface OffloadOutcome {
+  /** 'offloaded': verified on a remote backend. 'local': on the results disk (by choice or after a failure). */
+  readonly status: 'offloaded' | 'local';
+  /** The backend that holds the result now. */
+  readonly backend: string;
+  readonly key: string;
+  /** `<backend>:<key>`: keep it; reads, URLs and deletes resolve through it. */
+  readonly location: string;
+  /** Public URL when the backend has a public base, else a presigned URL, else undefined. */
+  readonly url: string | undefined;
+  readonly urlKind: 'public' | 'signed' | undefined;
+  /** Expiry of a signed URL. */
+  readonly urlExpiresAt: Date | undefined;
+  /** Bytes of the result. */
+  readonly size: number;
+  /** SHA-256 of the local file (hex), computed when an upload was attempted; also stored as metadata "sha256". */
+  readonly sha256: string | undefined;
+  /** The integrity check the backend did on the upload, beyond the size check offload always does. */
+  readonly checksum: ChecksumKind | undefined;
+  /** The local copy was removed (only after verification and recording, with delete-local on). */
+  readonly localDeleted: boolean;
+  /** Why the result stayed local, classified. Undefined when it is local because local is the default. */
+  readonly error: StorageError | undefined;
+  readonly failedStage: OffloadStage | undefined;
+  /** The offload succeeded but removing the local copy failed; the result is in both places. */
+  readonly localDeleteError: StorageError | undefined;
+  readonly durationMs: number;
+}

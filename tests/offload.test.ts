@@ -1,0 +1,343 @@
+import { createHash } from 'node:crypto';
+import { truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AnyDriverDefinition,
+  ErrorCode,
+  type OffloadOutcome,
+  type StorageDriver,
+  type StorageEventMap,
+  streamToBuffer,
+} from '../packages/storage-core/src/index.js';
+import { createWorkspace, fileSha256, localDefinition, type Workspace, withOverrides } from './support/fixture.js';
+
+/**
+ * A local root whose disk loses the tail of every file right after it is
+ * written: real bytes really go missing, so verification has something real to catch.
+ */
+function lossyDiskDefinition(): AnyDriverDefinition {
+  return {
+    ...localDefinition,
+    name: 'lossy',
+    create(settings: { root: string }) {
+      const driver = localDefinition.create(settings) as StorageDriver;
+      const write: StorageDriver['write'] = async (key, body, options) => {
+        const result = await driver.write(key, body, options);
+        await truncate(join(settings.root, key), Math.max(0, result.size - 7));
+        return result;
+      };
+      return withOverrides(driver, { write });
+    },
+  };
+}
+
+describe('storage.offload', () => {
+  let ws: Workspace;
+  let archiveRoot: string;
+
+  beforeEach(async () => {
+    ws = await createWorkspace();
+    archiveRoot = await ws.folder('archive');
+  });
+  afterEach(async () => {
+    await ws.remove();
+  });
+
+  async function openToArchive(options: { deleteLocal?: boolean } & Parameters<Workspace['open']>[0] = {}) {
+    const { deleteLocal = false, ...rest } = options;
+    const storage = await ws.open(rest);
+    storage.registry.register(localDefinition, { name: 'archive' });
+    await storage.registry.saveSettings('archive', {
+      root: archiveRoot,
+      publicBaseUrl: 'https://cdn.example/media',
+      deleteLocal,
+    });
+    await storage.registry.enable('archive');
+    await storage.registry.setDefault('archive');
+    return storage;
+  }
+
+  it('leaves results where they are when local disk is the default', async () => {
+    const storage = await ws.open();
+    const sha = await ws.addResult('images/gemini/a.png');
+    const outcome = await storage.offload({ path: 'images/gemini/a.png' });
+    expect(outcome).toMatchObject({
+      status: 'local',
+      backend: 'local',
+      location: 'local:images/gemini/a.png',
+      localDeleted: false,
+      error: undefined,
+      size: 4096,
+    });
+    expect(await fileSha256(join(ws.resultsRoot, 'images/gemini/a.png'))).toBe(sha);
+  });
+
+  it('stores the result under the same key, verified, with its SHA-256 in metadata and a URL', async () => {
+    const storage = await openToArchive();
+    const sha = await ws.addResult('images/gemini/uuid.png', 300_000);
+    const outcome = await storage.offload({ path: 'images/gemini/uuid.png', metadata: { model: 'gemini' } });
+    expect(outcome).toMatchObject({
+      status: 'offloaded',
+      backend: 'archive',
+      key: 'images/gemini/uuid.png',
+      location: 'archive:images/gemini/uuid.png',
+      url: 'https://cdn.example/media/images/gemini/uuid.png',
+      urlKind: 'public',
+      size: 300_000,
+      sha256: sha,
+      localDeleted: false,
+      error: undefined,
+    });
+    expect(await fileSha256(join(archiveRoot, 'images/gemini/uuid.png'))).toBe(sha);
+    const stat = await storage.stat(outcome.location);
+    expect(stat.metadata).toMatchObject({ sha256: sha, model: 'gemini' });
+    expect(stat.contentType).toBe('image/png');
+    // delete-local is off: the local copy stays.
+    expect(await fileSha256(join(ws.resultsRoot, 'images/gemini/uuid.png'))).toBe(sha);
+  });
+
+  it('runs onStored after verification and before deleting the local copy', async () => {
+    const storage = await openToArchive({ deleteLocal: true });
+    const sha = await ws.addResult('a/b.webp');
+    const seen: Array<{ location: string; localStillThere: boolean; remote: string | undefined }> = [];
+    const outcome = await storage.offload(
+      { path: 'a/b.webp' },
+      {
+        async onStored(stored) {
+          seen.push({
+            location: stored.location,
+            localStillThere: (await fileSha256(join(ws.resultsRoot, 'a/b.webp'))) === sha,
+            remote: await fileSha256(join(archiveRoot, 'a/b.webp')),
+          });
+        },
+      },
+    );
+    expect(seen).toEqual([{ location: 'archive:a/b.webp', localStillThere: true, remote: sha }]);
+    expect(outcome).toMatchObject({ status: 'offloaded', localDeleted: true });
+    expect(await fileSha256(join(ws.resultsRoot, 'a/b.webp'))).toBeUndefined();
+    expect(await streamToBuffer(await storage.read(outcome.location))).toHaveLength(4096);
+  });
+
+  it('keeps the local copy and reports stage "record" when onStored fails', async () => {
+    const storage = await openToArchive({ deleteLocal: true });
+    const sha = await ws.addResult('c.png');
+    const outcome = await storage.offload(
+      { path: 'c.png' },
+      {
+        onStored() {
+          throw new Error('database is read-only');
+        },
+      },
+    );
+    expect(outcome).toMatchObject({
+      status: 'local',
+      location: 'local:c.png',
+      failedStage: 'record',
+      localDeleted: false,
+    });
+    expect(outcome.error?.message).toMatch(/recording the location of "c.png" failed.*database is read-only/);
+    expect(await fileSha256(join(ws.resultsRoot, 'c.png'))).toBe(sha);
+  });
+
+  it('keeps the local copy and removes the remote one when verification finds missing bytes', async () => {
+    const storage = await ws.open();
+    storage.registry.register(lossyDiskDefinition());
+    await storage.registry.saveSettings('lossy', { root: archiveRoot, deleteLocal: true });
+    await storage.registry.enable('lossy');
+    await storage.registry.setDefault('lossy');
+    const sha = await ws.addResult('lost.bin', 10_000);
+
+    const outcome = await storage.offload({ path: 'lost.bin' });
+    expect(outcome).toMatchObject({ status: 'local', failedStage: 'verify', localDeleted: false });
+    expect(outcome.error?.code).toBe(ErrorCode.ChecksumMismatch);
+    expect(outcome.error?.message).toMatch(/9993 bytes, the file has 10000/);
+    expect(await fileSha256(join(ws.resultsRoot, 'lost.bin'))).toBe(sha);
+    expect(await fileSha256(join(archiveRoot, 'lost.bin'))).toBeUndefined();
+  });
+
+  it('throws for bad input before any I/O, naming what is wrong', async () => {
+    const storage = await openToArchive();
+    await expect(storage.offload({ path: '../etc/passwd' })).rejects.toMatchObject({ code: ErrorCode.InvalidKey });
+    await expect(storage.offload({ path: 'x.png', metadata: { n: 1 as unknown as string } })).rejects.toThrow(
+      /metadata\.n: must be a string/,
+    );
+    await expect(storage.offload({ path: 'missing.png' })).rejects.toMatchObject({ code: ErrorCode.NotFound });
+  });
+
+  it('refuses bad storage options naming each one', async () => {
+    await expect(ws.open({ concurrency: 0, uploadTimeoutMs: -5, signedUrlExpiresIn: 1.5 })).rejects.toThrow(
+      /concurrency: must be an integer of at least 1; uploadTimeoutMs: must be a positive number; signedUrlExpiresIn: must be a whole number/,
+    );
+  });
+
+  it('never runs more uploads at once than the concurrency bound', async () => {
+    const storage = await ws.open({ concurrency: 3 });
+    let running = 0;
+    let peak = 0;
+    storage.registry.register({
+      ...localDefinition,
+      name: 'counted',
+      create(settings: { root: string }) {
+        const driver = localDefinition.create(settings) as StorageDriver;
+        const write: StorageDriver['write'] = async (...args) => {
+          running += 1;
+          peak = Math.max(peak, running);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return await driver.write(...args);
+          } finally {
+            running -= 1;
+          }
+        };
+        return withOverrides(driver, { write });
+      },
+    });
+    await storage.registry.saveSettings('counted', { root: archiveRoot });
+    await storage.registry.enable('counted');
+    await storage.registry.setDefault('counted');
+    const paths = Array.from({ length: 12 }, (_, i) => `batch/${i}.png`);
+    for (const path of paths) await ws.addResult(path, 1024);
+
+    const outcomes = await storage.offloadMany(paths.map((path) => ({ path })));
+    expect(outcomes.map((o) => o.status)).toEqual(paths.map(() => 'offloaded'));
+    expect(outcomes.map((o) => o.key)).toEqual(paths);
+    expect(peak).toBe(3);
+  });
+
+  it('close() waits for running offloads to finish', async () => {
+    const storage = await ws.open();
+    storage.registry.register({
+      ...localDefinition,
+      name: 'slow',
+      create(settings: { root: string }) {
+        const driver = localDefinition.create(settings) as StorageDriver;
+        const write: StorageDriver['write'] = async (...args) => {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          return driver.write(...args);
+        };
+        return withOverrides(driver, { write });
+      },
+    });
+    await storage.registry.saveSettings('slow', { root: archiveRoot });
+    await storage.registry.enable('slow');
+    await storage.registry.setDefault('slow');
+    await ws.addResult('late.png');
+    const order: string[] = [];
+    const offloaded = storage.offload({ path: 'late.png' }).then((outcome) => order.push(outcome.status));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await storage.close().then(() => order.push('closed'));
+    await offloaded;
+    expect(order).toEqual(['offloaded', 'closed']);
+  });
+
+  it('emits events that metrics can count', async () => {
+    const storage = await openToArchive({ deleteLocal: true });
+    const counts: Record<string, number> = {};
+    for (const name of ['offload:stored', 'offload:failed', 'offload:local-deleted'] as const) {
+      storage.events.on(name, () => {
+        counts[name] = (counts[name] ?? 0) + 1;
+      });
+    }
+    const failures: StorageEventMap['offload:failed'][0][] = [];
+    storage.events.on('offload:failed', (event) => failures.push(event));
+    await ws.addResult('ok-1.png');
+    await ws.addResult('ok-2.png');
+    await ws.addResult('fail.png');
+    await storage.offload({ path: 'ok-1.png' });
+    await storage.offload({ path: 'ok-2.png' });
+    await storage.offload(
+      { path: 'fail.png' },
+      {
+        onStored() {
+          throw new Error('no db');
+        },
+      },
+    );
+    expect(counts).toEqual({ 'offload:stored': 2, 'offload:local-deleted': 2, 'offload:failed': 1 });
+    expect(failures).toEqual([
+      expect.objectContaining({ backend: 'archive', key: 'fail.png', stage: 'record', code: ErrorCode.Unknown }),
+    ]);
+  });
+
+  it('a throwing event listener cannot break an offload', async () => {
+    const storage = await openToArchive();
+    storage.events.on('offload:stored', () => {
+      throw new Error('metrics exploded');
+    });
+    await ws.addResult('safe.png');
+    const outcome: OffloadOutcome = await storage.offload({ path: 'safe.png' });
+    expect(outcome.status).toBe('offloaded');
+  });
+
+  it('logs through a pino logger without secrets', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = pino({ level: 'info' }, sink);
+    const secret = 'signing-secret-that-must-never-leak-0123456789';
+    const storage = await ws.open({ logger });
+    storage.registry.register(localDefinition, { name: 'archive' });
+    await storage.registry.saveSettings('archive', {
+      root: archiveRoot,
+      signingSecret: secret,
+      signedUrlBaseUrl: 'https://app.example/files',
+    });
+    await storage.registry.enable('archive');
+    await storage.registry.setDefault('archive');
+    await ws.addResult('logged.png');
+    await storage.offload({ path: 'logged.png' });
+    await ws.addResult('failed.png');
+    await storage.offload(
+      { path: 'failed.png' },
+      {
+        onStored() {
+          throw new Error('db down');
+        },
+      },
+    );
+    // A second process with the wrong key: its fallback warning must not carry either key.
+    const wrong = await ws.open({ logger, appKey: 'another-application-key-0123456789abcdef' });
+    wrong.registry.register(localDefinition, { name: 'archive' });
+    await wrong.offload({ path: 'failed.png' });
+
+    const log = lines.join('');
+    const records = lines.map((line) => JSON.parse(line) as { msg: string; level: number });
+    expect(records.map((r) => r.msg)).toEqual(
+      expect.arrayContaining([
+        'storage provider settings saved',
+        'result offloaded and verified',
+        'offload failed; the result stays on local disk',
+        'default storage backend unusable; new results stay on local disk',
+      ]),
+    );
+    expect(log).not.toContain(secret);
+    expect(log).not.toContain('another-application-key');
+    expect(log).not.toContain('test-app-key');
+  });
+
+  it('keeps serving from a disabled backend through the location', async () => {
+    const storage = await openToArchive({ deleteLocal: true });
+    const sha = await ws.addResult('kept.png');
+    const outcome = await storage.offload({ path: 'kept.png' });
+    await storage.registry.disable('archive');
+    expect(await storage.url(outcome.location)).toMatchObject({
+      kind: 'public',
+      url: 'https://cdn.example/media/kept.png',
+    });
+    const bytes = await streamToBuffer(await storage.read(outcome.location));
+    expect(createHashHex(bytes)).toBe(sha);
+    await storage.delete(outcome.location);
+    expect(await storage.exists(outcome.location)).toBe(false);
+  });
+});
+
+function createHashHex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
