@@ -48,7 +48,7 @@ import { presignGetUrl, presignPutUrl } from './presign.js';
 import { classifiedBody } from './read-stream.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 import { type S3SettingsInput, s3SettingsSchema } from './settings.js';
-import { uploadObject } from './upload.js';
+import { CLEANUP_TIMEOUT_MS, uploadObject } from './upload.js';
 
 export interface S3DriverOptions {
   /** Driver kind reported to callers and in probe reports; "s3" unless a wrapper (R2) says otherwise. */
@@ -78,6 +78,7 @@ export class S3Driver implements StorageDriver {
   private readonly options: S3DriverOptions;
   private readonly s3: S3Client;
   private presignClient: S3Client | undefined;
+  private cleanupS3: S3Client | undefined;
   private readonly secrets: readonly string[];
   private readonly retry: RetryPolicy;
   private closed = false;
@@ -125,6 +126,7 @@ export class S3Driver implements StorageDriver {
     return uploadObject(
       {
         client: this.s3,
+        cleanupClient: () => this.cleanupClient(),
         config: this.config,
         key,
         backendKey: this.backendKey(key),
@@ -328,6 +330,7 @@ export class S3Driver implements StorageDriver {
     this.closed = true;
     this.s3.destroy();
     this.presignClient?.destroy();
+    this.cleanupS3?.destroy();
   }
 
   private backendKey(key: string): string {
@@ -336,6 +339,23 @@ export class S3Driver implements StorageDriver {
 
   private presignTarget(key: string) {
     return { client: this.signingClient(), bucket: this.bucket, key, backendKey: this.backendKey(key) };
+  }
+
+  /**
+   * Aborting a failed upload must outlast the fault that failed it: a link slow
+   * enough to time the upload out times out its cleanup too, under the same
+   * request and idle timeouts. Built on first failure only.
+   */
+  private cleanupClient(): S3Client {
+    this.cleanupS3 ??= createS3Client(
+      {
+        ...this.config,
+        requestTimeoutMs: Math.max(this.config.requestTimeoutMs, CLEANUP_TIMEOUT_MS),
+        idleTimeoutMs: Math.max(this.config.idleTimeoutMs, CLEANUP_TIMEOUT_MS),
+      },
+      this.options.client,
+    );
+    return this.cleanupS3;
   }
 
   /** Presigning must use WHEN_REQUIRED; a WHEN_SUPPORTED client would sign an empty-body checksum in. */

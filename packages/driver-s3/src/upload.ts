@@ -10,6 +10,7 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -34,9 +35,19 @@ import { withRetry } from './retry.js';
 const MAX_PARTS = 10_000;
 /** S3's limit for all user metadata of one object, in bytes. */
 const MAX_METADATA_BYTES = 2048;
+/**
+ * Cleanup requests get this long even when the request timeout is shorter: the
+ * fault that failed the upload (a slow link) slows its cleanup too, and an open
+ * multipart upload keeps costing storage until a lifecycle rule removes it.
+ */
+export const CLEANUP_TIMEOUT_MS = 30_000;
+/** Uploads initiated this long before the write began still count as its own (server and local clocks differ). */
+const INITIATED_SLACK_MS = 60_000;
 
 export interface UploadTarget {
   readonly client: S3Client;
+  /** A client whose timeouts outlast a slow link, for aborting what a failed upload left (built on demand). */
+  readonly cleanupClient: () => S3Client;
   readonly config: S3DriverConfig;
   /** The caller's key. */
   readonly key: string;
@@ -116,18 +127,29 @@ export async function uploadObject(target: UploadTarget, body: WriteBody, option
   const length = options.contentLength ?? first.length;
   const context: ErrorContext = { operation: 'write', bucket: target.config.bucket, key, secrets: target.secrets };
 
-  if (!first.reopenable) return uploadOnce(target, first, length, options, context);
-  let reuse: NormalizedBody | undefined = first;
-  return withRetry(
-    { retries: target.config.retries, minDelayMs: target.config.retryDelayMs },
-    async () => {
-      // A retry never re-sends a consumed stream: it opens the source again.
-      const source = reuse ?? (await normalizeBody(body, key));
-      reuse = undefined;
-      return uploadOnce(target, source, length, options, context);
-    },
-    { signal: options.signal, key, onRetry: target.onRetry },
-  );
+  const startedAt = Date.now();
+  const cleanup: CleanupState = { sweepNeeded: false };
+  try {
+    if (!first.reopenable) return await uploadOnce(target, first, length, options, context, cleanup);
+    let reuse: NormalizedBody | undefined = first;
+    return await withRetry(
+      { retries: target.config.retries, minDelayMs: target.config.retryDelayMs },
+      async () => {
+        // A retry never re-sends a consumed stream: it opens the source again.
+        const source = reuse ?? (await normalizeBody(body, key));
+        reuse = undefined;
+        return uploadOnce(target, source, length, options, context, cleanup);
+      },
+      { signal: options.signal, key, onRetry: target.onRetry },
+    );
+  } finally {
+    if (cleanup.sweepNeeded) await sweepOpenUploads(target, startedAt);
+  }
+}
+
+/** Set by a failed attempt that may have left a multipart upload it could not abort. */
+interface CleanupState {
+  sweepNeeded: boolean;
 }
 
 async function uploadOnce(
@@ -136,6 +158,7 @@ async function uploadOnce(
   length: number | undefined,
   options: WriteOptions,
   context: ErrorContext,
+  cleanup: CleanupState,
 ): Promise<WriteResult> {
   const { client, config, key } = target;
   const { signal } = options;
@@ -175,7 +198,10 @@ async function uploadOnce(
     etag = output.ETag;
   } catch (error) {
     source.stream.destroy();
-    await abortUnfinished(upload, client, config.bucket, target.backendKey);
+    const multipartPossible = length === undefined || length >= partSize;
+    if (!(await abortUnfinished(upload, target, multipartPossible))) {
+      cleanup.sweepNeeded = true;
+    }
     if (signal?.aborted) throw abortedError(signal, key);
     throw toStorageError(error, context);
   } finally {
@@ -224,13 +250,65 @@ async function deleteQuietly(client: S3Client, bucket: string, backendKey: strin
 /**
  * Makes sure a failed multipart upload does not linger: waits for the parts in
  * flight (lib-storage lets them finish after abort), then aborts the upload id.
- * lib-storage aborts too; a second abort of a gone upload is harmless.
+ * lib-storage aborts too; a second abort of a gone upload is harmless. Returns
+ * false when an upload may be left open: the abort failed, or the server
+ * created one whose id never reached us (CreateMultipartUpload's answer timed out).
  */
-async function abortUnfinished(upload: Upload, client: S3Client, bucket: string, backendKey: string): Promise<void> {
+async function abortUnfinished(upload: Upload, target: UploadTarget, multipartPossible: boolean): Promise<boolean> {
   const internals = upload as unknown as { concurrentUploaders?: Promise<unknown>[] };
   await Promise.allSettled(internals.concurrentUploaders ?? []);
-  if (!upload.uploadId) return;
-  await client
-    .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: backendKey, UploadId: upload.uploadId }))
-    .catch(() => undefined);
+  if (!upload.uploadId) return !multipartPossible;
+  try {
+    await target.cleanupClient().send(
+      new AbortMultipartUploadCommand({
+        Bucket: target.config.bucket,
+        Key: target.backendKey,
+        UploadId: upload.uploadId,
+      }),
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Aborts the open multipart uploads of exactly this key that began since the
+ * write did: the ones failed attempts could not abort by id. A concurrent
+ * writer of the same key started in that window would lose its upload too;
+ * offload never writes one key twice at once. Best effort: what still fails
+ * here is left to the bucket's lifecycle rule for incomplete uploads.
+ */
+async function sweepOpenUploads(target: UploadTarget, startedAt: number): Promise<void> {
+  const { config, backendKey } = target;
+  const client = target.cleanupClient();
+  const since = startedAt - INITIATED_SLACK_MS;
+  try {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: config.bucket,
+          Prefix: backendKey,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+      const ours = (page.Uploads ?? []).filter(
+        (open) => open.Key === backendKey && open.UploadId && (open.Initiated?.getTime() ?? since) >= since,
+      );
+      await Promise.allSettled(
+        ours.map((open) =>
+          client.send(
+            new AbortMultipartUploadCommand({ Bucket: config.bucket, Key: backendKey, UploadId: open.UploadId }),
+          ),
+        ),
+      );
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+  } catch {
+    // Nothing more to do from here; the caller already has the upload's own error.
+  }
 }
