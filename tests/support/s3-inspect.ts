@@ -1,14 +1,8 @@
 /**
  * Looks straight at a test bucket with a plain SDK client (not through the
  * driver under test): which objects exist and which multipart uploads are open.
- * The SDK is a dependency of driver-s3, not of the workspace root, hence the path.
  */
-import {
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '../../packages/driver-s3/node_modules/@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { S3TestServerInfo } from '../../packages/driver-s3/src/testing/index.js';
 
 /** What a bucket holds under a prefix. */
