@@ -4,7 +4,6 @@ export { createLocalDriver, LocalDriver, MAX_PRESIGN_EXPIRES_IN } from './local-
 export { MAX_SEGMENT_BYTES, META_DIR, TEMP_PREFIX } from './local-keys.js';
 export { type LocalDriverSettings, localDriverSettingsSchema } from './settings.js';
 export {
-  encodeKeyPath,
   type SignedRequest,
   type SignedUrlClaims,
   type SignedUrlVerdict,

@@ -6,6 +6,7 @@ import {
   type DeleteManyResult,
   type DriverCapabilities,
   ErrorCode,
+  encodeKeyPath,
   type ListEntry,
   type ListOptions,
   type ObjectStat,
@@ -31,7 +32,6 @@ import { objectExists, readObject, statObject } from './read-object.js';
 import { RootDirectory } from './root-directory.js';
 import { type LocalDriverSettings, localDriverSettingsSchema } from './settings.js';
 import {
-  encodeKeyPath,
   normalizeBasePath,
   type SignedRequest,
   type SignedUrlVerdict,

@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { keyProblem } from '@stowage/storage-core';
+import { encodeKeyPath, keyProblem } from '@stowage/storage-core';
 
 /** What a signed URL allows. */
 export interface SignedUrlClaims {
@@ -49,11 +49,6 @@ function canonical(claims: SignedUrlClaims): string {
 
 function sign(secret: string, claims: SignedUrlClaims): Buffer {
   return createHmac('sha256', secret).update(canonical(claims)).digest();
-}
-
-/** Percent-encodes each segment of a key, keeping "/" between them. */
-export function encodeKeyPath(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
 }
 
 /** Removes trailing slashes from a URL path ("" for the root). */

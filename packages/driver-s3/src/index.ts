@@ -12,7 +12,7 @@ export {
 export { classifyS3Error, type ErrorContext, toStorageError } from './errors.js';
 export { type ChecksumMode, S3_PRESETS, S3_PROVIDERS, type S3Preset, type S3Provider } from './presets.js';
 export { MAX_PRESIGN_SECONDS } from './presign.js';
-export { createS3Driver, encodeKeyPath, S3Driver, type S3DriverOptions } from './s3-driver.js';
+export { createS3Driver, S3Driver, type S3DriverOptions } from './s3-driver.js';
 export {
   CANNED_ACLS,
   DEFAULT_PART_SIZE,

@@ -20,6 +20,7 @@ import {
   type DeleteManyResult,
   type DriverCapabilities,
   ErrorCode,
+  encodeKeyPath,
   isStorageError,
   type ListEntry,
   type ListOptions,
@@ -59,14 +60,6 @@ export interface S3DriverOptions {
   readonly client?: S3ClientOptions;
   /** Called before each retry of a failed attempt; for logs and tests. */
   readonly onRetry?: (error: Error, attempt: number) => void | Promise<void>;
-}
-
-/** Encodes each path segment of a key for use in a URL, keeping "/" separators. */
-export function encodeKeyPath(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => encodeURIComponent(segment))
-    .join('/');
 }
 
 /** A StorageDriver for S3 and S3-compatibles. Construction validates settings and does no I/O. */

@@ -74,6 +74,14 @@ export function stripKeyPrefix(prefix: string, backendKey: string): string {
   return prefix && backendKey.startsWith(prefix) ? backendKey.slice(prefix.length) : backendKey;
 }
 
+/**
+ * URL-encodes each segment of a key and keeps the "/" separators, so a key
+ * becomes a URL path (spaces, "+", "%", "?" and "#" survive the round trip).
+ */
+export function encodeKeyPath(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
 function describeKey(key: unknown): string {
   if (typeof key !== 'string') return `(${typeof key})`;
   const shown = key.length > 80 ? `${key.slice(0, 80)}…` : key;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyKeyPrefix,
   ErrorCode,
+  encodeKeyPath,
   InvalidKeyError,
   keyProblem,
   MAX_KEY_BYTES,
@@ -146,5 +147,18 @@ describe('driver key prefixes', () => {
     expect(stripKeyPrefix('media/', backendKey)).toBe('a/b.png');
     expect(stripKeyPrefix('', 'a/b.png')).toBe('a/b.png');
     expect(stripKeyPrefix('media/', 'other/a.png')).toBe('other/a.png');
+  });
+});
+
+describe('encodeKeyPath', () => {
+  it('encodes each segment for a URL path and keeps the separators', () => {
+    expect(encodeKeyPath('images/my cat+1%?#.png')).toBe('images/my%20cat%2B1%25%3F%23.png');
+    expect(encodeKeyPath('日本/ü.png')).toBe('%E6%97%A5%E6%9C%AC/%C3%BC.png');
+  });
+
+  it('round-trips through URL parsing', () => {
+    const key = 'deep/a b/c+d/%e/ü.txt';
+    const url = new URL(`https://cdn.example/${encodeKeyPath(key)}`);
+    expect(url.pathname.slice(1).split('/').map(decodeURIComponent).join('/')).toBe(key);
   });
 });
