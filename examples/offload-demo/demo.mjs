@@ -35,13 +35,10 @@ const storage = await createStorage({
   store: new JsonFileSettingsStore(join(demoDir, 'settings.json')),
   appKey: await applicationKey(),
   // The results disk, served by the app under this base URL (a static file route).
-  local: {
-    driver: createLocalDriver({
-      root: resultsRoot,
-      publicBaseUrl: env.STOWAGE_LOCAL_BASE_URL ?? 'http://localhost:3000/results',
-    }),
+  local: createLocalDriver({
     root: resultsRoot,
-  },
+    publicBaseUrl: env.STOWAGE_LOCAL_BASE_URL ?? 'http://localhost:3000/results',
+  }),
   definitions: [r2DriverDefinition, ...s3DriverDefinitions],
   logger: pino({ level: env.STOWAGE_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
 });

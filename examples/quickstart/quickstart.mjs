@@ -16,7 +16,7 @@ await writeFile(join(results, 'images/gemini/cat.png'), randomBytes(2048));
 const storage = await createStorage({
   store: new JsonFileSettingsStore(join(dir, 'settings.json')), // settings + default backend, persisted
   appKey: process.env.APP_KEY ?? randomBytes(32).toString('base64'), // encrypts stored secrets
-  local: { driver: createLocalDriver({ root: results, publicBaseUrl: 'https://app.example/results' }), root: results },
+  local: createLocalDriver({ root: results, publicBaseUrl: 'https://app.example/results' }),
   definitions: [r2DriverDefinition, ...s3DriverDefinitions],
 });
 

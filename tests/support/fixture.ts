@@ -52,7 +52,7 @@ export async function createWorkspace(): Promise<Workspace> {
       const storage = await createStorage({
         store: new JsonFileSettingsStore(settingsFile),
         appKey: TEST_APP_KEY,
-        local: { driver: createLocalDriver({ root: resultsRoot }), root: resultsRoot },
+        local: createLocalDriver({ root: resultsRoot }),
         ...options,
       });
       opened.push(storage);

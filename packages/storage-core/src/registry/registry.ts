@@ -35,7 +35,17 @@ export const LOCAL_BACKEND = 'local';
 // biome-ignore lint/suspicious/noExplicitAny: definitions of any settings type share one registry
 export type AnyDriverDefinition = DriverDefinition<any>;
 
-/** The results disk: a local driver and the directory it serves (offload reads files from there). */
+/**
+ * The results disk: a driver that also names the directory it serves, because
+ * offload reads result files from there (`join(root, key)` is the file of `key`).
+ * `LocalDriver` from @stowage/driver-local is one.
+ */
+export interface ResultsDisk extends StorageDriver {
+  /** Absolute directory of the driver's root. */
+  readonly root: string;
+}
+
+/** The results disk as the registry holds it. */
 export interface LocalBackend {
   readonly driver: StorageDriver;
   /** Absolute directory of the local driver's root; `join(root, key)` is the file of `key`. */
@@ -51,8 +61,8 @@ export interface RegistryOptions {
    * Needed only once a provider with secrets is configured.
    */
   appKey?: string;
-  /** The results disk, registered as "local". */
-  local: LocalBackend;
+  /** The results disk, registered as "local", e.g. `createLocalDriver({ root })`. */
+  local: ResultsDisk;
   /** Driver definitions to register under their own names. */
   definitions?: readonly AnyDriverDefinition[];
   logger?: Logger;
@@ -85,7 +95,7 @@ export class BackendRegistry {
 
   private constructor(options: RegistryOptions, snapshot: SettingsSnapshot) {
     this.#store = options.store;
-    this.#local = options.local;
+    this.#local = { driver: options.local, root: options.local.root };
     this.#logger = options.logger ?? silentLogger;
     this.events = options.events ?? new StorageEvents();
     this.#snapshot = snapshot;
@@ -102,10 +112,14 @@ export class BackendRegistry {
   /** Loads the stored settings and returns a registry. Throws MISCONFIGURED when the store is unreadable. */
   static async open(options: RegistryOptions): Promise<BackendRegistry> {
     if (!options?.store) throw new StorageError(ErrorCode.InvalidInput, 'registry options: store is required');
-    if (!options.local?.driver || typeof options.local.root !== 'string' || !isAbsolute(options.local.root)) {
+    if (
+      typeof options.local?.write !== 'function' ||
+      typeof options.local.root !== 'string' ||
+      !isAbsolute(options.local.root)
+    ) {
       throw new StorageError(
         ErrorCode.InvalidInput,
-        'registry options: local must be { driver, root } for the results disk, root an absolute path',
+        'registry options: local must be the results disk driver (e.g. createLocalDriver({ root })) with an absolute root',
       );
     }
     return new BackendRegistry(options, await options.store.load());
