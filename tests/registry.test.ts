@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLocalDriver } from '../packages/driver-local/src/index.js';
 import {
   type BackendFallbackEvent,
   ConfigError,
+  createStorage,
   ErrorCode,
+  JsonFileSettingsStore,
+  type ResultsDisk,
   streamToBuffer,
 } from '../packages/storage-core/src/index.js';
 import { createWorkspace, fileSha256, localDefinition, type Workspace } from './support/fixture.js';
@@ -41,6 +45,18 @@ describe('backend registry', () => {
       ['cold', false, false, false],
     ]);
     expect(storage.registry.active().name).toBe('local');
+  });
+
+  it('refuses to open without a results disk that names an absolute root', async () => {
+    const store = new JsonFileSettingsStore(ws.settingsFile);
+    const notADriver = { root: '/tmp' } as unknown as ResultsDisk;
+    await expect(createStorage({ store, local: notADriver })).rejects.toMatchObject({
+      code: ErrorCode.InvalidInput,
+      message: expect.stringContaining('local must be the results disk driver'),
+    });
+    const relative = Object.assign(Object.create(createLocalDriver({ root: archiveRoot })), { root: 'results' });
+    await expect(createStorage({ store, local: relative })).rejects.toMatchObject({ code: ErrorCode.InvalidInput });
+    await expect(readFile(ws.settingsFile, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('refuses incomplete settings naming every bad field, and stores nothing', async () => {
