@@ -69,7 +69,7 @@ export async function copyObject(root: RootDirectory, from: string, to: string, 
     }
   } catch (error) {
     await removeQuietly(temp.path);
-    await root.pruneEmpty(dirname(temp.path), paths.real);
+    await root.pruneObjectFolders(paths.real, dirname(temp.path));
     if (errnoCode(error) === 'ENOENT') throw new NotFoundError(`source object "${from}" does not exist`, { key: from });
     throw fsError(error, 'copying to', to);
   }
@@ -97,8 +97,8 @@ export async function moveObject(root: RootDirectory, from: string, to: string, 
       await copyObject(root, from, to, ifNotExists);
       await unlink(sourcePath).catch(() => undefined);
       await removeQuietly(source.sidecarPath);
-      await root.pruneEmpty(dirname(sourcePath), source.real);
-      await root.pruneEmpty(dirname(source.sidecarPath), source.real);
+      await root.pruneObjectFolders(source.real, dirname(sourcePath));
+      await root.pruneSidecarFolders(source.real, dirname(source.sidecarPath));
       return;
     }
     if (errnoCode(error) === 'ENOENT') {
@@ -118,8 +118,8 @@ export async function moveObject(root: RootDirectory, from: string, to: string, 
   } catch (error) {
     throw fsError(error, 'moving metadata to', to);
   } finally {
-    await root.pruneEmpty(dirname(sourcePath), source.real);
-    await root.pruneEmpty(dirname(source.sidecarPath), source.real);
+    await root.pruneObjectFolders(source.real, dirname(sourcePath));
+    await root.pruneSidecarFolders(source.real, dirname(source.sidecarPath));
   }
 }
 

@@ -6,8 +6,9 @@ import { objectPaths } from './object-commit.js';
 import type { RootDirectory } from './root-directory.js';
 
 /**
- * Deletes the object and its sidecar, then prunes folders left empty.
- * Succeeds when the key is missing or names a folder of other objects.
+ * Deletes the object and its sidecar, then prunes the folders left empty that
+ * the driver may remove (see RootDirectory.pruneObjectFolders).
+ * Succeeds when the key is missing or names a folder.
  */
 export async function deleteObject(root: RootDirectory, key: string): Promise<void> {
   const paths = await objectPaths(root, key);
@@ -26,8 +27,8 @@ export async function deleteObject(root: RootDirectory, key: string): Promise<vo
     }
   }
   await removeQuietly(paths.sidecar);
-  await root.pruneEmpty(dirname(paths.target), paths.real);
-  await root.pruneEmpty(dirname(paths.sidecar), paths.real);
+  await root.pruneObjectFolders(paths.real, dirname(paths.target));
+  await root.pruneSidecarFolders(paths.real, dirname(paths.sidecar));
 }
 
 // macOS answers EPERM instead of EISDIR for unlink on a folder.

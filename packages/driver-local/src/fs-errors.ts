@@ -28,7 +28,8 @@ const EXPLANATION: Partial<Record<string, string>> = {
   EDQUOT: 'the disk quota is exhausted',
   ENOTDIR:
     'a parent segment of the key is an existing object, and local disk cannot hold an object and a folder of the same name',
-  EISDIR: 'the key names a folder of other objects, and local disk cannot hold an object and a folder of the same name',
+  EISDIR:
+    'the key names a folder on disk (of other objects, or one kept empty), and local disk cannot hold an object and a folder of the same name',
   ENAMETOOLONG: 'the path is too long for the file system',
   EACCES: 'the process may not access this path',
   EPERM: 'the operation is not permitted on this path',

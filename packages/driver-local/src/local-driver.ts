@@ -56,6 +56,11 @@ interface Signing {
  * and metadata live in sidecars under `<root>/.stowage-meta/` (hidden from
  * listings; keys may not start with that segment). Presigned URLs are
  * HMAC-signed and served by `createLocalFileHandler`.
+ *
+ * Folders of objects are never removed by default, even when a delete or move
+ * empties them: other writers (the platform's generators) create folders and
+ * then write into them with plain fs calls. Listings never show empty folders.
+ * Set `pruneEmptyFolders: true` for S3-like tidiness on a disk only Stowage writes to.
  */
 export class LocalDriver implements StorageDriver {
   readonly kind = 'local';
@@ -70,7 +75,7 @@ export class LocalDriver implements StorageDriver {
   constructor(settings: LocalDriverSettings) {
     const parsed = parseSettings('local driver settings', localDriverSettingsSchema, settings);
     this.root = parsed.root;
-    this.#dir = new RootDirectory(parsed.root, parsed.createRoot ?? false);
+    this.#dir = new RootDirectory(parsed.root, parsed.createRoot ?? false, parsed.pruneEmptyFolders ?? false);
     this.#publicBaseUrl = parsed.publicBaseUrl;
     this.#signing =
       parsed.signingSecret && parsed.signedUrlBaseUrl
@@ -104,7 +109,7 @@ export class LocalDriver implements StorageDriver {
     return objectExists(this.#dir, validateLocalKey(key));
   }
 
-  /** Deletes the object and its metadata; succeeds when missing. */
+  /** Deletes the object and its metadata; succeeds when missing. Its folder stays unless pruneEmptyFolders. */
   async delete(key: string): Promise<void> {
     await deleteObject(this.#dir, validateLocalKey(key));
   }

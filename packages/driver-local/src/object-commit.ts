@@ -58,7 +58,7 @@ export async function refuseIfExists(paths: ObjectPaths, key: string): Promise<v
     if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return;
     throw fsError(error, 'checking', key);
   }
-  // A folder of other objects is no object: the conflict is the name, not the precondition.
+  // A folder (of other objects, or kept empty) is no object: the conflict is the name, not the precondition.
   if (isFolder) throw nameConflict(key, 'folder');
   throw new StorageError(ErrorCode.PreconditionFailed, `key "${key}" already exists`, { key });
 }
@@ -86,8 +86,8 @@ export async function commitStaged(
   } catch (error) {
     await removeQuietly(staged.tempPath);
     if (sidecarTemp) await removeQuietly(sidecarTemp);
-    await root.pruneEmpty(dirname(paths.target), paths.real);
-    await root.pruneEmpty(dirname(paths.sidecar), paths.real);
+    await root.pruneObjectFolders(paths.real, dirname(paths.target));
+    await root.pruneSidecarFolders(paths.real, dirname(paths.sidecar));
     throw fsError(error, 'writing', key);
   }
   try {

@@ -1,12 +1,15 @@
 import { mkdir, realpath, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { ErrorCode, StorageError } from '@stowage/storage-core';
+import { ErrorCode, PROBE_KEY_PREFIX, StorageError } from '@stowage/storage-core';
 import { errnoCode, fsError, nameConflict } from './fs-errors.js';
 import { META_DIR } from './local-keys.js';
 
 /** Suffix of sidecar files; see sidecarPath for why folders get another one. */
 const SIDECAR_SUFFIX = '.json';
 const SIDECAR_DIR_SUFFIX = '.d';
+
+/** The folder of probe objects: Stowage's own, so it never lingers even when object folders are kept. */
+const PROBE_DIR = PROBE_KEY_PREFIX.replace(/\/+$/, '');
 
 /**
  * The driver's root directory and the mapping from keys to paths under it.
@@ -17,11 +20,19 @@ const SIDECAR_DIR_SUFFIX = '.d';
 export class RootDirectory {
   readonly path: string;
   readonly #createRoot: boolean;
+  readonly #pruneEmptyFolders: boolean;
   #real: string | undefined;
 
-  constructor(path: string, createRoot: boolean) {
+  /**
+   * `pruneEmptyFolders` lets the driver remove object folders it leaves empty.
+   * Off, it never removes a folder outside its own (`.stowage-meta`, the probe
+   * folder), because others write into the results disk with plain
+   * `mkdir -p` + write, and a folder removed between those two steps breaks them.
+   */
+  constructor(path: string, createRoot: boolean, pruneEmptyFolders: boolean) {
     this.path = path;
     this.#createRoot = createRoot;
+    this.#pruneEmptyFolders = pruneEmptyFolders;
   }
 
   /** The root's real path (symlinks resolved); BUCKET_NOT_FOUND when it does not exist. */
@@ -99,6 +110,7 @@ export class RootDirectory {
       } catch (error) {
         const code = errnoCode(error);
         // A concurrent delete pruned a folder mkdir had just made (or was making): make it again.
+        // Object folders are pruned only with pruneEmptyFolders; sidecar and probe folders always.
         if (code === 'ENOENT' && attempt < 5) continue;
         // mkdir answers EEXIST (or ENOTDIR) when a parent segment is an existing object, i.e. a file.
         if (code === 'EEXIST' || code === 'ENOTDIR') throw nameConflict(key, 'parent', error);
@@ -108,19 +120,22 @@ export class RootDirectory {
   }
 
   /**
-   * Removes now-empty folders from `dir` upwards, stopping at `stop` (never
-   * removed). Object stores have no folders, so none should linger after deletes.
+   * Called after a file in the object folder `dir` went away (delete, move,
+   * failed write). Removes the folders left empty, from `dir` up to (never
+   * including) the root, only when pruneEmptyFolders is on or `dir` is in the
+   * probe folder; otherwise leaves them, since someone may be about to write there.
    */
-  async pruneEmpty(dir: string, stop: string): Promise<void> {
-    let current = dir;
-    while (current !== stop && current.startsWith(stop + sep)) {
-      try {
-        await rmdir(current);
-      } catch {
-        return;
-      }
-      current = dirname(current);
-    }
+  async pruneObjectFolders(real: string, dir: string): Promise<void> {
+    if (this.#pruneEmptyFolders || isInside(join(real, PROBE_DIR), dir)) await pruneUpwards(dir, real);
+  }
+
+  /**
+   * Called after a sidecar (or its temp file) in `dir` went away. Sidecar
+   * folders are the driver's own, so empty ones are always removed, up to and
+   * including `.stowage-meta` itself; never anything outside it.
+   */
+  async pruneSidecarFolders(real: string, dir: string): Promise<void> {
+    if (isInside(join(real, META_DIR), dir)) await pruneUpwards(dir, real);
   }
 
   async #checkDeepestAncestor(real: string, dir: string, key: string): Promise<void> {
@@ -145,5 +160,27 @@ export class RootDirectory {
       `key "${key}" resolves outside the root directory through a symbolic link`,
       { key },
     );
+  }
+}
+
+/** True when `path` is `folder` or below it. */
+function isInside(folder: string, path: string): boolean {
+  return path === folder || path.startsWith(folder + sep);
+}
+
+/**
+ * Removes empty folders from `dir` upwards, stopping at the first one that is
+ * not empty (or cannot be removed) and never removing `stop`. rmdir removes
+ * only empty folders, so a concurrent write into one simply ends the walk.
+ */
+async function pruneUpwards(dir: string, stop: string): Promise<void> {
+  let current = dir;
+  while (current !== stop && current.startsWith(stop + sep)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+    current = dirname(current);
   }
 }

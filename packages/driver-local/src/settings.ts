@@ -24,6 +24,14 @@ export const localDriverSettingsSchema = z
     signingSecret: z.string({ error: 'must be a string' }).min(32, 'must be at least 32 characters').optional(),
     /** Where the app mounts `createLocalFileHandler`, e.g. https://app.example/files. */
     signedUrlBaseUrl: httpUrl.optional(),
+    /**
+     * Remove folders left empty by deletes, moves and failed writes, as object
+     * stores have no folders (default false). Keep it off when anything else
+     * writes into the root with `mkdir -p` + write (the media platform's
+     * generators do): a folder removed between those two steps makes the write
+     * fail. The driver's own folders (`.stowage-meta`, `.stowage-probe`) are pruned either way.
+     */
+    pruneEmptyFolders: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .superRefine((settings, ctx) => {
     if (settings.signingSecret !== undefined && settings.signedUrlBaseUrl === undefined) {

@@ -79,7 +79,7 @@ export async function writeObject(
       await temp.handle.close().catch(() => undefined);
       await removeQuietly(temp.path);
       const real = await root.real();
-      await root.pruneEmpty(dirname(temp.path), real);
+      await root.pruneObjectFolders(real, dirname(temp.path));
     }
     if (signal?.aborted) throw abortedError(signal, key);
     throw fsError(error, 'writing', key);

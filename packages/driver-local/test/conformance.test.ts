@@ -20,14 +20,19 @@ describeDriverConformance('local (signed URLs served over node:http, public base
 
 const roots = new Map<LocalDriver, string>();
 
-describeDriverConformance('local (no signing, no public base)', {
-  async createDriver() {
-    const root = await mkdtemp(join(tmpdir(), 'stowage-local-plain-'));
-    const driver = new LocalDriver({ root });
-    roots.set(driver, root);
-    return driver;
-  },
-  async destroyDriver(driver) {
-    await rm(roots.get(driver as LocalDriver) ?? '', { recursive: true, force: true });
-  },
-});
+for (const [mode, pruneEmptyFolders] of [
+  ['no signing, no public base', false],
+  ['no signing, no public base, pruneEmptyFolders', true],
+] as const) {
+  describeDriverConformance(`local (${mode})`, {
+    async createDriver() {
+      const root = await mkdtemp(join(tmpdir(), 'stowage-local-plain-'));
+      const driver = new LocalDriver({ root, pruneEmptyFolders });
+      roots.set(driver, root);
+      return driver;
+    },
+    async destroyDriver(driver) {
+      await rm(roots.get(driver as LocalDriver) ?? '', { recursive: true, force: true });
+    },
+  });
+}

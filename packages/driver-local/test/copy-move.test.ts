@@ -53,12 +53,6 @@ describe('copy and move with only-if-absent', () => {
     await expectStorageError(driver.copy('same.txt', 'same.txt', { ifNotExists: true }), ErrorCode.PreconditionFailed);
   });
 
-  it('a move leaves no empty folders or stale sidecars at the source', async () => {
-    await driver.write('old/deep/a.txt', 'a', { metadata: { m: '1' } });
-    await driver.move('old/deep/a.txt', 'b.txt');
-    expect(await treeOf(root)).toEqual(['.stowage-meta/', '.stowage-meta/b.txt.json', 'b.txt']);
-  });
-
   it('a copy is independent of its source afterwards', async () => {
     await driver.write('orig.txt', 'v1');
     await driver.copy('orig.txt', 'copy.txt');

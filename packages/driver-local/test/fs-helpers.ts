@@ -18,3 +18,8 @@ export async function treeOf(dir: string): Promise<string[]> {
   await walk(dir);
   return found.sort();
 }
+
+/** Every file (not folder) under `dir`, as in treeOf. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  return (await treeOf(dir)).filter((path) => !path.endsWith('/'));
+}

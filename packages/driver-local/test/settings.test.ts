@@ -55,6 +55,17 @@ describe('settings validation', () => {
     expect(configError({}).problems).toEqual(['root: required (an absolute folder path)']);
   });
 
+  it('takes pruneEmptyFolders as an optional boolean, off when absent, and refuses anything else', () => {
+    const schema = localDriverDefinition.schema;
+    expect(parseSettings('local', schema, { root: '/srv/results' }).pruneEmptyFolders).toBeUndefined();
+    expect(parseSettings('local', schema, { root: '/srv/results', pruneEmptyFolders: true }).pruneEmptyFolders).toBe(
+      true,
+    );
+    expect(configError({ root: '/srv/results', pruneEmptyFolders: 'yes' }).problems).toEqual([
+      'pruneEmptyFolders: must be true or false',
+    ]);
+  });
+
   it('requires signingSecret when signedUrlBaseUrl is set', () => {
     expect(configError({ root: '/srv/results', signedUrlBaseUrl: 'https://app.example/files' }).problems).toEqual([
       'signingSecret: required when signedUrlBaseUrl is set',

@@ -65,10 +65,10 @@ describe('objects are plain files; metadata lives in hidden sidecars', () => {
     expect((await listKeys(driver)).sort()).toEqual(['a', 'a.json/x']);
   });
 
-  it('removes the sidecar with its object', async () => {
+  it('removes the sidecar and its folders with its object (the object folder stays by default)', async () => {
     await driver.write('x/y.txt', 'y', { cacheControl: 'no-store' });
     await driver.delete('x/y.txt');
-    expect(await treeOf(root)).toEqual([]);
+    expect(await treeOf(root)).toEqual(['x/']);
   });
 
   it('lower-cases metadata keys and refuses ones that cannot be HTTP header names', async () => {
