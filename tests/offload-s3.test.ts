@@ -3,13 +3,19 @@
  * prefix, the driver's checksum kind reported, our SHA-256 stored as metadata,
  * and locations that never show the prefix.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
-import { createTestBucket, removeTestBucket } from '../packages/driver-s3/src/testing/index.js';
-import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
+import {
+  createS3Proxy,
+  createTestBucket,
+  removeTestBucket,
+  ToxiproxyClient,
+} from '../packages/driver-s3/src/testing/index.js';
+import { ConfigError, ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
 import { createWorkspace, fileSha256, sha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
 
@@ -118,5 +124,116 @@ describe('offload to MinIO', () => {
     expect(log).not.toContain(wrongSecret);
     expect(log).not.toContain(s3.secretAccessKey);
     expect(JSON.stringify(outcome)).not.toContain(wrongSecret);
+  });
+
+  it('refuses an unknown settings field such as a mistyped secret name, and never stores its value', async () => {
+    const typoSecret = 'typo-secret-value-must-never-be-stored-0123';
+    const attempt = storage.registry.saveSettings('minio', {
+      endpoint: s3.endpoint,
+      region: s3.region,
+      bucket,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: '',
+      secret_key: typoSecret,
+    });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toMatchObject({ problems: ['secret_key: unknown setting'] });
+    await expect(attempt).rejects.not.toThrow(typoSecret);
+    const file = await readFile(ws.settingsFile, 'utf8');
+    expect(file).not.toContain(typoSecret);
+    expect(file).not.toContain('secret_key');
+    expect(JSON.stringify(storage.registry.providers())).not.toContain(typoSecret);
+  });
+
+  it('refuses an endpoint edited in the settings file: the backend is not used and new results stay local', async () => {
+    const stored = JSON.parse(await readFile(ws.settingsFile, 'utf8'));
+    stored.providers.minio.settings.endpoint = 'http://127.0.0.1:9';
+    await writeFile(ws.settingsFile, JSON.stringify(stored));
+    await storage.registry.reload();
+
+    const sha = await ws.addResult('images/after-edit.png');
+    const outcome = await storage.offload({ path: 'images/after-edit.png' });
+    expect(outcome).toMatchObject({ status: 'local', location: 'local:images/after-edit.png', failedStage: 'resolve' });
+    expect(outcome.error?.code).toBe(ErrorCode.Misconfigured);
+    expect(outcome.error?.message).toMatch(
+      /settings for "minio" were changed outside Stowage, or the app key is wrong/,
+    );
+    expect(outcome.error?.message).not.toContain(s3.secretAccessKey);
+    expect(await fileSha256(join(ws.resultsRoot, 'images/after-edit.png'))).toBe(sha);
+    await expect(storage.read('minio:images/after-edit.png')).rejects.toMatchObject({ code: ErrorCode.Misconfigured });
+    expect((await bucketView.view('tenant-a/media/images/after-edit')).objects).toEqual([]);
+  });
+
+  it('refuses metadata S3 would refuse before uploading anything, with the same rules as the S3 driver', async () => {
+    await ws.addResult('images/meta.png');
+    const attempt = storage.offload({ path: 'images/meta.png', metadata: { 'Bad Key': 'x' } });
+    await expect(attempt).rejects.toMatchObject({ code: ErrorCode.InvalidInput });
+    await expect(attempt).rejects.toThrow(/metadata key "Bad Key" must be lower-case letters, digits, "-" or "_"/);
+    await expect(
+      storage.registry.driver('minio').write('images/meta.png', 'x', { metadata: { 'Bad Key': 'x' } }),
+    ).rejects.toThrow(/metadata key "Bad Key" must be lower-case letters, digits, "-" or "_"/);
+    expect((await bucketView.view('tenant-a/media/images/meta')).objects).toEqual([]);
+  });
+});
+
+describe('offload upload timeout against a slow S3 link (toxiproxy)', () => {
+  const s3 = inject('s3');
+  const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
+  let bucket: string;
+  let bucketView: ReturnType<typeof inspectBucket>;
+  let ws: Workspace;
+
+  beforeAll(async () => {
+    bucket = await createTestBucket(s3, 'offload-timeout');
+    bucketView = inspectBucket(s3, bucket);
+  });
+  afterAll(async () => {
+    bucketView.close();
+    await removeTestBucket(s3, bucket);
+  });
+  beforeEach(async () => {
+    ws = await createWorkspace();
+  });
+  afterEach(async () => {
+    await ws.remove();
+  });
+
+  it('gives up after uploadTimeoutMs even when the driver would wait longer: TIMEOUT, local intact, nothing stored', async () => {
+    const { proxy, info } = await createS3Proxy(toxiproxy, s3);
+    try {
+      // About 2 KiB/s: the 64 KiB body cannot arrive before offload's own 800 ms limit.
+      await proxy.addToxic({ type: 'bandwidth', stream: 'upstream', attributes: { rate: 2 } });
+      const storage = await ws.open({ uploadTimeoutMs: 800 });
+      storage.registry.register(minioDriverDefinition);
+      await storage.registry.saveSettings('minio', {
+        endpoint: info.endpoint,
+        region: s3.region,
+        bucket,
+        accessKeyId: s3.accessKeyId,
+        secretAccessKey: s3.secretAccessKey,
+        retries: 0,
+        connectionTimeoutMs: 10_000,
+        requestTimeoutMs: 5000,
+        idleTimeoutMs: 5000,
+        deleteLocal: true,
+      });
+      await storage.registry.enable('minio');
+      await storage.registry.setDefault('minio');
+      const sha = await ws.addResult('slow/clip.mp4', 64 * 1024);
+
+      const started = performance.now();
+      const outcome = await storage.offload({ path: 'slow/clip.mp4' });
+      // Offload's limit plus its abort grace, not the driver's own 5 s request timeout.
+      expect(performance.now() - started).toBeLessThan(4000);
+      expect(outcome).toMatchObject({ status: 'local', failedStage: 'upload', localDeleted: false });
+      expect(outcome.error?.code).toBe(ErrorCode.Timeout);
+      expect(outcome.error?.message).toMatch(/took longer than 800 ms/);
+      expect(await fileSha256(join(ws.resultsRoot, 'slow/clip.mp4'))).toBe(sha);
+      // close() waits for the abandoned request to wind down; it must leave nothing behind.
+      await storage.close();
+      expect(await bucketView.view('slow/')).toEqual({ objects: [], openUploads: [] });
+    } finally {
+      await proxy.delete();
+    }
   });
 });

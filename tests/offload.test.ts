@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { truncate } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, readdir, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +15,68 @@ import {
   streamToBuffer,
 } from '../packages/storage-core/src/index.js';
 import { createWorkspace, fileSha256, localDefinition, type Workspace, withOverrides } from './support/fixture.js';
+
+/**
+ * A local root whose disk flips one byte of every file right after it is
+ * written: same size, wrong content, so only a check of the bytes can catch it.
+ */
+function bitRotDefinition(): AnyDriverDefinition {
+  return {
+    ...localDefinition,
+    name: 'bitrot',
+    create(settings: { root: string }) {
+      const driver = localDefinition.create(settings) as StorageDriver;
+      const write: StorageDriver['write'] = async (key, body, options) => {
+        const result = await driver.write(key, body, options);
+        const handle = await open(join(settings.root, key), 'r+');
+        try {
+          const byte = Buffer.alloc(1);
+          await handle.read(byte, 0, 1, 100);
+          byte[0] = (byte[0] ?? 0) ^ 0xff;
+          await handle.write(byte, 0, 1, 100);
+        } finally {
+          await handle.close();
+        }
+        return result;
+      };
+      return withOverrides(driver, { write });
+    },
+  };
+}
+
+/**
+ * A real local root fed through a slow link: the file is streamed to the
+ * driver in 16 KiB chunks, one every `delayMs`, so a timeout or an abort lands
+ * mid-transfer and the driver's own abort handling runs.
+ */
+function slowLinkDefinition(resultsRoot: string, delayMs: number): AnyDriverDefinition {
+  return {
+    ...localDefinition,
+    name: 'slowlink',
+    create(settings: { root: string }) {
+      const driver = localDefinition.create(settings) as StorageDriver;
+      const write: StorageDriver['write'] = async (key, _body, options) => {
+        const throttle = new Transform({
+          transform(chunk, _encoding, done) {
+            setTimeout(() => done(null, chunk), delayMs);
+          },
+        });
+        const source = createReadStream(join(resultsRoot, key), { highWaterMark: 16 * 1024 });
+        source.on('error', (error) => throttle.destroy(error));
+        return driver.write(key, source.pipe(throttle), options);
+      };
+      return withOverrides(driver, { write });
+    },
+  };
+}
+
+/** Every file under `root`, recursively (staging files included), as relative paths. */
+async function filesUnder(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(root.length + 1));
+}
 
 /**
  * A local root whose disk loses the tail of every file right after it is
@@ -156,6 +220,96 @@ describe('storage.offload', () => {
     expect(outcome.error?.message).toMatch(/9993 bytes, the file has 10000/);
     expect(await fileSha256(join(ws.resultsRoot, 'lost.bin'))).toBe(sha);
     expect(await fileSha256(join(archiveRoot, 'lost.bin'))).toBeUndefined();
+  });
+
+  it('reads the object back when the driver checked no checksum, and refuses bytes that differ', async () => {
+    const storage = await ws.open();
+    storage.registry.register(bitRotDefinition());
+    await storage.registry.saveSettings('bitrot', { root: archiveRoot, deleteLocal: true });
+    await storage.registry.enable('bitrot');
+    await storage.registry.setDefault('bitrot');
+    const sha = await ws.addResult('rotten.bin', 10_000);
+
+    const outcome = await storage.offload({ path: 'rotten.bin' });
+    expect(outcome).toMatchObject({ status: 'local', location: 'local:rotten.bin', failedStage: 'verify' });
+    expect(outcome.localDeleted).toBe(false);
+    expect(outcome.error?.code).toBe(ErrorCode.ChecksumMismatch);
+    expect(outcome.error?.message).toMatch(/bytes read back from the backend have a different SHA-256/);
+    expect(await fileSha256(join(ws.resultsRoot, 'rotten.bin'))).toBe(sha);
+    expect(await fileSha256(join(archiveRoot, 'rotten.bin'))).toBeUndefined();
+  });
+
+  it('reports the offload upload timeout as TIMEOUT, keeps the result local and leaves nothing remote', async () => {
+    const storage = await ws.open({ uploadTimeoutMs: 150 });
+    storage.registry.register(slowLinkDefinition(ws.resultsRoot, 40));
+    await storage.registry.saveSettings('slowlink', { root: archiveRoot, deleteLocal: true });
+    await storage.registry.enable('slowlink');
+    await storage.registry.setDefault('slowlink');
+    const sha = await ws.addResult('slow.mp4', 256 * 1024);
+
+    const outcome = await storage.offload({ path: 'slow.mp4' });
+    expect(outcome).toMatchObject({ status: 'local', failedStage: 'upload', localDeleted: false });
+    expect(outcome.error?.code).toBe(ErrorCode.Timeout);
+    expect(outcome.error?.message).toMatch(/took longer than 150 ms/);
+    expect(await fileSha256(join(ws.resultsRoot, 'slow.mp4'))).toBe(sha);
+    await sleep(100);
+    expect(await filesUnder(archiveRoot)).toEqual([]);
+  });
+
+  it('reports a caller abort as ABORTED, keeps the result local and leaves nothing remote', async () => {
+    const storage = await ws.open();
+    storage.registry.register(slowLinkDefinition(ws.resultsRoot, 40));
+    await storage.registry.saveSettings('slowlink', { root: archiveRoot, deleteLocal: true });
+    await storage.registry.enable('slowlink');
+    await storage.registry.setDefault('slowlink');
+    const sha = await ws.addResult('cancelled.mp4', 256 * 1024);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('user cancelled')), 120);
+
+    const outcome = await storage.offload({ path: 'cancelled.mp4' }, { signal: controller.signal });
+    expect(outcome).toMatchObject({ status: 'local', failedStage: 'upload', localDeleted: false });
+    expect(outcome.error?.code).toBe(ErrorCode.Aborted);
+    expect(await fileSha256(join(ws.resultsRoot, 'cancelled.mp4'))).toBe(sha);
+    await sleep(100);
+    expect(await filesUnder(archiveRoot)).toEqual([]);
+  });
+
+  it('refuses metadata and content types a backend would refuse, naming every problem, before any event', async () => {
+    const storage = await openToArchive();
+    const events: string[] = [];
+    for (const name of ['offload:stored', 'offload:failed', 'offload:local-deleted'] as const) {
+      storage.events.on(name, () => events.push(name));
+    }
+    await ws.addResult('bad.png');
+    const attempt = storage.offload({
+      path: 'bad.png',
+      contentType: 'png',
+      metadata: { Model: 'gemini', prompt: 'café', long: 'x'.repeat(2000) },
+    });
+    await expect(attempt).rejects.toMatchObject({ code: ErrorCode.InvalidInput });
+    const message = await attempt.catch((error: Error) => error.message);
+    expect(message).toMatch(/contentType: content type "png" must look like "type\/subtype"/);
+    expect(message).toMatch(/metadata key "Model" must be lower-case letters, digits, "-" or "_"/);
+    expect(message).toMatch(/metadata value of "prompt" must be printable ASCII text/);
+    expect(message).toMatch(/metadata must be at most 2048 bytes in total.*"sha256" entry/);
+    expect(events).toEqual([]);
+    expect(await filesUnder(archiveRoot)).toEqual([]);
+
+    const fine = await storage.offload({ path: 'bad.png', contentType: 'image/png; charset=binary' });
+    expect(fine.status).toBe('offloaded');
+  });
+
+  it('offloadMany checks the whole batch before the first upload', async () => {
+    const storage = await openToArchive();
+    await ws.addResult('batch/ok.png');
+    await ws.addResult('batch/bad.png');
+    await expect(
+      storage.offloadMany([{ path: 'batch/ok.png' }, { path: 'batch/bad.png', metadata: { 'x y': '1' } }]),
+    ).rejects.toMatchObject({ code: ErrorCode.InvalidInput, message: expect.stringContaining('"x y"') });
+    await expect(storage.offloadMany([{ path: 'batch/ok.png' }, { path: 'batch/gone.png' }])).rejects.toMatchObject({
+      code: ErrorCode.NotFound,
+    });
+    expect(await filesUnder(archiveRoot)).toEqual([]);
   });
 
   it('throws for bad input before any I/O, naming what is wrong', async () => {

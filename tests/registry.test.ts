@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalDriver } from '../packages/driver-local/src/index.js';
@@ -179,10 +180,127 @@ describe('backend registry', () => {
     // Disabled for new writes, still serving what it holds.
     expect((await streamToBuffer(await storage.read('archive:one.png'))).length).toBe(4096);
 
-    await storage.registry.remove('archive');
+    await storage.registry.remove('archive', { forgetStoredObjects: true });
     expect(storage.registry.provider('archive').configured).toBe(false);
     await expect(storage.read('archive:one.png')).rejects.toMatchObject({ code: ErrorCode.Misconfigured });
     expect(await fileSha256(join(archiveRoot, 'one.png'))).toBeDefined();
+  });
+
+  it('refuses to remove a provider unless the caller accepts that its stored locations stop resolving', async () => {
+    const storage = await openWithBackends();
+    await storage.registry.saveSettings('archive', { root: archiveRoot });
+    await storage.registry.enable('archive');
+    await storage.registry.setDefault('archive');
+    const sha = await ws.addResult('kept.png');
+    expect(await storage.offload({ path: 'kept.png' })).toMatchObject({ location: 'archive:kept.png' });
+
+    const attempt = storage.registry.remove('archive');
+    await expect(attempt).rejects.toMatchObject({ code: ErrorCode.InvalidInput });
+    await expect(attempt).rejects.toThrow(
+      /stored locations "archive:\.\.\." stop resolving.*forgetStoredObjects: true/,
+    );
+    // Nothing changed: still the default, still serving.
+    expect(storage.registry.defaultBackend).toBe('archive');
+    expect(sha256Of(await streamToBuffer(await storage.read('archive:kept.png')))).toBe(sha);
+
+    await storage.registry.remove('archive', { forgetStoredObjects: true });
+    expect(storage.registry.defaultBackend).toBe('local');
+    const unresolved = storage.read('archive:kept.png');
+    await expect(unresolved).rejects.toMatchObject({ code: ErrorCode.Misconfigured });
+    await expect(unresolved).rejects.toThrow(
+      /backend "archive" has no settings.*locations "archive:\.\.\." cannot be served/,
+    );
+    expect(await fileSha256(join(archiveRoot, 'kept.png'))).toBe(sha);
+  });
+
+  it('refuses unknown settings fields, such as a mistyped secret name, and stores nothing', async () => {
+    const storage = await openWithBackends();
+    const attempt = storage.registry.saveSettings('archive', {
+      root: archiveRoot,
+      signing_secret: SIGNING_SECRET,
+      publicBaseUrl: 'ftp://x',
+    });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toMatchObject({
+      code: ErrorCode.Misconfigured,
+      problems: ['signing_secret: unknown setting', expect.stringMatching(/^publicBaseUrl: /)],
+    });
+    await expect(attempt).rejects.not.toThrow(SIGNING_SECRET);
+    await expect(readFile(ws.settingsFile, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // A valid save followed by the typo: the stored entry stays as it was and never holds the value.
+    await storage.registry.saveSettings('archive', { root: archiveRoot, deleteLocal: true });
+    await expect(
+      storage.registry.saveSettings('archive', { root: archiveRoot, signing_secret: SIGNING_SECRET }),
+    ).rejects.toThrow(/signing_secret: unknown setting/);
+    const file = await readFile(ws.settingsFile, 'utf8');
+    expect(file).not.toContain(SIGNING_SECRET);
+    expect(file).not.toContain('signing_secret');
+    expect(JSON.stringify(storage.registry.provider('archive'))).not.toContain(SIGNING_SECRET);
+    const tested = await storage.registry.testConnection('archive', { root: archiveRoot, signing_secret: 'x' });
+    expect(tested).toMatchObject({ ok: false, failedStep: 'configure' });
+    expect(tested.message).toMatch(/signing_secret: unknown setting/);
+  });
+
+  it('refuses settings edited outside Stowage and sends new results to local disk', async () => {
+    const first = await openWithBackends();
+    await first.registry.saveSettings('archive', { root: archiveRoot });
+    await first.registry.enable('archive');
+    await first.registry.setDefault('archive');
+    await first.close();
+
+    // Someone with write access to the settings file points the backend at another folder.
+    const stored = JSON.parse(await readFile(ws.settingsFile, 'utf8'));
+    stored.providers.archive.settings.root = coldRoot;
+    await writeFile(ws.settingsFile, JSON.stringify(stored));
+
+    const second = await openWithBackends();
+    const sha = await ws.addResult('after.png');
+    const outcome = await second.offload({ path: 'after.png' });
+    expect(outcome).toMatchObject({ status: 'local', location: 'local:after.png', failedStage: 'resolve' });
+    expect(outcome.error?.code).toBe(ErrorCode.Misconfigured);
+    expect(outcome.error?.message).toBe(
+      'settings for "archive" were changed outside Stowage, or the app key is wrong; save them again to trust them',
+    );
+    expect(await fileSha256(join(ws.resultsRoot, 'after.png'))).toBe(sha);
+    expect(await fileSha256(join(coldRoot, 'after.png'))).toBeUndefined();
+    expect(() => second.registry.driver('archive')).toThrow(/changed outside Stowage/);
+    expect(second.registry.provider('archive').problems).toEqual([expect.stringMatching(/changed outside Stowage/)]);
+    await expect(second.registry.enable('archive')).rejects.toThrow(/changed outside Stowage/);
+    await expect(second.registry.disable('archive')).rejects.toThrow(/changed outside Stowage/);
+
+    // Saving the settings again through Stowage makes the entry trusted again, but not enabled.
+    await second.registry.saveSettings('archive', { root: archiveRoot });
+    expect(second.registry.provider('archive')).toMatchObject({ enabled: false, problems: [] });
+  });
+
+  it('detects edited flags and a removed signature, not only edited settings', async () => {
+    const first = await openWithBackends();
+    await first.registry.saveSettings('archive', { root: archiveRoot });
+    await first.registry.saveSettings('cold', { root: coldRoot });
+    await first.registry.enable('cold');
+    await first.close();
+
+    const stored = JSON.parse(await readFile(ws.settingsFile, 'utf8'));
+    stored.providers.archive.deleteLocal = true;
+    delete stored.providers.cold.mac;
+    await writeFile(ws.settingsFile, JSON.stringify(stored));
+
+    const second = await openWithBackends();
+    expect(second.registry.provider('archive').problems).toEqual([expect.stringMatching(/changed outside Stowage/)]);
+    expect(second.registry.provider('cold').problems).toEqual([expect.stringMatching(/changed outside Stowage/)]);
+    await expect(second.registry.setDefault('cold')).rejects.toThrow(/changed outside Stowage/);
+  });
+
+  it('refuses signed settings read with a different application key, without showing either key', async () => {
+    const first = await openWithBackends();
+    await first.registry.saveSettings('archive', { root: archiveRoot });
+    await first.close();
+    const otherKey = 'another-application-key-0123456789abcdef';
+    const second = await openWithBackends({ appKey: otherKey });
+    const problems = second.registry.provider('archive').problems;
+    expect(problems).toEqual([expect.stringMatching(/changed outside Stowage, or the app key is wrong/)]);
+    expect(problems.join('')).not.toContain(otherKey);
   });
 
   it('sees changes another process made after reload()', async () => {
@@ -258,3 +376,7 @@ describe('backend registry', () => {
     expect(error?.message).not.toContain('too-short');
   });
 });
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

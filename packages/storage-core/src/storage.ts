@@ -10,7 +10,7 @@ import { StorageEvents } from './events.js';
 import { parseLocation } from './location.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type ObjectUrl, objectUrl } from './offload/object-url.js';
-import { offloadResult } from './offload/offload.js';
+import { offloadResult, resultFileSize } from './offload/offload.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome } from './offload/types.js';
 import { validateOffloadInput } from './offload/validate-input.js';
 import { BackendRegistry, type RegistryOptions } from './registry/registry.js';
@@ -20,7 +20,11 @@ import type { ObjectStat, PresignedRequest, PresignGetOptions, ReadOptions, Stor
 export interface StorageOptions extends RegistryOptions {
   /** How many offloads run at once; more wait their turn. Default 4. */
   concurrency?: number;
-  /** Gives up on one upload after this many milliseconds (outcome local, TIMEOUT). Default: drivers' own timeouts. */
+  /**
+   * Gives up on one upload after this many milliseconds (outcome local,
+   * TIMEOUT), plus at most ABORT_GRACE_MS for the driver to wind down.
+   * Default: drivers' own timeouts.
+   */
   uploadTimeoutMs?: number;
   /** Lifetime, in seconds, of presigned URLs in outcomes and from `url()`. Default 3600. */
   signedUrlExpiresIn?: number;
@@ -60,6 +64,8 @@ export class Storage {
   readonly #uploadTimeoutMs: number | undefined;
   readonly #signedUrlExpiresIn: number;
   readonly #inFlight = new Set<Promise<OffloadOutcome>>();
+  // Driver writes offload gave up on (timeout, abort) that have not settled yet.
+  readonly #lingering = new Set<Promise<unknown>>();
 
   /** Use `createStorage()`. */
   constructor(registry: BackendRegistry, logger: Logger, options: Omit<StorageOptions, keyof RegistryOptions> = {}) {
@@ -90,6 +96,10 @@ export class Storage {
           events: this.events,
           uploadTimeoutMs: this.#uploadTimeoutMs,
           signedUrlExpiresIn: this.#signedUrlExpiresIn,
+          linger: (settling) => {
+            const tracked = settling.finally(() => this.#lingering.delete(tracked));
+            this.#lingering.add(tracked);
+          },
         },
         result,
         options,
@@ -103,10 +113,18 @@ export class Storage {
     }
   }
 
-  /** Offloads many results, at most `concurrency` at a time; outcomes in input order. Throws on any bad input, before any upload. */
+  /**
+   * Offloads many results, at most `concurrency` at a time; outcomes in input
+   * order. Throws on any bad input (INVALID_INPUT / INVALID_KEY) or missing
+   * result file (NOT_FOUND) before the first upload, so a bad entry never
+   * leaves a batch half done.
+   */
   async offloadMany(results: readonly OffloadInput[], options?: OffloadOptions): Promise<OffloadOutcome[]> {
-    // Every input is checked before the first upload starts, so bad input never leaves a batch half done.
+    if (!Array.isArray(results)) {
+      throw new StorageError(ErrorCode.InvalidInput, 'offloadMany expects an array of offload inputs');
+    }
     for (const result of results) validateOffloadInput(result);
+    for (const result of results) await resultFileSize(this.registry.local.root, result.path);
     return Promise.all(results.map((result) => this.offload(result, options)));
   }
 
@@ -152,9 +170,13 @@ export class Storage {
     return objectUrl(driver, key, this.#signedUrlExpiresIn);
   }
 
-  /** Waits for running and queued offloads to settle, then closes the drivers the registry built. */
+  /**
+   * Waits for running and queued offloads to settle, and for uploads they gave
+   * up on to wind down, then closes the drivers the registry built.
+   */
   async close(): Promise<void> {
     await Promise.allSettled([...this.#inFlight]);
+    await Promise.allSettled([...this.#lingering]);
     await this.registry.close();
   }
 

@@ -50,6 +50,14 @@ describe('JsonFileSettingsStore', () => {
     );
   });
 
+  it('keeps the entry MAC exactly as given, so the registry can check it', async () => {
+    await new JsonFileSettingsStore(file).saveEntry(entry('r2', { mac: 'c2lnbmF0dXJl' }));
+    await new JsonFileSettingsStore(file).saveEntry(entry('minio'));
+    const reopened = await new JsonFileSettingsStore(file).load();
+    expect(reopened.providers.r2?.mac).toBe('c2lnbmF0dXJl');
+    expect(reopened.providers.minio).not.toHaveProperty('mac');
+  });
+
   it('never writes a secret in the clear and keeps the file private (0600)', async () => {
     await new JsonFileSettingsStore(file).saveEntry(entry('r2'));
     expect(await readFile(file, 'utf8')).not.toContain('plain-secret');

@@ -1,8 +1,12 @@
 /**
  * The offload protocol (see DESIGN.md, "Offload: the data-safety protocol"):
  * 1. local default → nothing to do; 2. stream the file to the active backend
- * under the same key; 3. verify size (and the driver's checksum, plus our
- * SHA-256 in metadata); 4. only then report it offloaded and let the caller
+ * under the same key; 3. verify: the size the driver reports and a fresh
+ * stat must match the local file, and the bytes must be proven: by the
+ * driver's own checksum (WriteResult.checksum 'md5', 'multipart-md5' or
+ * 'sha256'), or, when the driver checked none, by reading the object back
+ * (streamed) and comparing its SHA-256 with the local file's; 4. only then
+ * report it offloaded and let the caller
  * record the location; 5. only after that, with delete-local on, remove the
  * local copy; 6. any storage failure leaves the result local, logged, emitted
  * and reported, never thrown.
@@ -19,7 +23,7 @@ import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { BackendRegistry } from '../registry/registry.js';
 import type { StorageDriver, WriteResult } from '../types.js';
-import { sha256File } from './hash-file.js';
+import { sha256File, sha256Stream } from './hash-file.js';
 import { objectUrl } from './object-url.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome, OffloadStage } from './types.js';
 import { validateOffloadInput } from './validate-input.js';
@@ -36,7 +40,19 @@ export interface OffloadContext {
   readonly uploadTimeoutMs: number | undefined;
   /** Lifetime of presigned URLs in outcomes, in seconds. */
   readonly signedUrlExpiresIn: number;
+  /**
+   * Receives a driver write that was given up on (timeout or abort) but has not
+   * settled yet, so the owner can wait for it before closing the drivers.
+   */
+  readonly linger?: (settling: Promise<unknown>) => void;
 }
+
+/**
+ * How long a driver may take to wind down after its write was aborted (e.g. to
+ * abort a multipart upload) before offload stops waiting and reports the result
+ * local: the timeout and the caller's abort must bound how long offload blocks.
+ */
+export const ABORT_GRACE_MS = 1000;
 
 /**
  * Offloads one result by the protocol above. Throws only for bad input (invalid
@@ -52,7 +68,7 @@ export async function offloadResult(
   const key = input.path;
   const local = context.registry.local;
   const filePath = join(local.root, key);
-  const size = await localFileSize(filePath, key);
+  const size = await resultFileSize(local.root, key);
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
 
@@ -119,28 +135,37 @@ export async function offloadResult(
   const timeout = context.uploadTimeoutMs === undefined ? undefined : AbortSignal.timeout(context.uploadTimeoutMs);
   try {
     const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
-    written = await driver.write(
+    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    const writing = driver.write(
       key,
       { filePath },
       {
         contentType: resolveContentType(key, input.contentType),
         metadata: { ...input.metadata, [SHA256_METADATA_KEY]: sha256 },
         contentLength: size,
-        signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+        signal,
       },
     );
+    written = await settleWithin(writing, signal, (late) => {
+      context.linger?.(
+        late.then(
+          () =>
+            context.logger.warn(
+              { backend, key },
+              'an upload given up on finished later; the object is stored but its location was not recorded',
+            ),
+          (error: unknown) =>
+            context.logger.info({ backend, key, error: errorFacts(error) }, 'an upload given up on has settled'),
+        ),
+      );
+    });
   } catch (error) {
     // No remote delete here: drivers leave no partial object behind, and a complete one that landed
     // before a lost response holds these very bytes, while deleting the key could remove a copy an
     // earlier offload of the same path recorded.
-    const timedOut = timeout?.aborted === true && options.signal?.aborted !== true;
-    const cause = timedOut
-      ? new StorageError(ErrorCode.Timeout, `upload of "${key}" took longer than ${context.uploadTimeoutMs} ms`, {
-          cause: error,
-          key,
-        })
-      : error;
-    return stayLocal(backend, 'upload', cause, { sha256 });
+    return stayLocal(backend, 'upload', uploadFailure(error, key, options.signal, timeout, context.uploadTimeoutMs), {
+      sha256,
+    });
   }
 
   try {
@@ -242,7 +267,16 @@ async function removeLocalCopy(
   }
 }
 
-/** Size reported by the driver and by a fresh stat must equal the local size; our SHA-256 must have arrived intact. */
+/** Checksums a driver computes from the bytes it sent and compares with the backend's stored checksum. */
+const DRIVER_VERIFIED: ReadonlySet<WriteResult['checksum']> = new Set(['md5', 'multipart-md5', 'sha256']);
+
+/**
+ * Proves the stored object holds the local file's bytes: sizes (reported and
+ * from a fresh stat) must match, and the content must be proven either by the
+ * driver's own checksum or, when it checked none, by streaming the object back
+ * and comparing its SHA-256. The "sha256" metadata is only a cheap early
+ * mismatch signal: it was written by us, so it proves nothing about the bytes.
+ */
 async function verify(
   driver: StorageDriver,
   key: string,
@@ -258,13 +292,78 @@ async function verify(
   if (stored !== undefined && stored !== sha256) {
     throw mismatch(key, 'the stored object carries a different SHA-256 than the local file');
   }
+  if (DRIVER_VERIFIED.has(written.checksum)) return;
+  const readBack = await sha256Stream(await driver.read(key));
+  if (readBack !== sha256) {
+    throw mismatch(key, 'the bytes read back from the backend have a different SHA-256 than the local file');
+  }
+}
+
+/**
+ * Awaits `writing`, but once `signal` fires waits at most ABORT_GRACE_MS more:
+ * some drivers let requests in flight finish before they reject. A write still
+ * pending then is handed to `onLate` and reported as aborted.
+ */
+async function settleWithin(
+  writing: Promise<WriteResult>,
+  signal: AbortSignal | undefined,
+  onLate: (late: Promise<WriteResult>) => void,
+): Promise<WriteResult> {
+  if (!signal) return writing;
+  let stopWaiting: (() => void) | undefined;
+  const gaveUp = new Promise<'gave-up'>((resolve) => {
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      grace = setTimeout(() => resolve('gave-up'), ABORT_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    stopWaiting = () => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(grace);
+    };
+  });
+  try {
+    const first = await Promise.race([writing, gaveUp]);
+    if (first !== 'gave-up') return first;
+  } finally {
+    stopWaiting?.();
+  }
+  onLate(writing);
+  throw new StorageError(ErrorCode.Aborted, 'the upload did not stop within its grace period after being aborted');
+}
+
+/**
+ * The error an upload failure is reported as: ABORTED when the caller's signal
+ * fired, TIMEOUT when offload's own upload timeout did, else the driver's error.
+ */
+function uploadFailure(
+  error: unknown,
+  key: string,
+  signal: AbortSignal | undefined,
+  timeout: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): unknown {
+  if (signal?.aborted) {
+    if (isStorageErrorCode(error, ErrorCode.Aborted)) return error;
+    return new StorageError(ErrorCode.Aborted, `upload of "${key}" was aborted by the caller`, { cause: error, key });
+  }
+  if (timeout?.aborted) {
+    return new StorageError(ErrorCode.Timeout, `upload of "${key}" took longer than ${timeoutMs} ms`, {
+      cause: error,
+      key,
+    });
+  }
+  return error;
 }
 
 function mismatch(key: string, detail: string): StorageError {
   return new StorageError(ErrorCode.ChecksumMismatch, `upload of "${key}" did not verify: ${detail}`, { key });
 }
 
-async function localFileSize(filePath: string, key: string): Promise<number> {
+/** Size of the result file `key` on the results disk at `root`; NOT_FOUND when it is not a regular file there. */
+export async function resultFileSize(root: string, key: string): Promise<number> {
+  const filePath = join(root, key);
   try {
     const info = await stat(filePath);
     if (!info.isFile()) throw new Error('not a regular file');

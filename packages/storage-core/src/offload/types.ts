@@ -7,7 +7,11 @@ export interface OffloadInput {
   readonly path: string;
   /** MIME type; detected from the extension when omitted. */
   readonly contentType?: string;
-  /** User metadata stored with the object (lower-case ASCII keys, string values). "sha256" is set by offload. */
+  /**
+   * User metadata stored with the object: keys of lower-case a-z, 0-9, "-" or
+   * "_", printable ASCII values, at most 2 KiB in total including the "sha256"
+   * entry offload adds (see `metadataProblems`). Checked before any upload.
+   */
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
@@ -23,7 +27,10 @@ export interface OffloadOptions {
   onStored?: (outcome: OffloadOutcome) => void | Promise<void>;
   /** Overrides the provider's delete-local setting for this call. */
   deleteLocal?: boolean;
-  /** Cancels the upload; the result stays local with code ABORTED. */
+  /**
+   * Cancels the upload; the result stays local with code ABORTED. Offload waits
+   * at most ABORT_GRACE_MS for the driver to wind down after the abort.
+   */
   signal?: AbortSignal;
 }
 
@@ -48,7 +55,11 @@ export interface OffloadOutcome {
   readonly size: number;
   /** SHA-256 of the local file (hex), computed when an upload was attempted; also stored as metadata "sha256". */
   readonly sha256: string | undefined;
-  /** The integrity check the backend did on the upload, beyond the size check offload always does. */
+  /**
+   * The integrity check the driver did on the upload, beyond the size check
+   * offload always does. 'none': the driver proved nothing about the bytes, so
+   * offload read the object back and compared its SHA-256 before reporting it offloaded.
+   */
   readonly checksum: ChecksumKind | undefined;
   /** The local copy was removed (only after verification and recording, with delete-local on). */
   readonly localDeleted: boolean;

@@ -11,7 +11,12 @@
  *   refuses them) sends new results to local disk until it is fixed;
  * - nothing here ever moves, copies or deletes a stored object;
  * - any configured backend, enabled or not, still resolves for reads, so files
- *   keep serving from where they are.
+ *   keep serving from where they are; removing a backend's settings, which
+ *   would break that, needs an explicit `{ forgetStoredObjects: true }`;
+ * - only fields the driver's schema declares (plus `deleteLocal`) are stored;
+ * - with an application key, every entry is signed (HMAC over the whole entry)
+ *   and checked before use, so settings edited outside Stowage are refused
+ *   instead of used (new results then go to local disk).
  */
 
 import { isAbsolute } from 'node:path';
@@ -23,6 +28,8 @@ import { errorFacts, type Logger, silentLogger } from '../logger.js';
 import { configureFailureReport } from '../probe.js';
 import type { EncryptedSecret, SecretCipher } from '../settings/crypto.js';
 import { createSecretCipher } from '../settings/crypto.js';
+import { createEntrySigner, type EntrySigner } from '../settings/entry-mac.js';
+import { schemaFields, unknownFieldProblems } from '../settings/known-fields.js';
 import { isBlankSecret, secretStates, splitSecrets } from '../settings/redaction.js';
 import type { SettingsSnapshot, SettingsStore, StoredProviderEntry } from '../settings/store.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
@@ -86,6 +93,7 @@ export class BackendRegistry {
   readonly #logger: Logger;
   readonly #cipher: SecretCipher | undefined;
   readonly #cipherProblem: StorageError | undefined;
+  readonly #signer: EntrySigner | undefined;
   readonly #definitions = new Map<string, AnyDriverDefinition>();
   readonly #drivers = new Map<string, StorageDriver>();
   readonly #retired: StorageDriver[] = [];
@@ -102,6 +110,7 @@ export class BackendRegistry {
     if (options.appKey !== undefined) {
       try {
         this.#cipher = createSecretCipher(options.appKey);
+        this.#signer = createEntrySigner(options.appKey);
       } catch (error) {
         this.#cipherProblem = error as StorageError;
       }
@@ -210,8 +219,11 @@ export class BackendRegistry {
    * ConfigError naming every bad field, before anything is stored. Non-secret
    * fields replace the stored ones; a secret field left blank (missing, null,
    * "") keeps the stored secret. `deleteLocal` (boolean) is read from the input
-   * and kept by the registry, not passed to the driver. Does not enable the
-   * provider.
+   * and kept by the registry, not passed to the driver. A field the driver's
+   * schema does not declare (e.g. a typo such as `secret_key`) is refused as
+   * "unknown setting", so it can never be stored in the clear. Does not enable
+   * the provider. When the stored entry fails its integrity check, nothing of
+   * it is reused: the provider comes back disabled and secrets must be entered again.
    */
   saveSettings(name: string, input: Readonly<Record<string, unknown>>): Promise<ProviderView> {
     return this.#change(async () => {
@@ -219,19 +231,20 @@ export class BackendRegistry {
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new ConfigError(`settings for "${name}"`, ['settings must be an object']);
       }
-      const existing = this.#snapshot.providers[name];
-      const { deleteLocal, rest } = takeDeleteLocal(name, input, existing?.deleteLocal ?? false);
-      const { plain, secrets: plainSecrets, encrypted } = this.#mergeSecrets(name, definition, rest, existing);
-      const settings = parseSettings(`settings for "${name}"`, definition.schema, { ...plain, ...plainSecrets });
+      const existing = this.#trusted(name);
+      const { deleteLocal, plain, settings, encrypted } = this.#candidate(name, definition, input, existing.entry, {
+        encrypt: true,
+        untrustedSecrets: existing.untrustedSecrets,
+      });
       await this.#tryCreate(name, definition, settings);
-      const entry: StoredProviderEntry = {
+      const entry = this.#sign(name, {
         name,
-        enabled: existing?.enabled ?? false,
+        enabled: existing.entry?.enabled ?? false,
         deleteLocal,
         settings: plain,
         secrets: encrypted,
         updatedAt: new Date().toISOString(),
-      };
+      });
       await this.#store.saveEntry(entry);
       this.#setEntry(entry);
       this.#logger.info({ backend: name }, 'storage provider settings saved');
@@ -272,13 +285,24 @@ export class BackendRegistry {
 
   /**
    * Deletes a provider's settings. Objects stored there are not touched, but
-   * their locations stop resolving until settings are saved again. When it was
-   * the default, the default goes back to local disk.
+   * every location `<name>:...` an app recorded stops resolving (reads, URLs
+   * and deletes fail with MISCONFIGURED) until settings are saved again. So
+   * this refuses (INVALID_INPUT, before any change) unless the caller confirms
+   * with `{ forgetStoredObjects: true }`; to stop new results going there while
+   * its files keep serving, use `disable()`. When it was the default, the
+   * default goes back to local disk.
    */
-  remove(name: string): Promise<void> {
+  remove(name: string, options: { forgetStoredObjects?: boolean } = {}): Promise<void> {
     return this.#change(async () => {
       refuseLocal(name, 'removed');
       if (!this.#snapshot.providers[name]) throw unknownOrUnconfigured(name, this.#definitions.has(name));
+      if (options?.forgetStoredObjects !== true) {
+        throw new StorageError(
+          ErrorCode.InvalidInput,
+          `removing "${name}" forgets its settings, so stored locations "${name}:..." stop resolving (reads, URLs and deletes of those objects fail) until its settings are saved again; use disable("${name}") to keep them serving, or pass { forgetStoredObjects: true } to remove it anyway`,
+          { details: { backend: name } },
+        );
+      }
       await this.#store.removeEntry(name);
       const { [name]: _removed, ...rest } = this.#snapshot.providers;
       this.#snapshot = { ...this.#snapshot, providers: rest };
@@ -351,9 +375,11 @@ export class BackendRegistry {
     }
     const entry = this.#snapshot.providers[name];
     if (!entry) {
-      throw new StorageError(ErrorCode.Misconfigured, `backend "${name}" has no settings (never saved, or removed)`, {
-        details: { backend: name },
-      });
+      throw new StorageError(
+        ErrorCode.Misconfigured,
+        `backend "${name}" has no settings (never saved, or removed), so locations "${name}:..." cannot be served until its settings are saved again`,
+        { details: { backend: name } },
+      );
     }
     const settings = this.#settingsOf(name, definition, entry);
     let driver: StorageDriver;
@@ -389,9 +415,11 @@ export class BackendRegistry {
       let settings: unknown;
       if (input === undefined && existing) settings = this.#settingsOf(name, definition, existing);
       else {
-        const { rest } = takeDeleteLocal(name, input ?? {}, false);
-        const { plain, secrets } = this.#mergeSecrets(name, definition, rest, existing, { encrypt: false });
-        settings = parseSettings(`settings for "${name}"`, definition.schema, { ...plain, ...secrets });
+        const trusted = this.#trusted(name);
+        settings = this.#candidate(name, definition, input ?? {}, trusted.entry, {
+          encrypt: false,
+          untrustedSecrets: trusted.untrustedSecrets,
+        }).settings;
       }
       driver = definition.create(settings);
     } catch (error) {
@@ -444,12 +472,14 @@ export class BackendRegistry {
     return definition;
   }
 
-  // Decrypts and validates a stored entry into the driver's settings.
+  // Decrypts, authenticates and validates a stored entry into the driver's settings. Decrypting
+  // first keeps "wrong application key" the reported cause when the secrets say so.
   #settingsOf(name: string, definition: AnyDriverDefinition, entry: StoredProviderEntry): unknown {
     const secrets: Record<string, unknown> = {};
     for (const [field, encrypted] of Object.entries(entry.secrets)) {
       secrets[field] = this.#requireCipher(name).decrypt(name, field, encrypted);
     }
+    this.#checkEntry(name, entry);
     return parseSettings(`stored settings for "${name}"`, definition.schema, { ...entry.settings, ...secrets });
   }
 
@@ -458,7 +488,7 @@ export class BackendRegistry {
     definition: AnyDriverDefinition,
     input: Readonly<Record<string, unknown>>,
     existing: StoredProviderEntry | undefined,
-    options: { encrypt: boolean } = { encrypt: true },
+    options: { encrypt: boolean; untrustedSecrets?: readonly string[] } = { encrypt: true },
   ): { plain: Record<string, unknown>; secrets: Record<string, unknown>; encrypted: Record<string, EncryptedSecret> } {
     const { plain, secrets: entered } = splitSecrets(input, definition.secretFields);
     const secrets: Record<string, unknown> = {};
@@ -468,6 +498,12 @@ export class BackendRegistry {
       if (!isBlankSecret(entered[field])) {
         secrets[field] = entered[field];
         if (options.encrypt) encrypted[field] = this.#requireCipher(name).encrypt(name, field, entered[field]);
+        continue;
+      }
+      if (options.untrustedSecrets?.includes(field)) {
+        problems.push(
+          `${field}: the stored value cannot be trusted (settings changed outside Stowage, or the app key is wrong); enter it again`,
+        );
         continue;
       }
       const stored = existing?.secrets[field];
@@ -505,11 +541,90 @@ export class BackendRegistry {
     });
   }
 
+  // Re-signing an entry vouches for it, so it must pass its check first.
   async #saveFlags(entry: StoredProviderEntry, flags: { enabled: boolean }): Promise<void> {
-    const updated: StoredProviderEntry = { ...entry, ...flags, updatedAt: new Date().toISOString() };
+    this.#checkEntry(entry.name, entry);
+    const updated = this.#sign(entry.name, { ...entry, ...flags, updatedAt: new Date().toISOString() });
     await this.#store.saveEntry(updated);
     this.#snapshot = { ...this.#snapshot, providers: { ...this.#snapshot.providers, [entry.name]: updated } };
     this.#lastFallback = undefined;
+  }
+
+  /**
+   * Validates entered settings into what would be stored: unknown fields, the
+   * deleteLocal flag, secrets merged with the stored ones and the schema, all
+   * problems in one ConfigError.
+   */
+  #candidate(
+    name: string,
+    definition: AnyDriverDefinition,
+    input: Readonly<Record<string, unknown>>,
+    existing: StoredProviderEntry | undefined,
+    options: { encrypt: boolean; untrustedSecrets: readonly string[] },
+  ): CandidateSettings {
+    const subject = `settings for "${name}"`;
+    const declared = schemaFields(definition.schema);
+    const known = [...(declared ?? []), ...definition.secretFields, 'deleteLocal'];
+    const unknown = declared ? unknownFieldProblems(input, known) : [];
+    let result: CandidateSettings;
+    try {
+      const { deleteLocal, rest } = takeDeleteLocal(name, input, existing?.deleteLocal ?? false);
+      const { plain, secrets, encrypted } = this.#mergeSecrets(name, definition, rest, existing, options);
+      const settings = parseSettings(subject, definition.schema, { ...plain, ...secrets });
+      result = { deleteLocal, plain, settings, encrypted };
+    } catch (error) {
+      if (unknown.length > 0 && error instanceof ConfigError)
+        throw new ConfigError(subject, [...unknown, ...error.problems]);
+      throw error;
+    }
+    // A schema whose fields cannot be read: whatever parsing dropped was not a setting.
+    const problems = declared
+      ? unknown
+      : unknownFieldProblems(input, [
+          ...Object.keys(result.settings as object),
+          ...definition.secretFields,
+          'deleteLocal',
+        ]);
+    if (problems.length > 0) throw new ConfigError(subject, problems);
+    return result;
+  }
+
+  // The stored entry when it passes its integrity check; an entry that fails is not reused.
+  #trusted(name: string): { entry: StoredProviderEntry | undefined; untrustedSecrets: readonly string[] } {
+    const entry = this.#snapshot.providers[name];
+    if (!entry) return { entry: undefined, untrustedSecrets: [] };
+    try {
+      this.#checkEntry(name, entry);
+      return { entry, untrustedSecrets: [] };
+    } catch {
+      this.#logger.warn({ backend: name }, 'stored provider settings failed their integrity check; not reused');
+      return { entry: undefined, untrustedSecrets: Object.keys(entry.secrets) };
+    }
+  }
+
+  #sign(name: string, entry: StoredProviderEntry): StoredProviderEntry {
+    const { mac: _stale, ...content } = entry;
+    if (this.#signer) return this.#signer.sign(content);
+    // Without an application key there is nothing to sign with; such entries hold no secrets.
+    if (Object.keys(content.secrets).length > 0) this.#requireCipher(name);
+    return content;
+  }
+
+  #checkEntry(name: string, entry: StoredProviderEntry): void {
+    if (this.#signer) {
+      this.#signer.check(entry);
+      return;
+    }
+    if (entry.mac !== undefined) {
+      throw (
+        this.#cipherProblem ??
+        new StorageError(
+          ErrorCode.Misconfigured,
+          `settings for "${name}" are signed: an application key is needed to check them`,
+          { details: { backend: name } },
+        )
+      );
+    }
   }
 
   #setEntry(entry: StoredProviderEntry): void {
@@ -532,6 +647,14 @@ export class BackendRegistry {
     this.#drivers.delete(name);
     this.#retired.push(driver);
   }
+}
+
+/** Entered settings after validation: what would be stored, and what the driver gets. */
+interface CandidateSettings {
+  readonly deleteLocal: boolean;
+  readonly plain: Record<string, unknown>;
+  readonly settings: unknown;
+  readonly encrypted: Record<string, EncryptedSecret>;
 }
 
 function takeDeleteLocal(

@@ -160,6 +160,8 @@ function validateShape(parsed: FileShape, filePath: string): SettingsSnapshot {
           settings: entry.settings,
           secrets: entry.secrets ?? {},
           updatedAt: typeof entry.updatedAt === 'string' ? entry.updatedAt : new Date(0).toISOString(),
+          // Kept verbatim (even if malformed) so the registry, not the store, judges it.
+          ...(entry.mac !== undefined ? { mac: entry.mac } : {}),
         },
       ]),
     ),

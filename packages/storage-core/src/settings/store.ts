@@ -21,6 +21,12 @@ export interface StoredProviderEntry {
   readonly secrets: Readonly<Record<string, EncryptedSecret>>;
   /** ISO-8601 time of the last change. */
   readonly updatedAt: string;
+  /**
+   * HMAC-SHA256 (base64) over every other field, keyed from the application
+   * key: a store must keep it as is. Absent only on entries saved by a
+   * registry without an application key.
+   */
+  readonly mac?: string;
 }
 
 /** Everything a store holds. */
