@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
+import { minioDriverDefinition, type S3Driver, type S3Settings } from '../packages/driver-s3/src/index.js';
 import {
   createS3Proxy,
   createTestBucket,
@@ -14,7 +14,7 @@ import {
   ToxiproxyClient,
   type ToxiproxyProxy,
 } from '../packages/driver-s3/src/testing/index.js';
-import { ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
+import { type DriverDefinition, ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
 import { createWorkspace, fileSha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
 
@@ -22,21 +22,36 @@ import { inspectBucket } from './support/s3-inspect.js';
 const RESULT_SIZE = 6 * 1024 * 1024;
 const PART_SIZE = 5 * 1024 * 1024;
 
+/** One SDK command the driver sent, and how it ended. */
+interface SentCommand {
+  readonly command: string;
+  readonly failed: boolean;
+}
+
 interface Fault {
   readonly name: string;
   readonly apply: (proxy: ToxiproxyProxy) => Promise<void>;
   readonly codes: readonly string[];
+  /** Checks, from the commands the driver sent, that the fault struck where it claims to. */
+  readonly struck?: (sent: readonly SentCommand[]) => void;
 }
 
 const FAULTS: readonly Fault[] = [
   {
     name: 'connection reset mid-upload',
     async apply(proxy) {
-      // Slow enough that the reset lands while the first part is on the wire.
-      await proxy.addToxic({ type: 'bandwidth', stream: 'upstream', attributes: { rate: 4000 } });
-      await proxy.addToxic({ type: 'reset_peer', stream: 'upstream', attributes: { timeout: 300 } });
+      // Each connection is cut after 1.5 MiB sent: small requests pass, a 5 MiB part dies with its bytes on the wire.
+      await proxy.addToxic({ type: 'limit_data', stream: 'upstream', attributes: { bytes: 1.5 * 1024 * 1024 } });
     },
     codes: [ErrorCode.Unavailable],
+    struck(sent) {
+      // Every attempt got as far as creating the multipart upload, then lost a part mid-body.
+      const created = sent.filter((c) => c.command === 'CreateMultipartUploadCommand');
+      expect(created.length).toBeGreaterThanOrEqual(2);
+      expect(created.every((c) => !c.failed)).toBe(true);
+      expect(sent.filter((c) => c.command === 'UploadPartCommand' && c.failed).length).toBeGreaterThanOrEqual(2);
+      expect(sent.some((c) => c.command === 'CompleteMultipartUploadCommand')).toBe(false);
+    },
   },
   {
     name: 'latency beyond the timeout',
@@ -70,6 +85,7 @@ describe('offload under network faults (toxiproxy between the S3 driver and MinI
   let ws: Workspace;
   let storage: Storage;
   let settings: Record<string, unknown>;
+  let sent: SentCommand[];
 
   beforeAll(async () => {
     bucket = await createTestBucket(s3, 'offload-faults');
@@ -85,7 +101,8 @@ describe('offload under network faults (toxiproxy between the S3 driver and MinI
     proxy = proxied.proxy;
     ws = await createWorkspace();
     storage = await ws.open({ uploadTimeoutMs: 30_000 });
-    storage.registry.register(minioDriverDefinition);
+    sent = [];
+    storage.registry.register(recordingDefinition(sent));
     settings = {
       endpoint: proxied.info.endpoint,
       region: s3.region,
@@ -144,6 +161,7 @@ describe('offload under network faults (toxiproxy between the S3 driver and MinI
     });
     expect(fault.codes).toContain(outcome.error?.code);
     expect(failures).toEqual([outcome.error?.code]);
+    fault.struck?.(sent);
     expect(await fileSha256(join(ws.resultsRoot, path))).toBe(sha);
 
     await proxy.removeAllToxics();
@@ -160,3 +178,28 @@ describe('offload under network faults (toxiproxy between the S3 driver and MinI
     expect(after.openUploads).toEqual([]);
   });
 });
+
+/** The MinIO entry, with drivers that record every SDK command they send and whether it failed. */
+function recordingDefinition(sent: SentCommand[]): DriverDefinition<S3Settings> {
+  return {
+    ...minioDriverDefinition,
+    create(settings) {
+      const driver = minioDriverDefinition.create(settings) as S3Driver;
+      driver.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const command = context.commandName ?? 'unknown';
+          try {
+            const result = await next(args);
+            sent.push({ command, failed: false });
+            return result;
+          } catch (error) {
+            sent.push({ command, failed: true });
+            throw error;
+          }
+        },
+        { step: 'initialize', name: 'stowageTestRecordCommands' },
+      );
+      return driver;
+    },
+  };
+}

@@ -1,13 +1,18 @@
 /**
  * Looks straight at a test bucket with a plain SDK client (not through the
- * driver under test): which objects exist and which multipart uploads are open.
+ * driver under test): which objects exist, what their stored bytes hash to, and
+ * which multipart uploads are open.
  */
-import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { S3TestServerInfo } from '../../packages/driver-s3/src/testing/index.js';
 
 /** What a bucket holds under a prefix. */
 export interface BucketView {
-  readonly objects: ReadonlyArray<{ key: string; size: number; sha256: string | undefined }>;
+  /** `sha256` is the hex SHA-256 of the bytes the server returns for the object, not any metadata. */
+  readonly objects: ReadonlyArray<{ key: string; size: number; sha256: string }>;
   readonly openUploads: readonly string[];
 }
 
@@ -19,14 +24,23 @@ export function inspectBucket(info: S3TestServerInfo, bucket: string) {
     forcePathStyle: true,
     credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey },
   });
+
+  // Streams the object through SHA-256: a partial or corrupt object shows up by content, whatever its metadata says.
+  const hashStored = async (key: string): Promise<string> => {
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const hash = createHash('sha256');
+    await pipeline(object.Body as Readable, hash);
+    return hash.digest('hex');
+  };
+
   return {
-    /** Objects (with their sha256 metadata) and open multipart uploads whose key starts with `prefix`. */
+    /** Objects (size and SHA-256 of their stored bytes) and open multipart uploads whose key starts with `prefix`. */
     async view(prefix: string): Promise<BucketView> {
       const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
       const objects = await Promise.all(
         (listed.Contents ?? []).map(async (entry) => {
-          const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: entry.Key }));
-          return { key: entry.Key ?? '', size: entry.Size ?? 0, sha256: head.Metadata?.sha256 };
+          const key = entry.Key ?? '';
+          return { key, size: entry.Size ?? 0, sha256: await hashStored(key) };
         }),
       );
       const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));

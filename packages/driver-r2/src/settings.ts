@@ -59,6 +59,7 @@ export const r2SettingsSchema = z
     storageClass: z.enum(['STANDARD', 'STANDARD_IA'], { error: 'must be "STANDARD" or "STANDARD_IA"' }).optional(),
     partSize: s3Fields.partSize,
     queueSize: s3Fields.queueSize,
+    maxConcurrentWrites: s3Fields.maxConcurrentWrites,
     retries: s3Fields.retries,
     retryDelayMs: s3Fields.retryDelayMs,
     connectionTimeoutMs: s3Fields.connectionTimeoutMs,

@@ -27,6 +27,7 @@ export function r2ToS3Settings(settings: R2Settings): S3SettingsInput {
     ...(settings.storageClass !== undefined ? { storageClass: settings.storageClass } : {}),
     partSize: settings.partSize,
     queueSize: settings.queueSize,
+    maxConcurrentWrites: settings.maxConcurrentWrites,
     retries: settings.retries,
     retryDelayMs: settings.retryDelayMs,
     connectionTimeoutMs: settings.connectionTimeoutMs,

@@ -53,3 +53,61 @@ describe('CORS helper against MinIO', () => {
     }
   });
 });
+
+describe('R2 probe ("test connection") against MinIO in region auto', () => {
+  let bucket: string;
+  beforeAll(async () => {
+    bucket = await createTestBucket(minio.info, 'r2-probe');
+  });
+  afterAll(async () => {
+    await removeTestBucket(minio.info, bucket);
+  });
+
+  async function probeWith(secretAccessKey: string) {
+    const driver = createR2Driver({
+      endpoint: minio.info.endpoint,
+      bucket,
+      accessKeyId: minio.info.accessKeyId,
+      secretAccessKey,
+      retries: 0,
+    });
+    try {
+      return await driver.probe();
+    } finally {
+      await driver.close();
+    }
+  }
+
+  it('passes every step as driver "r2" and leaves the bucket empty', async () => {
+    const report = await probeWith(minio.info.secretAccessKey);
+    expect(report, report.message).toMatchObject({ ok: true, driver: 'r2' });
+    expect(report.steps.map((step) => step.step)).toEqual(['connect', 'write', 'read', 'compare', 'delete']);
+    const driver = createR2Driver({
+      endpoint: minio.info.endpoint,
+      bucket,
+      accessKeyId: minio.info.accessKeyId,
+      secretAccessKey: minio.info.secretAccessKey,
+    });
+    try {
+      const left = [];
+      for await (const entry of driver.list()) left.push(entry.key);
+      expect(left).toEqual([]);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it('reports a wrong secret as INVALID_CREDENTIALS at the connect step, without the secret', async () => {
+    const wrongSecret = 'R2-WRONG-SECRET-0123456789abcdef0123456789abcdef';
+    const report = await probeWith(wrongSecret);
+    expect(report).toMatchObject({
+      ok: false,
+      driver: 'r2',
+      failedStep: 'connect',
+      code: ErrorCode.InvalidCredentials,
+    });
+    expect(report.message).toMatch(/secret|credential|key/i);
+    expect(JSON.stringify(report)).not.toContain(wrongSecret);
+    expect(JSON.stringify(report)).not.toContain(minio.info.secretAccessKey);
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * Builds the S3Client for a driver: a keep-alive HTTP handler with sockets sized
- * to the upload concurrency and timeouts that throw, SDK retries off (the
+ * to the write concurrency × parts per write and timeouts that throw, SDK retries off (the
  * driver's p-retry layer is the only one), and the preset's checksum mode.
  */
 import type { AgentOptions as HttpsAgentOptions } from 'node:https';
@@ -17,8 +17,22 @@ export interface S3ClientOptions {
   readonly systemClockOffset?: number;
   /** Extra TLS options for https endpoints, e.g. `ca` for a private certificate authority. */
   readonly tls?: Pick<HttpsAgentOptions, 'ca' | 'rejectUnauthorized' | 'servername'>;
-  /** Concurrent requests the driver may make besides uploads; sockets are sized for both. */
+  /** Concurrent requests the driver may make besides uploads' parts; default SOCKET_HEADROOM. */
   readonly concurrency?: number;
+}
+
+/** Sockets kept beyond the writes' parts, for reads, stats, listings and multipart bookkeeping next to them. */
+export const SOCKET_HEADROOM = 8;
+
+/**
+ * Sockets for a config: every concurrent write can keep `queueSize` parts in
+ * flight, plus headroom, so no part waits for a socket (FIELD-NOTES, #7027).
+ */
+export function maxSocketsFor(
+  config: Pick<S3DriverConfig, 'maxConcurrentWrites' | 'queueSize'>,
+  headroom = SOCKET_HEADROOM,
+): number {
+  return config.maxConcurrentWrites * config.queueSize + headroom;
 }
 
 /** Creates the SDK client for `config`. No network I/O happens here. */
@@ -27,8 +41,7 @@ export function createS3Client(
   options: S3ClientOptions = {},
   checksumMode: ChecksumMode = config.checksumMode,
 ): S3Client {
-  // One write can keep queueSize parts in flight; leave room for reads and listings next to it.
-  const maxSockets = Math.max(config.queueSize * 2, options.concurrency ?? 16);
+  const maxSockets = maxSocketsFor(config, options.concurrency);
   const agentOptions = { keepAlive: true, maxSockets };
   const requestHandler = new NodeHttpHandler({
     httpAgent: agentOptions,

@@ -30,6 +30,7 @@ export interface S3DriverConfig {
   readonly supportsBatchDelete: boolean;
   readonly partSize: number;
   readonly queueSize: number;
+  readonly maxConcurrentWrites: number;
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly connectionTimeoutMs: number;
@@ -64,6 +65,7 @@ export function resolveS3Config(settings: S3Settings): S3DriverConfig {
     supportsBatchDelete: preset.supportsBatchDelete,
     partSize: settings.partSize,
     queueSize: settings.queueSize,
+    maxConcurrentWrites: settings.maxConcurrentWrites,
     retries: settings.retries,
     retryDelayMs: settings.retryDelayMs,
     connectionTimeoutMs: settings.connectionTimeoutMs,

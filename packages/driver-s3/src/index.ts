@@ -1,4 +1,4 @@
-export { createS3Client, type S3ClientOptions } from './client.js';
+export { createS3Client, maxSocketsFor, type S3ClientOptions, SOCKET_HEADROOM } from './client.js';
 export { resolveS3Config, type S3DriverConfig } from './config.js';
 export {
   b2DriverDefinition,

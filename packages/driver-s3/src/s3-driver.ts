@@ -21,6 +21,7 @@ import {
   type DriverCapabilities,
   ErrorCode,
   encodeKeyPath,
+  InvalidKeyError,
   isStorageError,
   type ListEntry,
   type ListOptions,
@@ -50,6 +51,9 @@ import { classifiedBody } from './read-stream.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 import { type S3SettingsInput, s3SettingsSchema } from './settings.js';
 import { CLEANUP_TIMEOUT_MS, uploadObject } from './upload.js';
+
+/** S3 (and every S3-compatible) limits a stored key, prefix included, to this many UTF-8 bytes. */
+const MAX_BACKEND_KEY_BYTES = 1024;
 
 export interface S3DriverOptions {
   /** Driver kind reported to callers and in probe reports; "s3" unless a wrapper (R2) says otherwise. */
@@ -326,8 +330,17 @@ export class S3Driver implements StorageDriver {
     this.cleanupS3?.destroy();
   }
 
+  /** The key on the backend; INVALID_KEY before any I/O when the prefix pushes it past S3's 1,024 bytes. */
   private backendKey(key: string): string {
-    return applyKeyPrefix(this.config.keyPrefix, key);
+    const backendKey = applyKeyPrefix(this.config.keyPrefix, key);
+    const bytes = Buffer.byteLength(backendKey);
+    if (bytes > MAX_BACKEND_KEY_BYTES) {
+      throw new InvalidKeyError(
+        `key is ${Buffer.byteLength(key)} bytes; with this driver's key prefix "${this.config.keyPrefix}" it is ${bytes}, over the ${MAX_BACKEND_KEY_BYTES}-byte limit of S3 keys`,
+        { key },
+      );
+    }
+    return backendKey;
   }
 
   private presignTarget(key: string) {

@@ -122,6 +122,17 @@ export const s3SettingsSchema = z
       .min(1, { error: 'must be at least 1' })
       .max(64, { error: 'must be at most 64' })
       .default(4),
+    /**
+     * Writes this driver is expected to run at once (the offload concurrency, 4 by default).
+     * Sockets are sized to maxConcurrentWrites × queueSize plus room for reads and listings,
+     * so parts never queue for a socket ("socket usage at capacity").
+     */
+    maxConcurrentWrites: z
+      .number({ error: required('a number') })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be at least 1' })
+      .max(256, { error: 'must be at most 256' })
+      .default(4),
     /** Retries of idempotent operations after the first attempt. */
     retries: z
       .number({ error: required('a number') })

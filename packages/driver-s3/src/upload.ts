@@ -18,6 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   abortedError,
   ErrorCode,
+  metadataProblems,
   type NormalizedBody,
   normalizeBody,
   resolveContentType,
@@ -33,8 +34,6 @@ import { withRetry } from './retry.js';
 
 /** S3 allows at most this many parts in one multipart upload. */
 const MAX_PARTS = 10_000;
-/** S3's limit for all user metadata of one object, in bytes. */
-const MAX_METADATA_BYTES = 2048;
 /**
  * Cleanup requests get this long even when the request timeout is shorter: the
  * fault that failed the upload (a slow link) slows its cleanup too, and an open
@@ -65,19 +64,8 @@ export function writeOptionProblems(options: WriteOptions): string[] {
   if (contentLength !== undefined && !(Number.isSafeInteger(contentLength) && contentLength >= 0)) {
     problems.push('contentLength must be a non-negative whole number');
   }
-  if (metadata !== undefined) {
-    let bytes = 0;
-    for (const [name, value] of Object.entries(metadata)) {
-      if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
-        problems.push(`metadata key ${JSON.stringify(name)} must be lower-case letters, digits, "-" or "_"`);
-      }
-      if (typeof value !== 'string' || !/^[\x20-\x7e]*$/.test(value)) {
-        problems.push(`metadata value of ${JSON.stringify(name)} must be printable ASCII text`);
-      }
-      bytes += name.length + String(value).length;
-    }
-    if (bytes > MAX_METADATA_BYTES) problems.push(`metadata must be at most ${MAX_METADATA_BYTES} bytes in total`);
-  }
+  // One source of the metadata rules: offload checks the same ones before it uploads.
+  problems.push(...metadataProblems(metadata));
   return problems;
 }
 

@@ -1,13 +1,15 @@
-import { createTestBucket, removeTestBucket } from '@stowage/driver-s3/testing';
+import { allowAnonymousRead, createTestBucket, removeTestBucket } from '@stowage/driver-s3/testing';
 import { describeDriverConformance } from '@stowage/storage-core/testing';
 import { inject } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
 
 const server = inject('s3');
 
+// The bucket serves objects anonymously, so public URLs (path-style, endpoint/bucket) are fetched and compared.
 describeDriverConformance('S3 driver against MinIO', {
   async createDriver() {
     const bucket = await createTestBucket(server, 's3-conformance');
+    await allowAnonymousRead(server, bucket);
     return createS3Driver({
       provider: 'minio',
       endpoint: server.endpoint,
@@ -21,4 +23,5 @@ describeDriverConformance('S3 driver against MinIO', {
   async destroyDriver(driver) {
     await removeTestBucket(server, (driver as S3Driver).bucket);
   },
+  fetchPublicUrls: true,
 });

@@ -5,6 +5,7 @@
  * toxiproxy server with a small client for fault injection. See README.md.
  */
 
+export { allowAnonymousRead, publicReadPolicy } from './anonymous-read.js';
 export {
   type CreateMinioUserOptions,
   createMinioUser,

@@ -22,6 +22,11 @@ export interface ConformanceOptions {
    * the URL is only checked to be absolute and to carry the key.
    */
   fetchPublicUrls?: boolean;
+  /**
+   * Longest key, in UTF-8 bytes, the driver must store. Default 1,024 (the contract's limit); a driver
+   * whose backend counts its own key prefix against that limit passes 1,024 minus the prefix's bytes.
+   */
+  maxKeyBytes?: number;
 }
 
 /** Options with every default filled in. */
@@ -41,12 +46,16 @@ export function resolveConformanceOptions(options: ConformanceOptions): Resolved
     concurrency: options.concurrency ?? 16,
     slowTestTimeoutMs: options.slowTestTimeoutMs ?? 180_000,
     fetchPublicUrls: options.fetchPublicUrls ?? false,
+    maxKeyBytes: options.maxKeyBytes ?? 1024,
   };
   if (!Number.isInteger(resolved.largeObjectBytes) || resolved.largeObjectBytes <= 16 * MiB) {
     throw new TypeError('describeDriverConformance: largeObjectBytes must be an integer above 16 MiB');
   }
   if (!Number.isInteger(resolved.listingObjectCount) || resolved.listingObjectCount <= 1000) {
     throw new TypeError('describeDriverConformance: listingObjectCount must be an integer above 1,000');
+  }
+  if (!Number.isInteger(resolved.maxKeyBytes) || resolved.maxKeyBytes < 256 || resolved.maxKeyBytes > 1024) {
+    throw new TypeError('describeDriverConformance: maxKeyBytes must be an integer from 256 to 1,024');
   }
   if (!Number.isInteger(resolved.concurrency) || resolved.concurrency < 1) {
     throw new TypeError('describeDriverConformance: concurrency must be a positive integer');

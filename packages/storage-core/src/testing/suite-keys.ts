@@ -37,11 +37,12 @@ export function describeKeys(ctx: SuiteContext): void {
       expect(await listKeys(driver, `${scope}a+b/`)).toEqual([`${scope}a+b/c d.txt`]);
     });
 
-    it('keeps a key of exactly 1,024 UTF-8 bytes made of multi-byte characters', async () => {
+    it(`keeps a key of exactly ${ctx.options.maxKeyBytes} UTF-8 bytes made of multi-byte characters`, async () => {
       const driver = ctx.driver();
       const scope = ctx.scope('long');
-      const key = keyOfExactly1024Bytes(scope);
-      expect(Buffer.byteLength(key)).toBe(1024);
+      const bytes = ctx.options.maxKeyBytes;
+      const key = keyOfExactly(bytes, scope);
+      expect(Buffer.byteLength(key)).toBe(bytes);
       await driver.write(key, 'long key');
       expect(await readText(driver, key)).toBe('long key');
       expect(await listKeys(driver, scope)).toEqual([key]);
@@ -50,13 +51,13 @@ export function describeKeys(ctx: SuiteContext): void {
 }
 
 /**
- * A key of exactly 1,024 UTF-8 bytes under `scope`, of two-byte characters in
+ * A key of exactly `bytes` UTF-8 bytes under `scope`, of two-byte characters in
  * segments of at most 200 bytes (file systems limit one name to 255 bytes).
  */
-function keyOfExactly1024Bytes(scope: string): string {
+function keyOfExactly(bytes: number, scope: string): string {
   let key = scope;
-  while (Buffer.byteLength(key) < 1024) {
-    const room = 1024 - Buffer.byteLength(key);
+  while (Buffer.byteLength(key) < bytes) {
+    const room = bytes - Buffer.byteLength(key);
     if (room <= 201) {
       key += room % 2 === 0 ? 'é'.repeat(room / 2) : `x${'é'.repeat((room - 1) / 2)}`;
     } else {
