@@ -111,6 +111,12 @@ export function isStorageError(error: unknown, code?: ErrorCode): error is Stora
   return error instanceof StorageError && (code === undefined || error.code === code);
 }
 
+/** Returns `error` when it is a StorageError, else wraps it as UNKNOWN with the original as `cause`. */
+export function asStorageError(error: unknown, key?: string): StorageError {
+  if (error instanceof StorageError) return error;
+  return new StorageError(ErrorCode.Unknown, (error as Error)?.message ?? String(error), { cause: error, key });
+}
+
 /** Turns an AbortSignal's reason into the ABORTED error. */
 export function abortedError(signal: AbortSignal, key?: string): StorageError {
   return new StorageError(ErrorCode.Aborted, `operation aborted${key ? ` for key "${key}"` : ''}`, {

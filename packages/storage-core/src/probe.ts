@@ -7,7 +7,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { streamToBuffer } from './body.js';
-import { ErrorCode, StorageError } from './errors.js';
+import { asStorageError, ErrorCode, StorageError } from './errors.js';
 import type { ProbeReport, ProbeStep, ProbeStepResult, StorageDriver } from './types.js';
 
 /** Where probe objects go, under the driver's key prefix. */
@@ -54,14 +54,9 @@ function advice(code: string, step: ProbeStep): string {
   }
 }
 
-function classify(error: unknown): StorageError {
-  if (error instanceof StorageError) return error;
-  return new StorageError(ErrorCode.Unknown, (error as Error)?.message ?? String(error), { cause: error });
-}
-
 /** Builds the failure message an admin sees: the step, the advice, then the provider's detail. */
 export function describeProbeFailure(step: ProbeStep, error: unknown): { code: string; message: string } {
-  const classified = classify(error);
+  const classified = asStorageError(error);
   const text = advice(classified.code, step);
   const sentence = text.startsWith('Upload succeeded') ? text : `${STEP_PHRASE[step]} failed: ${text}`;
   return { code: classified.code, message: `${sentence} (${classified.message})` };

@@ -17,7 +17,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveContentType } from '../content-type.js';
-import { ErrorCode, NotFoundError, StorageError } from '../errors.js';
+import { asStorageError, ErrorCode, isStorageError, NotFoundError, StorageError } from '../errors.js';
 import { emitSafely, type StorageEvents } from '../events.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
@@ -78,7 +78,7 @@ export async function offloadResult(
     cause: unknown,
     extra: { sha256?: string } = {},
   ): Promise<OffloadOutcome> => {
-    const error = cause === undefined ? undefined : classify(cause, key);
+    const error = cause === undefined ? undefined : asStorageError(cause, key);
     if (error && stage) {
       context.logger.warn(
         { backend, key, stage, error: errorFacts(error) },
@@ -171,7 +171,7 @@ export async function offloadResult(
   try {
     await verify(driver, key, size, sha256, written);
   } catch (error) {
-    if (isStorageErrorCode(error, ErrorCode.ChecksumMismatch)) {
+    if (isStorageError(error, ErrorCode.ChecksumMismatch)) {
       // The bytes there are wrong: never leave them where a later read could serve them.
       await driver.delete(key).catch((cleanup: unknown) => {
         context.logger.error(
@@ -251,7 +251,7 @@ async function removeLocalCopy(
     emitSafely(context.events, context.logger, 'offload:local-deleted', { backend, key, location, ok: true });
     return undefined;
   } catch (error) {
-    const classified = classify(error, key);
+    const classified = asStorageError(error, key);
     context.logger.warn(
       { backend, key, error: errorFacts(classified) },
       'result offloaded but its local copy could not be removed',
@@ -345,7 +345,7 @@ function uploadFailure(
   timeoutMs: number | undefined,
 ): unknown {
   if (signal?.aborted) {
-    if (isStorageErrorCode(error, ErrorCode.Aborted)) return error;
+    if (isStorageError(error, ErrorCode.Aborted)) return error;
     return new StorageError(ErrorCode.Aborted, `upload of "${key}" was aborted by the caller`, { cause: error, key });
   }
   if (timeout?.aborted) {
@@ -380,13 +380,4 @@ async function safeUrl(context: OffloadContext, driver: StorageDriver, backend: 
     context.logger.warn({ backend, key, error: errorFacts(error) }, 'could not build a URL for the result');
     return { url: undefined, kind: undefined, expiresAt: undefined };
   }
-}
-
-function classify(error: unknown, key: string): StorageError {
-  if (error instanceof StorageError) return error;
-  return new StorageError(ErrorCode.Unknown, (error as Error)?.message ?? String(error), { cause: error, key });
-}
-
-function isStorageErrorCode(error: unknown, code: string): boolean {
-  return error instanceof StorageError && error.code === code;
 }
