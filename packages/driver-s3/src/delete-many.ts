@@ -6,6 +6,7 @@
  */
 import { DeleteObjectCommand, DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { applyKeyPrefix, type DeleteManyResult, ErrorCode, validateKey } from '@stowage/storage-core';
+import { backendKeyFor } from './backend-key.js';
 import { toStorageError } from './errors.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 
@@ -31,10 +32,12 @@ const STATUS_BY_NAME: Record<string, number> = {
   InternalError: 500,
 };
 
-/** Deletes `keys`; throws INVALID_KEY before any I/O for a bad key, reports per-key errors in `failed`. */
+/** Deletes `keys`; throws INVALID_KEY before any I/O for a bad key (prefix included), reports per-key errors in `failed`. */
 export async function deleteManyObjects(target: DeleteManyTarget, keys: readonly string[]): Promise<DeleteManyResult> {
-  // Bad input fails before anything is deleted, as with every other operation.
+  // Bad input fails before anything is deleted, as with every other operation. The prefixed
+  // key's length counts too: the server would refuse only that key and delete the rest.
   const valid = [...new Set(keys.map((key) => validateKey(key)))];
+  for (const key of valid) backendKeyFor(target.keyPrefix, key);
   const deleted: string[] = [];
   const failed: Array<{ key: string; error: Error }> = [];
   const run = target.batch ? deleteBatch : deleteSingles;

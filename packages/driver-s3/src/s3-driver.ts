@@ -14,14 +14,12 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   abortedError,
-  applyKeyPrefix,
   type CopyOptions,
   configureFailureReport,
   type DeleteManyResult,
   type DriverCapabilities,
   ErrorCode,
   encodeKeyPath,
-  InvalidKeyError,
   isStorageError,
   type ListEntry,
   type ListOptions,
@@ -41,6 +39,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '@stowage/storage-core';
+import { backendKeyFor } from './backend-key.js';
 import { createS3Client, type S3ClientOptions } from './client.js';
 import { resolveS3Config, type S3DriverConfig } from './config.js';
 import { deleteManyObjects } from './delete-many.js';
@@ -51,9 +50,6 @@ import { classifiedBody } from './read-stream.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 import { type S3SettingsInput, s3SettingsSchema } from './settings.js';
 import { CLEANUP_TIMEOUT_MS, uploadObject } from './upload.js';
-
-/** S3 (and every S3-compatible) limits a stored key, prefix included, to this many UTF-8 bytes. */
-const MAX_BACKEND_KEY_BYTES = 1024;
 
 export interface S3DriverOptions {
   /** Driver kind reported to callers and in probe reports; "s3" unless a wrapper (R2) says otherwise. */
@@ -332,15 +328,7 @@ export class S3Driver implements StorageDriver {
 
   /** The key on the backend; INVALID_KEY before any I/O when the prefix pushes it past S3's 1,024 bytes. */
   private backendKey(key: string): string {
-    const backendKey = applyKeyPrefix(this.config.keyPrefix, key);
-    const bytes = Buffer.byteLength(backendKey);
-    if (bytes > MAX_BACKEND_KEY_BYTES) {
-      throw new InvalidKeyError(
-        `key is ${Buffer.byteLength(key)} bytes; with this driver's key prefix "${this.config.keyPrefix}" it is ${bytes}, over the ${MAX_BACKEND_KEY_BYTES}-byte limit of S3 keys`,
-        { key },
-      );
-    }
-    return backendKey;
+    return backendKeyFor(this.config.keyPrefix, key);
   }
 
   private presignTarget(key: string) {

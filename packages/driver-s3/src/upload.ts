@@ -4,7 +4,8 @@
  * through an IntegrityStream that counts and hashes it. The returned ETag is
  * compared with the computed MD5; on mismatch the object is deleted. A failed or
  * aborted multipart upload is aborted on the server, after its in-flight parts
- * settled, so no unfinished upload stays behind.
+ * settled, so no unfinished upload stays behind. An abort cancels the parts in
+ * flight, so the write rejects promptly even on a slow link.
  */
 import {
   AbortMultipartUploadCommand,
@@ -27,6 +28,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '@stowage/storage-core';
+import { abortableClient } from './abortable-client.js';
 import type { S3DriverConfig } from './config.js';
 import { type ErrorContext, toStorageError } from './errors.js';
 import { checkEtag, IntegrityStream } from './integrity.js';
@@ -161,7 +163,8 @@ async function uploadOnce(
 
   const controller = new AbortController();
   const upload = new Upload({
-    client,
+    // Aborting must cancel the requests in flight too, not only stop new parts (see abortable-client.ts).
+    client: abortableClient(client, controller.signal),
     params: { ...putParams(target, options, length), Body: integrity },
     partSize,
     queueSize: config.queueSize,
@@ -237,8 +240,10 @@ async function deleteQuietly(client: S3Client, bucket: string, backendKey: strin
 
 /**
  * Makes sure a failed multipart upload does not linger: waits for the parts in
- * flight (lib-storage lets them finish after abort), then aborts the upload id.
- * lib-storage aborts too; a second abort of a gone upload is harmless. Returns
+ * flight to settle (after an abort they are cancelled, so this is quick), then
+ * aborts the upload id on the cleanup client. lib-storage's own abort may have
+ * gone out (after a failed part) or been cancelled with the write (after an
+ * abort); a second abort of a gone upload is harmless. Returns
  * false when an upload may be left open: the abort failed, or the server
  * created one whose id never reached us (CreateMultipartUpload's answer timed out).
  */
