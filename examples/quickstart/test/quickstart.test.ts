@@ -3,7 +3,9 @@
  * example file, and the file runs and does what it says.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
@@ -18,8 +20,14 @@ it('is the code block in the README, word for word', async () => {
 });
 
 it('offloads a result to the default backend (local disk) and reads it back through its location', async () => {
-  const env = { ...process.env, R2_ACCOUNT_ID: '' };
-  const { stdout } = await run(process.execPath, [example], { env, timeout: 60_000 });
-  expect(stdout).toContain('local local:images/gemini/cat.png https://app.example/results/images/gemini/cat.png');
-  expect(stdout).toContain('read 2048 bytes from local:images/gemini/cat.png');
+  // The example makes its folder under TMPDIR; give it one this test removes.
+  const scratch = await mkdtemp(join(tmpdir(), 'stowage-quickstart-test-'));
+  try {
+    const env = { ...process.env, R2_ACCOUNT_ID: '', TMPDIR: scratch };
+    const { stdout } = await run(process.execPath, [example], { env, timeout: 60_000 });
+    expect(stdout).toContain('local local:images/gemini/cat.png https://app.example/results/images/gemini/cat.png');
+    expect(stdout).toContain('read 2048 bytes from local:images/gemini/cat.png');
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 });
