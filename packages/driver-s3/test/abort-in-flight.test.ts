@@ -25,6 +25,7 @@ import { ErrorCode, type WriteBody } from '@stowage/storage-core';
 import { digestStream, generatedStream } from '@stowage/storage-core/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
+import { minioSettings } from './support/minio-settings.js';
 import { type RecordedRequest, startRecordingS3Server } from './support/recording-s3-server.js';
 
 const MiB = 1024 * 1024;
@@ -44,11 +45,7 @@ let bigFile: string;
 beforeAll(async () => {
   bucket = await createTestBucket(server, 's3-abort-in-flight');
   direct = createS3Driver({
-    provider: 'minio',
-    endpoint: server.endpoint,
-    bucket,
-    accessKeyId: server.accessKeyId,
-    secretAccessKey: server.secretAccessKey,
+    ...minioSettings(server, bucket),
     partSize: 5 * MiB,
   });
   dir = await mkdtemp(join(tmpdir(), 'stowage-abort-'));
@@ -66,11 +63,7 @@ beforeEach(async () => {
   proxy = created.proxy;
   await proxy.addToxic({ type: 'bandwidth', attributes: { rate: 512 }, stream: 'upstream' });
   slow = createS3Driver({
-    provider: 'minio',
-    endpoint: created.info.endpoint,
-    bucket,
-    accessKeyId: server.accessKeyId,
-    secretAccessKey: server.secretAccessKey,
+    ...minioSettings(server, bucket, created.info.endpoint),
     partSize: 5 * MiB,
     requestTimeoutMs: 120_000,
   });

@@ -8,6 +8,7 @@ import { createTestBucket, removeTestBucket } from '@stowage/driver-s3/testing';
 import { ErrorCode } from '@stowage/storage-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
+import { minioSettings } from './support/minio-settings.js';
 
 const server = inject('s3');
 const PREFIX = 'tenant-9/';
@@ -28,11 +29,7 @@ function keyOfBytes(bytes: number, letter: string): string {
 beforeAll(async () => {
   bucket = await createTestBucket(server, 's3-delete-many-key-length');
   driver = createS3Driver({
-    provider: 'minio',
-    endpoint: server.endpoint,
-    bucket,
-    accessKeyId: server.accessKeyId,
-    secretAccessKey: server.secretAccessKey,
+    ...minioSettings(server, bucket),
     keyPrefix: PREFIX,
   });
 });

@@ -7,6 +7,7 @@ import { ErrorCode } from '@stowage/storage-core';
 import { readText } from '@stowage/storage-core/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, MAX_PRESIGN_SECONDS, type S3Driver } from '../src/index.js';
+import { minioSettings } from './support/minio-settings.js';
 
 const server = inject('s3');
 let bucket: string;
@@ -15,11 +16,7 @@ let driver: S3Driver;
 beforeAll(async () => {
   bucket = await createTestBucket(server, 's3-presign');
   driver = createS3Driver({
-    provider: 'minio',
-    endpoint: server.endpoint,
-    bucket,
-    accessKeyId: server.accessKeyId,
-    secretAccessKey: server.secretAccessKey,
+    ...minioSettings(server, bucket),
     keyPrefix: 'uploads',
     publicBaseUrl: 'https://cdn.example.com/media',
   });

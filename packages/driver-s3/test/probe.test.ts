@@ -7,6 +7,7 @@ import { createMinioUser, createTestBucket, removeTestBucket } from '@stowage/dr
 import type { ProbeReport } from '@stowage/storage-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, type S3DriverOptions, type S3SettingsInput } from '../src/index.js';
+import { minioSettings } from './support/minio-settings.js';
 
 const server = inject('s3');
 let bucket: string;
@@ -20,12 +21,7 @@ afterAll(async () => {
 
 async function probeWith(overrides: Partial<S3SettingsInput>, options: S3DriverOptions = {}): Promise<ProbeReport> {
   const settings = {
-    provider: 'minio',
-    endpoint: server.endpoint,
-    region: server.region,
-    bucket,
-    accessKeyId: server.accessKeyId,
-    secretAccessKey: server.secretAccessKey,
+    ...minioSettings(server, bucket),
     retries: 0,
     ...overrides,
   } as S3SettingsInput;
@@ -55,11 +51,7 @@ describe('probe against MinIO', () => {
     expect(report.steps.map((step) => step.step)).toEqual(['connect', 'write', 'read', 'compare', 'delete']);
     expect(report.message).toMatch(/Connection OK/);
     const driver = createS3Driver({
-      provider: 'minio',
-      endpoint: server.endpoint,
-      bucket,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
+      ...minioSettings(server, bucket),
     });
     const left = [];
     for await (const entry of driver.list('')) left.push(entry.key);

@@ -17,6 +17,7 @@ import {
 import { ErrorCode, isStorageError, streamToBuffer } from '@stowage/storage-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
+import { minioSettings } from './support/minio-settings.js';
 
 const server = inject('s3');
 const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
@@ -34,11 +35,7 @@ let healOnRetry: boolean;
 function proxiedDriver(retries = 3): S3Driver {
   return createS3Driver(
     {
-      provider: 'minio',
-      endpoint,
-      bucket,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
+      ...minioSettings(server, bucket, endpoint),
       retries,
       retryDelayMs: 50,
     },
@@ -58,11 +55,7 @@ async function resetConnections(): Promise<void> {
 beforeAll(async () => {
   bucket = await createTestBucket(server, 's3-retries');
   direct = createS3Driver({
-    provider: 'minio',
-    endpoint: server.endpoint,
-    bucket,
-    accessKeyId: server.accessKeyId,
-    secretAccessKey: server.secretAccessKey,
+    ...minioSettings(server, bucket),
   });
   await direct.write('seed.txt', 'seeded');
   dir = await mkdtemp(join(tmpdir(), 'stowage-retries-'));
@@ -137,11 +130,7 @@ describe('retries through a faulty network', () => {
     const controller = new AbortController();
     const driver = createS3Driver(
       {
-        provider: 'minio',
-        endpoint,
-        bucket,
-        accessKeyId: server.accessKeyId,
-        secretAccessKey: server.secretAccessKey,
+        ...minioSettings(server, bucket, endpoint),
         retries: 5,
         retryDelayMs: 10_000,
       },
@@ -182,11 +171,7 @@ describe('failures while reading a body', () => {
 describe('timeouts that really throw', () => {
   function timedDriver(timeouts: { requestTimeoutMs?: number; idleTimeoutMs?: number }): S3Driver {
     return createS3Driver({
-      provider: 'minio',
-      endpoint,
-      bucket,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
+      ...minioSettings(server, bucket, endpoint),
       retries: 0,
       ...timeouts,
     });

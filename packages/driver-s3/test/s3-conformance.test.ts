@@ -2,6 +2,7 @@ import { allowAnonymousRead, createTestBucket, removeTestBucket } from '@stowage
 import { describeDriverConformance } from '@stowage/storage-core/testing';
 import { inject } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
+import { minioSettings } from './support/minio-settings.js';
 
 const server = inject('s3');
 
@@ -11,12 +12,7 @@ describeDriverConformance('S3 driver against MinIO', {
     const bucket = await createTestBucket(server, 's3-conformance');
     await allowAnonymousRead(server, bucket);
     return createS3Driver({
-      provider: 'minio',
-      endpoint: server.endpoint,
-      region: server.region,
-      bucket,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
+      ...minioSettings(server, bucket),
       publicBaseUrl: `${server.endpoint}/${bucket}`,
     });
   },

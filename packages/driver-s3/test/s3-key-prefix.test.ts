@@ -10,18 +10,14 @@ import { ErrorCode } from '@stowage/storage-core';
 import { describeDriverConformance } from '@stowage/storage-core/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
+import { minioSettings } from './support/minio-settings.js';
 
 const server = inject('s3');
 const PREFIX = 'tenant-7/media';
 
 function prefixedDriver(bucket: string): S3Driver {
   return createS3Driver({
-    provider: 'minio',
-    endpoint: server.endpoint,
-    region: server.region,
-    bucket,
-    accessKeyId: server.accessKeyId,
-    secretAccessKey: server.secretAccessKey,
+    ...minioSettings(server, bucket),
     keyPrefix: `/${PREFIX}/`,
     publicBaseUrl: `${server.endpoint}/${bucket}`,
   });
@@ -94,12 +90,7 @@ describe('the key prefix never leaks to callers', () => {
 
   it('objects outside the key prefix are invisible to the prefixed driver', async () => {
     const outside = createS3Driver({
-      provider: 'minio',
-      endpoint: server.endpoint,
-      region: server.region,
-      bucket,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
+      ...minioSettings(server, bucket),
     });
     try {
       await outside.write('not-tenant/secret.txt', 'other tenant');

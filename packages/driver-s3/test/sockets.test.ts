@@ -21,6 +21,7 @@ import {
   type S3SettingsInput,
   SOCKET_HEADROOM,
 } from '../src/index.js';
+import { minioSettings } from './support/minio-settings.js';
 
 const MiB = 1024 * 1024;
 const server = inject('s3');
@@ -47,12 +48,7 @@ afterEach(async () => {
 function driverFor(settings: Partial<S3SettingsInput> = {}, options: S3DriverOptions = {}): S3Driver {
   return createS3Driver(
     {
-      provider: 'minio',
-      endpoint: server.endpoint,
-      region: server.region,
-      bucket,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
+      ...minioSettings(server, bucket),
       ...settings,
     },
     options,

@@ -9,6 +9,7 @@ import { ErrorCode, type TransferProgress } from '@stowage/storage-core';
 import { digestStream, generatedStream } from '@stowage/storage-core/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
+import { minioSettings } from './support/minio-settings.js';
 import { startRecordingS3Server } from './support/recording-s3-server.js';
 
 const MiB = 1024 * 1024;
@@ -29,11 +30,7 @@ async function unfinishedUploads(): Promise<string[]> {
 beforeAll(async () => {
   bucket = await createTestBucket(server, 's3-upload');
   driver = createS3Driver({
-    provider: 'minio',
-    endpoint: server.endpoint,
-    bucket,
-    accessKeyId: server.accessKeyId,
-    secretAccessKey: server.secretAccessKey,
+    ...minioSettings(server, bucket),
     partSize: 5 * MiB,
     keyPrefix: 'tenant-a/',
   });
