@@ -38,6 +38,22 @@ function metadataOf(sidecar: SidecarRecord | undefined) {
     : undefined;
 }
 
+/**
+ * What copy and move both check first: the source exists (NOT_FOUND), a
+ * transfer onto itself is a no-op (refused under only-if-absent), and the
+ * destination is free when only-if-absent. Undefined means nothing to do.
+ */
+async function prepareTransfer(root: RootDirectory, from: string, to: string, ifNotExists: boolean) {
+  const source = await openSource(root, from);
+  if (from === to) {
+    if (ifNotExists) throw alreadyExists(to);
+    return undefined;
+  }
+  const paths = await objectPaths(root, to);
+  if (ifNotExists) await refuseIfExists(paths, to);
+  return { source, paths };
+}
+
 function alreadyExists(key: string): StorageError {
   return new StorageError(ErrorCode.PreconditionFailed, `key "${key}" already exists`, { key });
 }
@@ -47,13 +63,9 @@ function alreadyExists(key: string): StorageError {
  * can), keeping content type and metadata; the destination appears atomically.
  */
 export async function copyObject(root: RootDirectory, from: string, to: string, ifNotExists: boolean): Promise<void> {
-  const source = await openSource(root, from);
-  if (from === to) {
-    if (ifNotExists) throw alreadyExists(to);
-    return;
-  }
-  const paths = await objectPaths(root, to);
-  if (ifNotExists) await refuseIfExists(paths, to);
+  const transfer = await prepareTransfer(root, from, to, ifNotExists);
+  if (!transfer) return;
+  const { source, paths } = transfer;
   const temp = await openTempNextTo(root, paths, to);
   await temp.handle.close();
   let staged: { tempPath: string; size: number; ino: bigint };
@@ -81,13 +93,9 @@ export async function copyObject(root: RootDirectory, from: string, to: string, 
  * so the destination exists before the source is gone; metadata follows.
  */
 export async function moveObject(root: RootDirectory, from: string, to: string, ifNotExists: boolean): Promise<void> {
-  const source = await openSource(root, from);
-  if (from === to) {
-    if (ifNotExists) throw alreadyExists(to);
-    return;
-  }
-  const paths = await objectPaths(root, to);
-  if (ifNotExists) await refuseIfExists(paths, to);
+  const transfer = await prepareTransfer(root, from, to, ifNotExists);
+  if (!transfer) return;
+  const { source, paths } = transfer;
   const sourcePath = root.objectPath(source.real, from);
   try {
     await moveFile(root, sourcePath, paths, to, ifNotExists);
