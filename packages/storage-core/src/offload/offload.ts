@@ -93,7 +93,7 @@ export async function offloadResult(
         durationMs: elapsed(),
       });
     }
-    const url = await safeUrl(context, local.driver, 'local', key);
+    const url = await safeUrl(context, local, 'local', key);
     return {
       status: 'local',
       backend: 'local',
@@ -247,7 +247,7 @@ async function removeLocalCopy(
   key: string,
 ): Promise<StorageError | undefined> {
   try {
-    await context.registry.local.driver.delete(key);
+    await context.registry.local.delete(key);
     emitSafely(context.events, context.logger, 'offload:local-deleted', { backend, key, location, ok: true });
     return undefined;
   } catch (error) {

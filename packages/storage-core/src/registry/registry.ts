@@ -52,13 +52,6 @@ export interface ResultsDisk extends StorageDriver {
   readonly root: string;
 }
 
-/** The results disk as the registry holds it. */
-export interface LocalBackend {
-  readonly driver: StorageDriver;
-  /** Absolute directory of the local driver's root; `join(root, key)` is the file of `key`. */
-  readonly root: string;
-}
-
 /** What `BackendRegistry.open()` needs. */
 export interface RegistryOptions {
   /** Where settings and the default choice persist. */
@@ -89,7 +82,7 @@ export interface ActiveBackend {
 export class BackendRegistry {
   readonly events: StorageEvents;
   readonly #store: SettingsStore;
-  readonly #local: LocalBackend;
+  readonly #local: ResultsDisk;
   readonly #logger: Logger;
   readonly #cipher: SecretCipher | undefined;
   readonly #cipherProblem: StorageError | undefined;
@@ -103,7 +96,7 @@ export class BackendRegistry {
 
   private constructor(options: RegistryOptions, snapshot: SettingsSnapshot) {
     this.#store = options.store;
-    this.#local = { driver: options.local, root: options.local.root };
+    this.#local = options.local;
     this.#logger = options.logger ?? silentLogger;
     this.events = options.events ?? new StorageEvents();
     this.#snapshot = snapshot;
@@ -162,7 +155,7 @@ export class BackendRegistry {
   }
 
   /** The results disk. */
-  get local(): LocalBackend {
+  get local(): ResultsDisk {
     return this.#local;
   }
 
@@ -364,7 +357,7 @@ export class BackendRegistry {
    * MISCONFIGURED when it has no settings or they do not work.
    */
   driver(name: string): StorageDriver {
-    if (name === LOCAL_BACKEND) return this.#local.driver;
+    if (name === LOCAL_BACKEND) return this.#local;
     const cached = this.#drivers.get(name);
     if (cached) return cached;
     const definition = this.#definitions.get(name);
@@ -406,7 +399,7 @@ export class BackendRegistry {
    * 'configure' step, never as a throw.
    */
   async testConnection(name: string, input?: Readonly<Record<string, unknown>>): Promise<ProbeReport> {
-    if (name === LOCAL_BACKEND) return this.#local.driver.probe();
+    if (name === LOCAL_BACKEND) return this.#local.probe();
     const definition = this.#definitionFor(name);
     let driver: StorageDriver;
     try {
@@ -450,7 +443,7 @@ export class BackendRegistry {
   }
 
   #localActive(): ActiveBackend {
-    return { name: LOCAL_BACKEND, driver: this.#local.driver, deleteLocal: false };
+    return { name: LOCAL_BACKEND, driver: this.#local, deleteLocal: false };
   }
 
   // Admin changes run one at a time so read-modify-write of the snapshot never interleaves.
