@@ -72,7 +72,7 @@ describe('offload to MinIO', () => {
     ]);
     expect(await fileSha256(join(ws.resultsRoot, 'images/gemini/one.png'))).toBeUndefined();
     expect(sha256(await streamToBuffer(await storage.read(outcome.location)))).toBe(sha);
-    expect(storage.publicUrl(outcome.location)).toBe(outcome.url);
+    expect(await storage.publicUrl(outcome.location)).toBe(outcome.url);
     const signed = await storage.signedUrl(outcome.location, { expiresIn: 60 });
     const response = await fetch(signed.url);
     expect(response.status).toBe(200);

@@ -10,9 +10,16 @@ import type { OffloadStage } from './offload/types.js';
 /** A result reached its backend and was verified. */
 export interface OffloadStoredEvent {
   readonly backend: string;
+  /** The target that holds it, e.g. "r2.1". */
+  readonly target: string;
   readonly key: string;
   readonly location: string;
+  /** Bytes of the original. */
   readonly size: number;
+  /** Bytes of the original and its variants. */
+  readonly bytes: number;
+  /** How many variants travelled with it. */
+  readonly variants: number;
   readonly checksum: string;
   readonly durationMs: number;
 }
@@ -25,6 +32,8 @@ export interface OffloadFailedEvent {
   readonly stage: OffloadStage;
   readonly code: string;
   readonly message: string;
+  /** Bytes of the original. */
+  readonly size: number;
   readonly durationMs: number;
 }
 

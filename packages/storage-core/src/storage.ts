@@ -1,101 +1,120 @@
 /**
- * The app-facing entry point: `createStorage()` opens the registry and gives
- * `offload()` for new results plus location-based reads, URLs and deletes for
- * stored ones. Admin tasks (settings, enable, default) live on `storage.registry`.
+ * The app-facing entry point: `createStorage()` opens the registry and the
+ * catalog and gives `offload()` for new results plus location-based reads,
+ * URLs and deletes for stored ones. Admin tasks (settings, enable, default)
+ * live on `storage.registry`.
  */
+import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
+import type { Catalog, CatalogStats } from './catalog/types.js';
+import { deleteResult } from './delete-result.js';
 import { ErrorCode, StorageError } from './errors.js';
 import { StorageEvents } from './events.js';
-import { parseLocation } from './location.js';
+import { resolveLocation } from './locations.js';
 import { type Logger, silentLogger } from './logger.js';
+import { instanceOwner, OffloadJournal } from './offload/journal.js';
 import { type ObjectUrl, objectUrl } from './offload/object-url.js';
-import { offloadResult, resultFileSize } from './offload/offload.js';
+import { offloadResult } from './offload/offload.js';
+import { closeResult, openResult } from './offload/open-result.js';
+import type { TargetResolver } from './offload/targets.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome } from './offload/types.js';
 import { validateOffloadInput } from './offload/validate-input.js';
-import { BackendRegistry, type RegistryOptions } from './registry/registry.js';
-import type { ObjectStat, PresignedRequest, PresignGetOptions, ReadOptions, StorageDriver } from './types.js';
+import { BackendRegistry } from './registry/registry.js';
+import {
+  defaultCatalog,
+  type ResolvedStorageOptions,
+  resolveStorageOptions,
+  type StorageOptions,
+} from './storage-options.js';
+import type { ObjectStat, PresignedRequest, PresignGetOptions, ReadOptions } from './types.js';
 
-/** Options of `createStorage()`: the registry options plus offload tuning. */
-export interface StorageOptions extends RegistryOptions {
-  /** How many offloads run at once; more wait their turn. Default 4. */
-  concurrency?: number;
-  /**
-   * Gives up on one upload after this many milliseconds (outcome local,
-   * TIMEOUT), plus at most ABORT_GRACE_MS for the driver to wind down.
-   * Default: drivers' own timeouts.
-   */
-  uploadTimeoutMs?: number;
-  /** Lifetime, in seconds, of presigned URLs in outcomes and from `url()`. Default 3600. */
-  signedUrlExpiresIn?: number;
+export type { StorageOptions } from './storage-options.js';
+
+/** Options of the location-based reads: which file of the result. */
+export interface LocationOptions {
+  /** A variant of the result, by the name it was offloaded with. */
+  readonly variant?: string;
 }
 
-/** Opens the stored settings and returns a ready Storage. Throws on invalid options, before any I/O. */
+/** Opens the stored settings and the catalog and returns a ready Storage. Throws on invalid options, before any I/O. */
 export async function createStorage(options: StorageOptions): Promise<Storage> {
-  const problems: string[] = [];
-  if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
-    problems.push('concurrency: must be an integer of at least 1');
-  }
-  if (
-    options.uploadTimeoutMs !== undefined &&
-    !(Number.isFinite(options.uploadTimeoutMs) && options.uploadTimeoutMs > 0)
-  ) {
-    problems.push('uploadTimeoutMs: must be a positive number');
-  }
-  if (
-    options.signedUrlExpiresIn !== undefined &&
-    !(Number.isInteger(options.signedUrlExpiresIn) && options.signedUrlExpiresIn >= 1)
-  ) {
-    problems.push('signedUrlExpiresIn: must be a whole number of seconds, at least 1');
-  }
-  if (problems.length > 0) throw new StorageError(ErrorCode.InvalidInput, `storage options: ${problems.join('; ')}`);
+  const tuning = resolveStorageOptions(options);
   const logger = options.logger ?? silentLogger;
   const events = options.events ?? new StorageEvents();
   const registry = await BackendRegistry.open({ ...options, logger, events });
-  return new Storage(registry, logger, options);
+  const catalog = await defaultCatalog(options);
+  return new Storage(registry, logger, tuning, { catalog, ownsCatalog: catalog !== options.catalog });
 }
 
 /** Offload plus location-based access to every backend. */
 export class Storage {
   readonly registry: BackendRegistry;
   readonly events: StorageEvents;
+  /** The durable record of every result; undefined when the storage keeps none. */
+  readonly catalog: Catalog | undefined;
+  /** Who this storage is when it holds catalog records (host, process, instance). */
+  readonly owner: string;
   readonly #logger: Logger;
+  readonly #tuning: ResolvedStorageOptions;
+  readonly #ownsCatalog: boolean;
   readonly #limit: LimitFunction;
-  readonly #uploadTimeoutMs: number | undefined;
-  readonly #signedUrlExpiresIn: number;
+  readonly #targets: TargetResolver;
+  readonly #journal: OffloadJournal;
   readonly #inFlight = new Set<Promise<OffloadOutcome>>();
   // Driver writes offload gave up on (timeout, abort) that have not settled yet.
   readonly #lingering = new Set<Promise<unknown>>();
 
   /** Use `createStorage()`. */
-  constructor(registry: BackendRegistry, logger: Logger, options: Omit<StorageOptions, keyof RegistryOptions> = {}) {
+  constructor(
+    registry: BackendRegistry,
+    logger: Logger,
+    tuning: ResolvedStorageOptions,
+    catalog: { readonly catalog: Catalog | undefined; readonly ownsCatalog: boolean },
+  ) {
     this.registry = registry;
     this.events = registry.events;
+    this.catalog = catalog.catalog;
+    this.owner = instanceOwner(hostname());
+    this.#ownsCatalog = catalog.ownsCatalog;
     this.#logger = logger;
-    this.#limit = pLimit(options.concurrency ?? 4);
-    this.#uploadTimeoutMs = options.uploadTimeoutMs;
-    this.#signedUrlExpiresIn = options.signedUrlExpiresIn ?? 3600;
+    this.#tuning = tuning;
+    this.#limit = pLimit(tuning.concurrency);
+    this.#targets = {
+      current: (backend) => backend,
+      open: (target) => ({ backend: target, driver: registry.driver(target) }),
+    };
+    this.#journal = new OffloadJournal({
+      catalog: this.catalog,
+      owner: this.owner,
+      leaseMs: tuning.leaseMs,
+      schedule: tuning.retry,
+      logger,
+    });
   }
 
   /**
-   * Sends a finalized result from the results disk to the active backend and
-   * reports where it is now. Never throws on storage errors: the outcome is
-   * 'local' with `error` set, and the file keeps serving from local disk.
-   * Record `outcome.location` in `options.onStored`: it runs after the upload
-   * is verified and before the local copy is deleted, so a crash can never
-   * leave a recorded location without the object, nor delete an unrecorded
-   * one. Throws only on bad input (see `validateOffloadInput`) or a path with
-   * no file on the results disk.
+   * Sends a finalized result (and its variants) from the results disk to the
+   * active backend and reports where it is now. Never throws on storage
+   * errors: the outcome is 'local' with `error` set, the file keeps serving
+   * from local disk, and the catalog schedules it for the worker. The catalog
+   * commit comes first, then `options.onStored` (record `outcome.location`
+   * there), then, with delete-local on, the removal of the verified local
+   * copies. Throws only on bad input (see `validateOffloadInput`) or a path
+   * that is not a regular file inside the results disk.
    */
   async offload(result: OffloadInput, options?: OffloadOptions): Promise<OffloadOutcome> {
     const running = this.#limit(() =>
       offloadResult(
         {
           registry: this.registry,
+          targets: this.#targets,
+          journal: this.#journal,
           logger: this.#logger,
           events: this.events,
-          uploadTimeoutMs: this.#uploadTimeoutMs,
-          signedUrlExpiresIn: this.#signedUrlExpiresIn,
+          localDriver: this.registry.local,
+          uploadTimeoutMs: this.#tuning.uploadTimeoutMs,
+          signedUrlExpiresIn: this.#tuning.signedUrlExpiresIn,
           linger: (settling) => {
             const tracked = settling.finally(() => this.#lingering.delete(tracked));
             this.#lingering.add(tracked);
@@ -124,65 +143,91 @@ export class Storage {
       throw new StorageError(ErrorCode.InvalidInput, 'offloadMany expects an array of offload inputs');
     }
     for (const result of results) validateOffloadInput(result);
-    for (const result of results) await resultFileSize(this.registry.local.root, result.path);
+    for (const result of results) await closeResult(await openResult(this.registry.local.root, result));
     return Promise.all(results.map((result) => this.offload(result, options)));
   }
 
-  /** Opens the object at `location` as a stream, from the backend that holds it. */
-  async read(location: string, options?: ReadOptions): Promise<Readable> {
-    const { driver, key } = this.#resolve(location);
-    return driver.read(key, options);
+  /** Opens the object at `location` (or one of its variants) as a stream, from the target that holds it. */
+  async read(location: string, options: ReadOptions & LocationOptions = {}): Promise<Readable> {
+    const { variant, ...read } = options;
+    const { driver, key } = await this.#resolve(location, variant);
+    return driver.read(key, read);
   }
 
   /** Size, type and metadata of the object at `location`. */
-  async stat(location: string): Promise<ObjectStat> {
-    const { driver, key } = this.#resolve(location);
+  async stat(location: string, options: LocationOptions = {}): Promise<ObjectStat> {
+    const { driver, key } = await this.#resolve(location, options.variant);
     return driver.stat(key);
   }
 
-  /** True when the object at `location` exists. */
-  async exists(location: string): Promise<boolean> {
-    const { driver, key } = this.#resolve(location);
+  /** True when the object at `location` exists; false for a deleted result. */
+  async exists(location: string, options: LocationOptions = {}): Promise<boolean> {
+    const record = await this.catalog?.resolve(location);
+    if (record?.state === 'deleted') return false;
+    const { driver, key } = await this.#resolve(location, options.variant);
     return driver.exists(key);
   }
 
-  /** Deletes the object at `location` from the backend that holds it; succeeds when already gone. */
+  /**
+   * Deletes the result at `location`: with the catalog, every copy Stowage
+   * made (variants included) and the verified local copies, then marks the
+   * record deleted; without, the object the location names. Succeeds when it
+   * is already gone.
+   */
   async delete(location: string): Promise<void> {
-    const { driver, key } = this.#resolve(location);
-    return driver.delete(key);
+    const record = await this.catalog?.resolve(location);
+    if (this.catalog && record) {
+      await deleteResult(this.catalog, this.#targets, record, {
+        owner: this.owner,
+        leaseMs: this.#tuning.leaseMs,
+        resultsRoot: this.registry.local.root,
+      });
+      return;
+    }
+    const { driver, key } = await this.#resolve(location);
+    await driver.delete(key);
   }
 
-  /** The public URL of `location`; UNSUPPORTED when its backend has no public base. */
-  publicUrl(location: string): string {
-    const { driver, key } = this.#resolve(location);
+  /** The public URL of `location`; UNSUPPORTED when its target has no public base. */
+  async publicUrl(location: string, options: LocationOptions = {}): Promise<string> {
+    const { driver, key } = await this.#resolve(location, options.variant);
     return driver.publicUrl(key);
   }
 
   /** A time-limited download URL for `location`. */
-  async signedUrl(location: string, options?: PresignGetOptions): Promise<PresignedRequest> {
-    const { driver, key } = this.#resolve(location);
-    return driver.presignGet(key, { expiresIn: this.#signedUrlExpiresIn, ...options });
+  async signedUrl(location: string, options: PresignGetOptions & LocationOptions = {}): Promise<PresignedRequest> {
+    const { variant, ...presign } = options;
+    const { driver, key } = await this.#resolve(location, variant);
+    return driver.presignGet(key, { expiresIn: this.#tuning.signedUrlExpiresIn, ...presign });
   }
 
   /** The best URL for `location`: public when available, else presigned. */
-  async url(location: string): Promise<ObjectUrl> {
-    const { driver, key } = this.#resolve(location);
-    return objectUrl(driver, key, this.#signedUrlExpiresIn);
+  async url(location: string, options: LocationOptions = {}): Promise<ObjectUrl> {
+    const { driver, key } = await this.#resolve(location, options.variant);
+    return objectUrl(driver, key, this.#tuning.signedUrlExpiresIn);
+  }
+
+  /** Counts from the catalog: by state and target, work in flight, recent failures by code. */
+  async stats(options?: { readonly since?: number }): Promise<CatalogStats> {
+    if (!this.catalog) {
+      throw new StorageError(ErrorCode.Unsupported, 'stats come from the catalog, and this storage keeps none');
+    }
+    return this.catalog.stats(options);
   }
 
   /**
    * Waits for running and queued offloads to settle, and for uploads they gave
-   * up on to wind down, then closes the drivers the registry built.
+   * up on to wind down, then closes the drivers the registry built and the
+   * catalog when this storage opened it.
    */
   async close(): Promise<void> {
     await Promise.allSettled([...this.#inFlight]);
     await Promise.allSettled([...this.#lingering]);
     await this.registry.close();
+    if (this.#ownsCatalog) await this.catalog?.close();
   }
 
-  // Any configured backend resolves, enabled or not: files serve from where they are.
-  #resolve(location: string): { driver: StorageDriver; key: string } {
-    const { backend, key } = parseLocation(location);
-    return { driver: this.registry.driver(backend), key };
+  #resolve(location: string, variant?: string) {
+    return resolveLocation(this.catalog, this.#targets, location, variant);
   }
 }

@@ -21,7 +21,6 @@ export function applyChanges(current: ResultRecord, changes: ResultChanges, now:
     files,
     metadata: changes.metadata ? { ...changes.metadata } : current.metadata,
     localCopy: changes.localCopy ?? current.localCopy,
-    localIdentity: pick(changes.localIdentity, current.localIdentity),
     attempts: changes.attempts ?? current.attempts,
     lastError: pick(changes.lastError, current.lastError),
     dueAt: pick(changes.dueAt, current.dueAt),

@@ -85,6 +85,11 @@ export interface ResultFile {
   readonly size: number;
   readonly sha256: string | undefined;
   readonly contentType: string | undefined;
+  /**
+   * The local file that was verified (while the results disk holds it), so a
+   * later delete-local removes it only if the path still holds that very file.
+   */
+  readonly identity?: RecordedFileIdentity;
 }
 
 /** The last failure on a record, classified; never holds a secret. */
@@ -111,7 +116,6 @@ export interface ResultRecord {
   readonly metadata: Readonly<Record<string, string>>;
   /** The results disk still holds the files (false once delete-local removed them). */
   readonly localCopy: boolean;
-  readonly localIdentity: RecordedFileIdentity | undefined;
   readonly attempts: number;
   readonly lastError: RecordedError | undefined;
   /** When the worker may retry a pending record. */
@@ -135,7 +139,6 @@ export interface NewResultRecord {
   readonly files: readonly ResultFile[];
   readonly metadata?: Readonly<Record<string, string>>;
   readonly localCopy: boolean;
-  readonly localIdentity?: RecordedFileIdentity;
   readonly attempts?: number;
   readonly lastError?: RecordedError;
   readonly dueAt?: number;
@@ -156,7 +159,6 @@ export interface ResultChanges {
   readonly files?: readonly ResultFile[];
   readonly metadata?: Readonly<Record<string, string>>;
   readonly localCopy?: boolean;
-  readonly localIdentity?: RecordedFileIdentity | null;
   readonly attempts?: number;
   readonly lastError?: RecordedError | null;
   readonly dueAt?: number | null;

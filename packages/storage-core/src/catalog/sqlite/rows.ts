@@ -16,7 +16,6 @@ export interface ResultRow {
   location: string;
   metadata: string;
   local_copy: number;
-  local_identity: string | null;
   attempts: number;
   last_error_code: string | null;
   last_error_message: string | null;
@@ -42,6 +41,7 @@ export interface FileRow {
   size: number;
   sha256: string | null;
   content_type: string | null;
+  identity: string | null;
 }
 
 /** Builds the record from its row and its file rows (in position order). */
@@ -60,7 +60,6 @@ export function recordFromRows(row: ResultRow, files: readonly FileRow[]): Resul
     files: files.map(fileFromRow),
     metadata: JSON.parse(row.metadata) as Record<string, string>,
     localCopy: row.local_copy === 1,
-    localIdentity: row.local_identity === null ? undefined : JSON.parse(row.local_identity),
     attempts: row.attempts,
     lastError,
     dueAt: row.due_at ?? undefined,
@@ -80,6 +79,7 @@ function fileFromRow(row: FileRow): ResultFile {
     size: row.size,
     sha256: row.sha256 ?? undefined,
     contentType: row.content_type ?? undefined,
+    ...(row.identity === null ? {} : { identity: JSON.parse(row.identity) }),
   };
 }
 
@@ -94,7 +94,6 @@ export function resultValues(record: ResultRecord): SQLInputValue[] {
     record.location,
     JSON.stringify(record.metadata),
     record.localCopy ? 1 : 0,
-    record.localIdentity === undefined ? null : JSON.stringify(record.localIdentity),
     record.attempts,
     record.lastError?.code ?? null,
     record.lastError?.message ?? null,
@@ -119,7 +118,6 @@ export const RESULT_COLUMNS = [
   'location',
   'metadata',
   'local_copy',
-  'local_identity',
   'attempts',
   'last_error_code',
   'last_error_message',
@@ -147,6 +145,7 @@ export function fileValues(record: ResultRecord): SQLInputValue[][] {
     file.size,
     file.sha256 ?? null,
     file.contentType ?? null,
+    file.identity === undefined ? null : JSON.stringify(file.identity),
   ]);
 }
 

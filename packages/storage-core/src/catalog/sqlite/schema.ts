@@ -26,7 +26,6 @@ const MIGRATIONS: readonly Migration[] = [
         location TEXT NOT NULL,
         metadata TEXT NOT NULL,
         local_copy INTEGER NOT NULL,
-        local_identity TEXT,
         attempts INTEGER NOT NULL,
         last_error_code TEXT,
         last_error_message TEXT,
@@ -57,6 +56,7 @@ const MIGRATIONS: readonly Migration[] = [
         size INTEGER NOT NULL,
         sha256 TEXT,
         content_type TEXT,
+        identity TEXT,
         PRIMARY KEY (result_id, name)
       ) STRICT;
       CREATE UNIQUE INDEX result_files_live_key ON result_files(target_id, key) WHERE live = 1;

@@ -131,7 +131,6 @@ export class SqliteCatalog implements Catalog {
       files: input.files.map((file) => ({ ...file })),
       metadata: { ...(input.metadata ?? {}) },
       localCopy: input.localCopy,
-      localIdentity: input.localIdentity,
       attempts: input.attempts ?? 0,
       lastError: input.lastError,
       dueAt: input.dueAt,
@@ -398,8 +397,8 @@ export class SqliteCatalog implements Catalog {
   #writeFiles(record: ResultRecord): void {
     for (const values of fileValues(record)) {
       this.#run(
-        `INSERT INTO result_files (result_id, position, name, path, target_id, key, live, size, sha256, content_type)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO result_files (result_id, position, name, path, target_id, key, live, size, sha256, content_type, identity)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ...values,
       );
     }

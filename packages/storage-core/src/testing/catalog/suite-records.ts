@@ -10,7 +10,21 @@ export function describeRecords(ctx: CatalogSuiteContext): void {
       const catalog = ctx.catalog();
       const path = `${ctx.scope('insert')}cat.png`;
       const inserted = await catalog.insert(
-        newRecord(path, { metadata: { prompt: 'a cat' }, localIdentity: identity(), now: 1_000 }),
+        newRecord(path, {
+          metadata: { prompt: 'a cat' },
+          files: [
+            {
+              name: '',
+              path,
+              key: path,
+              size: 100,
+              sha256: 'a'.repeat(64),
+              contentType: 'image/png',
+              identity: identity(),
+            },
+          ],
+          now: 1_000,
+        }),
       );
       expect(inserted).toMatchObject({
         path,
@@ -20,7 +34,6 @@ export function describeRecords(ctx: CatalogSuiteContext): void {
         location: `local:${path}`,
         metadata: { prompt: 'a cat' },
         localCopy: true,
-        localIdentity: identity(),
         attempts: 0,
         version: 1,
         createdAt: 1_000,
@@ -28,7 +41,15 @@ export function describeRecords(ctx: CatalogSuiteContext): void {
       });
       expect(inserted.id).toMatch(/\S{8,}/);
       expect(inserted.files).toEqual([
-        { name: '', path, key: path, size: 100, sha256: 'a'.repeat(64), contentType: 'image/png' },
+        {
+          name: '',
+          path,
+          key: path,
+          size: 100,
+          sha256: 'a'.repeat(64),
+          contentType: 'image/png',
+          identity: identity(),
+        },
       ]);
       expect(await catalog.get(inserted.id)).toEqual(inserted);
       expect(await catalog.findByPath(path)).toEqual(inserted);

@@ -55,12 +55,10 @@ export function describeUpdates(ctx: CatalogSuiteContext): void {
         dueAt: null,
         lastError: null,
         migrationId: null,
-        localIdentity: null,
       });
       expect(cleared?.dueAt).toBeUndefined();
       expect(cleared?.lastError).toBeUndefined();
       expect(cleared?.migrationId).toBeUndefined();
-      expect(cleared?.localIdentity).toBeUndefined();
     });
 
     it('moves a record to another target with new keys and new locations in one commit', async () => {

@@ -1,0 +1,63 @@
+/**
+ * Deleting a result through its location: every copy Stowage made (the
+ * original and its variants where they are stored) and the local copies that
+ * are still the verified files, then the record is marked deleted, so its
+ * locations answer NOT_FOUND. The record is marked only after every remote
+ * copy is gone: a failure throws and leaves the record as it was, never a
+ * public object behind a "deleted" record.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Catalog, ResultRecord } from './catalog/types.js';
+import { LOCAL_TARGET_ID } from './catalog/types.js';
+import { asStorageError, ErrorCode, StorageError } from './errors.js';
+import { removeVerifiedFile } from './offload/local-removal.js';
+import type { TargetResolver } from './offload/targets.js';
+
+/** Deletes the result `record` everywhere; `owner` holds it meanwhile. */
+export async function deleteResult(
+  catalog: Catalog,
+  targets: TargetResolver,
+  record: ResultRecord,
+  options: { readonly owner: string; readonly leaseMs: number; readonly resultsRoot: string },
+): Promise<void> {
+  if (record.state === 'deleted') return;
+  const now = Date.now();
+  if (record.intent && record.intent.leaseUntil > now) {
+    throw new StorageError(
+      ErrorCode.PreconditionFailed,
+      `"${record.path}" is being ${record.intent.kind === 'migrate' ? 'migrated' : 'offloaded'} right now; delete it again when that is done`,
+      { key: record.path },
+    );
+  }
+  const attemptId = randomUUID();
+  const held = await catalog.update(record.id, record.version, {
+    intent: { kind: 'delete', attemptId, owner: options.owner, startedAt: now, leaseUntil: now + options.leaseMs },
+  });
+  if (!held) throw changedMeanwhile(record);
+  try {
+    if (held.targetId !== LOCAL_TARGET_ID) {
+      const { driver } = targets.open(held.targetId);
+      const result = await driver.deleteMany(held.files.map((file) => file.key));
+      if (result.failed.length > 0) throw result.failed[0]?.error;
+    }
+    if (held.localCopy) {
+      for (const file of held.files) {
+        if (file.identity) await removeVerifiedFile(options.resultsRoot, file.path, file.identity, attemptId);
+        else if (held.targetId === LOCAL_TARGET_ID) await targets.open(LOCAL_TARGET_ID).driver.delete(file.path);
+      }
+    }
+  } catch (error) {
+    await catalog.update(held.id, held.version, { intent: null }).catch(() => undefined);
+    throw asStorageError(error, record.path);
+  }
+  const deleted = await catalog.update(held.id, held.version, { state: 'deleted', localCopy: false, intent: null });
+  if (!deleted) throw changedMeanwhile(record);
+}
+
+function changedMeanwhile(record: ResultRecord): StorageError {
+  return new StorageError(
+    ErrorCode.PreconditionFailed,
+    `"${record.path}" changed while it was being deleted; delete it again`,
+    { key: record.path },
+  );
+}
