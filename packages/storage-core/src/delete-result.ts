@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Catalog, ResultRecord } from './catalog/types.js';
 import { LOCAL_TARGET_ID } from './catalog/types.js';
-import { asStorageError, ErrorCode, StorageError } from './errors.js';
+import { asStorageError, ErrorCode, isStorageError, StorageError } from './errors.js';
 import { removeVerifiedFile } from './offload/local-removal.js';
 import type { TargetResolver } from './offload/targets.js';
 
@@ -42,7 +42,7 @@ export async function deleteResult(
     }
     if (held.localCopy) {
       for (const file of held.files) {
-        if (file.identity) await removeVerifiedFile(options.resultsRoot, file.path, file.identity, attemptId);
+        if (file.identity) await removeIfStillOurs(options.resultsRoot, file.path, file.identity, attemptId);
         else if (held.targetId === LOCAL_TARGET_ID) await targets.open(LOCAL_TARGET_ID).driver.delete(file.path);
       }
     }
@@ -52,6 +52,20 @@ export async function deleteResult(
   }
   const deleted = await catalog.update(held.id, held.version, { state: 'deleted', localCopy: false, intent: null });
   if (!deleted) throw changedMeanwhile(record);
+}
+
+// A new version at the path is another result's file now: it is not this result's to delete.
+async function removeIfStillOurs(
+  root: string,
+  path: string,
+  identity: NonNullable<ResultRecord['files'][number]['identity']>,
+  tag: string,
+): Promise<void> {
+  try {
+    await removeVerifiedFile(root, path, identity, tag);
+  } catch (error) {
+    if (!isStorageError(error, ErrorCode.ChangedDuringOffload)) throw error;
+  }
 }
 
 function changedMeanwhile(record: ResultRecord): StorageError {

@@ -9,7 +9,7 @@
  * ctime). See docs/architecture.md, "Offload".
  */
 import { type BigIntStats, constants } from 'node:fs';
-import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
+import { type FileHandle, open, readlink, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { RecordedFileIdentity } from '../catalog/types.js';
 import { ErrorCode, NotFoundError, StorageError } from '../errors.js';
@@ -106,6 +106,8 @@ export async function changeSince(file: OpenedResultFile, root: string): Promise
   return undefined;
 }
 
+const DELETED_SUFFIX = ' (deleted)';
+
 function fileKind(info: BigIntStats): string {
   if (info.isFile()) return 'file';
   if (info.isDirectory()) return 'directory';
@@ -125,12 +127,15 @@ async function realRootOf(root: string): Promise<string> {
 
 /**
  * The real path of the file the handle holds. On Linux /proc/self/fd names the
- * opened file itself, whatever the path points to now; elsewhere the path is
- * resolved and must still lead to the same inode as the handle.
+ * opened file itself (symlinks resolved), whatever the path points to now; a
+ * file replaced since it was opened reads as "<its path> (deleted)", still the
+ * place it was opened from. Elsewhere the path is resolved and must still lead
+ * to the same inode as the handle.
  */
 async function realPathOf(handle: FileHandle, path: string, info: BigIntStats): Promise<string> {
   try {
-    return await realpath(`/proc/self/fd/${handle.fd}`);
+    const opened = await readlink(`/proc/self/fd/${handle.fd}`);
+    return opened.endsWith(DELETED_SUFFIX) ? opened.slice(0, -DELETED_SUFFIX.length) : opened;
   } catch {
     const resolved = await realpath(path);
     const again = await stat(resolved, { bigint: true });
