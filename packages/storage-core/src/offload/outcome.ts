@@ -153,7 +153,15 @@ export class OutcomeReporter {
     const url = await this.#url(placement, key);
     const placedVariants: OffloadedVariant[] = [];
     for (const variant of variants) {
-      placedVariants.push({ ...variant, url: (await this.#url(placement, variant.key)).url });
+      const { name, path, key: variantKey, size, sha256 } = variant;
+      placedVariants.push({
+        name,
+        path,
+        key: variantKey,
+        size,
+        sha256,
+        url: (await this.#url(placement, variantKey)).url,
+      });
     }
     return {
       status,
