@@ -35,23 +35,36 @@ export async function deleteResult(
   });
   if (!held) throw changedMeanwhile(record);
   try {
-    if (held.targetId !== LOCAL_TARGET_ID) {
-      const { driver } = targets.open(held.targetId);
-      const result = await driver.deleteMany(held.files.map((file) => file.key));
-      if (result.failed.length > 0) throw result.failed[0]?.error;
-    }
-    if (held.localCopy) {
-      for (const file of held.files) {
-        if (file.identity) await removeIfStillOurs(options.resultsRoot, file.path, file.identity, attemptId);
-        else if (held.targetId === LOCAL_TARGET_ID) await targets.open(LOCAL_TARGET_ID).driver.delete(file.path);
-      }
-    }
+    await removeEveryCopy(targets, held, options.resultsRoot, attemptId);
   } catch (error) {
     await catalog.update(held.id, held.version, { intent: null }).catch(() => undefined);
     throw asStorageError(error, record.path);
   }
   const deleted = await catalog.update(held.id, held.version, { state: 'deleted', localCopy: false, intent: null });
   if (!deleted) throw changedMeanwhile(record);
+}
+
+/**
+ * Removes the result's stored files where its record says they are, and its
+ * local copies that are still the verified files. Idempotent: what is already
+ * gone counts as removed. Throws when a copy could not be removed.
+ */
+export async function removeEveryCopy(
+  targets: TargetResolver,
+  record: ResultRecord,
+  resultsRoot: string,
+  tag: string,
+): Promise<void> {
+  if (record.targetId !== LOCAL_TARGET_ID) {
+    const { driver } = targets.open(record.targetId);
+    const result = await driver.deleteMany(record.files.map((file) => file.key));
+    if (result.failed.length > 0) throw result.failed[0]?.error;
+  }
+  if (!record.localCopy) return;
+  for (const file of record.files) {
+    if (file.identity) await removeIfStillOurs(resultsRoot, file.path, file.identity, tag);
+    else if (record.targetId === LOCAL_TARGET_ID) await targets.open(LOCAL_TARGET_ID).driver.delete(file.path);
+  }
 }
 
 // A new version at the path is another result's file now: it is not this result's to delete.

@@ -12,11 +12,12 @@ import { deleteResult } from './delete-result.js';
 import { ErrorCode, StorageError } from './errors.js';
 import { StorageEvents } from './events.js';
 import { resolveLocation } from './locations.js';
-import { type Logger, silentLogger } from './logger.js';
+import { errorFacts, type Logger, silentLogger } from './logger.js';
 import { instanceOwner, OffloadJournal } from './offload/journal.js';
 import { type ObjectUrl, objectUrl } from './offload/object-url.js';
 import { offloadResult } from './offload/offload.js';
 import { closeResult, openResult } from './offload/open-result.js';
+import { type RecoveryReport, recoverAbandoned } from './offload/recover.js';
 import type { TargetResolver } from './offload/targets.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome } from './offload/types.js';
 import { validateOffloadInput } from './offload/validate-input.js';
@@ -28,6 +29,8 @@ import {
   type StorageOptions,
 } from './storage-options.js';
 import type { ObjectStat, PresignedRequest, PresignGetOptions, ReadOptions } from './types.js';
+import { markUnsendable } from './worker/unsendable.js';
+import { Worker, type WorkerOptions } from './worker/worker.js';
 
 export type { StorageOptions } from './storage-options.js';
 
@@ -64,6 +67,9 @@ export class Storage {
   readonly #inFlight = new Set<Promise<OffloadOutcome>>();
   // Driver writes offload gave up on (timeout, abort) that have not settled yet.
   readonly #lingering = new Set<Promise<unknown>>();
+  #worker: Worker | undefined;
+  // The first recovery, run before the first offload (by then the app has registered its drivers).
+  #recovered: Promise<unknown> | undefined;
 
   /** Use `createStorage()`. */
   constructor(
@@ -104,6 +110,15 @@ export class Storage {
    * that is not a regular file inside the results disk.
    */
   async offload(result: OffloadInput, options?: OffloadOptions): Promise<OffloadOutcome> {
+    return this.#offload(result, options);
+  }
+
+  async #offload(
+    result: OffloadInput,
+    options?: OffloadOptions,
+    held?: { attemptId: string },
+  ): Promise<OffloadOutcome> {
+    await this.#recoverOnce();
     const running = this.#limit(() =>
       offloadResult(
         {
@@ -122,6 +137,7 @@ export class Storage {
         },
         result,
         options,
+        held,
       ),
     );
     this.#inFlight.add(running);
@@ -207,6 +223,83 @@ export class Storage {
     return objectUrl(driver, key, this.#tuning.signedUrlExpiresIn);
   }
 
+  /**
+   * Resolves the intents that dead or hung processes left in the catalog:
+   * abandoned uploads are adopted when their bytes are provably complete, else
+   * cleaned up and queued again; interrupted deletes are finished. Runs once
+   * before the first offload of this storage; the worker runs it on its schedule.
+   */
+  async recover(): Promise<RecoveryReport> {
+    if (!this.catalog) return { adopted: 0, requeued: 0, deletesFinished: 0, deferred: 0 };
+    return recoverAbandoned({
+      catalog: this.catalog,
+      targets: this.#targets,
+      owner: this.owner,
+      leaseMs: this.#tuning.leaseMs,
+      resultsRoot: this.registry.local.root,
+      logger: this.#logger,
+    });
+  }
+
+  /** Runs the first `recover()` once; failures are logged, and the worker retries on its schedule. */
+  #recoverOnce(): Promise<unknown> {
+    this.#recovered ??= this.recover().catch((error: unknown) => {
+      this.#logger.warn(
+        { error: errorFacts(error) },
+        'recovering abandoned catalog intents failed; the worker will retry',
+      );
+    });
+    return this.#recovered;
+  }
+
+  /**
+   * Starts the in-process worker: results that stayed local for a transient
+   * reason are sent again when due (exponential backoff with jitter, persisted
+   * in the catalog), abandoned intents are resolved. Needs the catalog.
+   * Returns the running worker; `stopWorker()` stops it.
+   */
+  startWorker(options: WorkerOptions = {}): Worker {
+    const catalog = this.catalog;
+    if (!catalog)
+      throw new StorageError(ErrorCode.Unsupported, 'the worker works from the catalog, and this storage keeps none');
+    if (this.#worker) return this.#worker;
+    this.#worker = new Worker(
+      {
+        catalog,
+        owner: this.owner,
+        leaseMs: this.#tuning.leaseMs,
+        logger: this.#logger,
+        offloadClaimed: (input, attemptId) => this.#offload(input, {}, { attemptId }),
+        markUnsendable: (record, error) => markUnsendable(catalog, record, error),
+        recover: () => this.recover(),
+      },
+      options,
+    );
+    return this.#worker;
+  }
+
+  /** Stops the worker, waiting for the results it is sending. */
+  async stopWorker(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.stop();
+  }
+
+  /**
+   * Sends every blocked result (one that waited for an admin to fix settings)
+   * back to the worker's queue, due now. Call it after fixing the settings;
+   * the registry's changes do it by themselves.
+   */
+  async retryBlocked(): Promise<number> {
+    if (!this.catalog) return 0;
+    let queued = 0;
+    for await (const record of this.catalog.list({ state: 'blocked', hasIntent: false })) {
+      if (await this.catalog.update(record.id, record.version, { state: 'pending', dueAt: Date.now() })) queued++;
+    }
+    this.#worker?.poke();
+    return queued;
+  }
+
   /** Counts from the catalog: by state and target, work in flight, recent failures by code. */
   async stats(options?: { readonly since?: number }): Promise<CatalogStats> {
     if (!this.catalog) {
@@ -221,8 +314,10 @@ export class Storage {
    * catalog when this storage opened it.
    */
   async close(): Promise<void> {
+    await this.stopWorker();
     await Promise.allSettled([...this.#inFlight]);
     await Promise.allSettled([...this.#lingering]);
+    await this.#recovered;
     await this.registry.close();
     if (this.#ownsCatalog) await this.catalog?.close();
   }

@@ -59,9 +59,15 @@ export interface ResultIntent {
   readonly targetId?: string;
   /** The key of the original there. */
   readonly key?: string;
+  /** The keys of every file there (original first), for recovery to inspect. */
+  readonly keys?: readonly string[];
   /** The SHA-256 of the bytes the attempt sends, when known before sending. */
   readonly sha256?: string;
-  /** For claims of expired intents: the intent that was abandoned, for recovery to inspect. */
+  /**
+   * For claims of expired intents: the intent that was abandoned, for recovery
+   * to inspect. When the abandoned intent was itself a recovery, the intent it
+   * was recovering, so a recovery that dies is recovered in turn.
+   */
   readonly previous?: Omit<ResultIntent, 'previous'>;
 }
 

@@ -51,6 +51,17 @@ export interface StoredFile {
   readonly identity: RecordedFileIdentity;
 }
 
+/** Where `begin` is about to send a result. */
+export interface BeginPlan {
+  readonly targetId: string;
+  /** The key of each file there, original first. */
+  readonly keys: readonly string[];
+  /** The caller's metadata, kept so a retry sends the same. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** The attempt id of a claim this storage already holds on the record (the worker's). */
+  readonly heldAttempt?: string;
+}
+
 /** An offload's hold on its record. */
 export interface Ticket {
   readonly recordId: string | undefined;
@@ -78,12 +89,13 @@ export class OffloadJournal {
   }
 
   /**
-   * Records the intent to send `files` to `targetId` (one durable commit),
+   * Records the intent to send `files` to `plan.targetId` (one durable commit),
    * unless another attempt holds the result or the same file is already offloaded.
    */
-  async begin(files: readonly JournalFile[], targetId: string, keys: readonly string[]): Promise<Begin> {
+  async begin(files: readonly JournalFile[], plan: BeginPlan): Promise<Begin> {
     const { catalog } = this.#context;
-    const attemptId = randomUUID();
+    const { targetId, keys } = plan;
+    const attemptId = plan.heldAttempt ?? randomUUID();
     if (!catalog) return { kind: 'begun', ticket: this.#ticket(undefined, 0, attemptId, undefined) };
     const original = files[0] as JournalFile;
     const now = Date.now();
@@ -95,6 +107,7 @@ export class OffloadJournal {
       leaseUntil: now + this.#context.leaseMs,
       targetId,
       key: keys[0] as string,
+      keys,
     };
     for (let tries = 0; tries < 3; tries++) {
       const record = await catalog.findByPath(original.opened.path);
@@ -107,6 +120,7 @@ export class OffloadJournal {
             key: original.opened.path,
             location: formatLocation(LOCAL_TARGET_ID, original.opened.path),
             files: localFiles(files),
+            metadata: plan.metadata,
             localCopy: true,
             intent,
             now,
@@ -117,7 +131,9 @@ export class OffloadJournal {
           throw error;
         }
       }
-      if (record.intent && record.intent.leaseUntil > now) return { kind: 'busy', record };
+      const heldByOther =
+        record.intent && record.intent.leaseUntil > now && record.intent.attemptId !== plan.heldAttempt;
+      if (heldByOther) return { kind: 'busy', record };
       const sameFile = sameFiles(record, files);
       if (record.state === 'offloaded' && sameFile) return { kind: 'done', record };
       // A new version (or a first offload): until it is verified elsewhere, it serves from local disk.
@@ -129,6 +145,7 @@ export class OffloadJournal {
         state: record.state === 'deleted' || !sameFile ? 'pending' : record.state,
         targetId: LOCAL_TARGET_ID,
         files: localFiles(files),
+        metadata: plan.metadata,
         localCopy: true,
         intent,
       });
@@ -186,7 +203,7 @@ export class OffloadJournal {
     if (!record || record.version !== ticket.version) return;
     const now = Date.now();
     const attempts = record.attempts + 1;
-    const state = stateAfterFailure(error.code, attempts, schedule);
+    const state = stateAfterFailure(error.code, attempts, now - record.createdAt, schedule);
     const updated = await catalog.update(record.id, record.version, {
       state,
       attempts,

@@ -45,11 +45,16 @@ export interface OffloadContext extends OutcomeContext {
   readonly linger?: (settling: Promise<unknown>) => void;
 }
 
-/** Offloads one result by the protocol above. Throws only for bad input, before any backend is asked anything. */
+/**
+ * Offloads one result by the protocol above. Throws only for bad input, before
+ * any backend is asked anything. `held` is a catalog claim the caller (the
+ * worker) already holds on the result.
+ */
 export async function offloadResult(
   context: OffloadContext,
   rawInput: OffloadInput,
   options: OffloadOptions = {},
+  held?: { readonly attemptId: string },
 ): Promise<OffloadOutcome> {
   // 1. The input, and every file of the result opened once.
   const input = validateOffloadInput(rawInput);
@@ -63,7 +68,12 @@ export async function offloadResult(
     const targetId = context.targets.current(active.name);
     const keys = files.map((file) => file.opened.path);
     // 3. The intent, before the first byte goes out.
-    const begin = await context.journal.begin(files, targetId, keys);
+    const begin = await context.journal.begin(files, {
+      targetId,
+      keys,
+      metadata: input.metadata ?? {},
+      heldAttempt: held?.attemptId,
+    });
     if (begin.kind !== 'begun') return await recordedOutcome(context, report, begin, files, options);
     const { ticket } = begin;
     if (active.fallback) {

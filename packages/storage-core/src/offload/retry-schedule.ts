@@ -17,6 +17,8 @@ export interface RetrySchedule {
   readonly jitter: number;
   /** After this many failed attempts a result is given up. Default 12. */
   readonly maxAttempts: number;
+  /** A result still failing this long after it was first seen is given up. Default 7 days. */
+  readonly maxAgeMs: number;
 }
 
 /** The default schedule: 30 s, doubling, at most 6 h apart, 12 attempts (about two days). */
@@ -25,6 +27,7 @@ export const DEFAULT_RETRY_SCHEDULE: RetrySchedule = {
   maxDelayMs: 6 * 60 * 60 * 1000,
   jitter: 0.2,
   maxAttempts: 12,
+  maxAgeMs: 7 * 24 * 60 * 60 * 1000,
 };
 
 /** Failures an admin must fix: retrying unchanged settings cannot help, so the result waits for a change. */
@@ -41,10 +44,10 @@ const NEEDS_ADMIN: ReadonlySet<string> = new Set([
   ErrorCode.InvalidInput,
 ]);
 
-/** The state a result takes after a failure with `code`, its `attempts`-th. */
-export function stateAfterFailure(code: string, attempts: number, schedule: RetrySchedule): ResultState {
+/** The state a result first seen `ageMs` ago takes after a failure with `code`, its `attempts`-th. */
+export function stateAfterFailure(code: string, attempts: number, ageMs: number, schedule: RetrySchedule): ResultState {
   if (NEEDS_ADMIN.has(code)) return 'blocked';
-  return attempts >= schedule.maxAttempts ? 'given-up' : 'pending';
+  return attempts >= schedule.maxAttempts || ageMs >= schedule.maxAgeMs ? 'given-up' : 'pending';
 }
 
 /** When the next attempt is due after the `attempts`-th failure, with jitter. */
@@ -64,6 +67,7 @@ export function retryScheduleProblems(schedule: Partial<RetrySchedule>): string[
   positive('firstDelayMs');
   positive('maxDelayMs');
   positive('maxAttempts');
+  positive('maxAgeMs');
   if (schedule.jitter !== undefined && !(schedule.jitter >= 0 && schedule.jitter < 1)) {
     problems.push('retry.jitter: must be from 0 to below 1');
   }

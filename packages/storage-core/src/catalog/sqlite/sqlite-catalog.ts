@@ -21,6 +21,7 @@ import {
   type NewResultRecord,
   RESULT_STATES,
   type ResultChanges,
+  type ResultIntent,
   type ResultQuery,
   type ResultRecord,
   type ResultState,
@@ -221,14 +222,16 @@ export class SqliteCatalog implements Catalog {
       );
       return rows.map((row) => {
         const current = this.#load(row) as ResultRecord;
-        const { previous: _dropped, ...abandoned } = current.intent ?? {};
+        const { previous: recovering, ...abandoned } = current.intent ?? {};
         const intent = {
           kind: request.kind,
           attemptId: randomUUID(),
           owner: request.owner,
           startedAt: now,
           leaseUntil: now + request.leaseMs,
-          ...(current.intent ? { previous: abandoned as NonNullable<ResultRecord['intent']> } : {}),
+          ...(current.intent
+            ? { previous: current.intent.kind === 'recover' && recovering ? recovering : (abandoned as ResultIntent) }
+            : {}),
         };
         const next: ResultRecord = { ...current, intent, version: current.version + 1, updatedAt: now };
         this.#run(

@@ -104,6 +104,29 @@ export function describeClaims(ctx: CatalogSuiteContext): void {
       expect(claimed[0]?.intent?.attemptId).not.toBe(abandoned.attemptId);
     });
 
+    it('hands back the original intent when a recovery itself was abandoned', async () => {
+      const catalog = await ctx.fresh();
+      const original = {
+        kind: 'offload' as const,
+        attemptId: attemptId(),
+        owner: 'dead',
+        startedAt: 1,
+        leaseUntil: 10,
+        key: 'a.png',
+      };
+      await catalog.insert(newRecord(`${ctx.scope('re-recover')}a.png`, { intent: original }));
+      await catalog.claim({ select: { expired: true }, kind: 'recover', owner: 'r1', leaseMs: 100, limit: 1, now: 50 });
+      const [again] = await catalog.claim({
+        select: { expired: true },
+        kind: 'recover',
+        owner: 'r2',
+        leaseMs: 100,
+        limit: 1,
+        now: 500,
+      });
+      expect(again?.intent).toMatchObject({ kind: 'recover', owner: 'r2', previous: original });
+    });
+
     it('claims the records queued for a migration and nothing else', async () => {
       const catalog = await ctx.fresh();
       const scope = ctx.scope('migration');
