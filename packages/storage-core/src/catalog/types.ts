@@ -180,11 +180,15 @@ export interface UpdateOptions {
   readonly now?: number;
 }
 
-/** Which records a claim may take. Records with an unexpired intent are never claimed. */
+/**
+ * Which records a claim may take. Work is claimed only from records without
+ * an intent; a record whose intent's lease has passed goes to recovery first
+ * (`expired`), because the abandoned attempt may have left something behind.
+ */
 export type ClaimSelector =
-  /** `pending` records whose `dueAt` has come. */
+  /** `pending` records whose `dueAt` has come, with no intent. */
   | { readonly due: true }
-  /** Records queued for this migration, in any state but `deleted`. */
+  /** Records queued for this migration, in any state but `deleted`, with no intent. */
   | { readonly migrationId: string }
   /** Records whose intent's lease has passed (its owner died or hung): for recovery. */
   | { readonly expired: true };

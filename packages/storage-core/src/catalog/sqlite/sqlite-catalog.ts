@@ -208,11 +208,11 @@ export class SqliteCatalog implements Catalog {
       filter = 'intent IS NOT NULL AND lease_until <= ?';
       params.push(now);
     } else if (select.migrationId !== undefined) {
-      filter = "migration_id = ? AND state <> 'deleted' AND (intent IS NULL OR lease_until <= ?)";
-      params.push(select.migrationId, now);
+      filter = "migration_id = ? AND state <> 'deleted' AND intent IS NULL";
+      params.push(select.migrationId);
     } else {
-      filter = "state = 'pending' AND coalesce(due_at, 0) <= ? AND (intent IS NULL OR lease_until <= ?)";
-      params.push(now, now);
+      filter = "state = 'pending' AND coalesce(due_at, 0) <= ? AND intent IS NULL";
+      params.push(now);
     }
     return this.#transaction(() => {
       const rows = this.#all<ResultRow>(

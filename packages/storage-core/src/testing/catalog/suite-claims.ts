@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Catalog, ResultRecord } from '../../catalog/types.js';
+import type { Catalog, ClaimRequest, ResultRecord } from '../../catalog/types.js';
 import { ErrorCode } from '../../errors.js';
 import { expectStorageError } from '../suite-context.js';
 import { attemptId, type CatalogSuiteContext, newRecord } from './context.js';
@@ -37,35 +37,15 @@ export function describeClaims(ctx: CatalogSuiteContext): void {
     it('never hands a record to a second owner while the first one holds its lease', async () => {
       const catalog = await ctx.fresh();
       await catalog.insert(newRecord(`${ctx.scope('held')}a.png`, { state: 'pending', dueAt: 0 }));
-      const first = await catalog.claim({
-        select: { due: true },
-        kind: 'offload',
-        owner: 'w1',
-        leaseMs: 1_000,
-        limit: 5,
-        now: 100,
-      });
-      expect(first).toHaveLength(1);
-      expect(
-        await catalog.claim({
-          select: { due: true },
-          kind: 'offload',
-          owner: 'w2',
-          leaseMs: 1_000,
-          limit: 5,
-          now: 1_099,
-        }),
-      ).toEqual([]);
-      // Past the lease the record is due work again.
-      const second = await catalog.claim({
-        select: { due: true },
-        kind: 'offload',
-        owner: 'w2',
-        leaseMs: 1_000,
-        limit: 5,
-        now: 1_100,
-      });
-      expect(second.map((record) => record.intent?.owner)).toEqual(['w2']);
+      const claim = (select: ClaimRequest['select'], owner: string, now: number) =>
+        catalog.claim({ select, kind: 'offload', owner, leaseMs: 1_000, limit: 5, now });
+      expect(await claim({ due: true }, 'w1', 100)).toHaveLength(1);
+      expect(await claim({ due: true }, 'w2', 1_099)).toEqual([]);
+      expect(await claim({ expired: true }, 'r', 1_099)).toEqual([]);
+      // Past the lease, the abandoned work goes to recovery, never straight to another worker.
+      expect(await claim({ due: true }, 'w2', 1_100)).toEqual([]);
+      const recovered = await claim({ expired: true }, 'r', 1_100);
+      expect(recovered.map((record) => record.intent?.previous?.owner)).toEqual(['w1']);
     });
 
     it('hands abandoned intents back for recovery, with the abandoned intent attached', async () => {
