@@ -4,7 +4,7 @@
  * Imports the helpers from source so the run never depends on a stale build.
  */
 import type { TestProject } from 'vitest/node';
-import { startS3TestServer, startToxiproxy } from '../packages/driver-s3/src/testing/index.js';
+import { startS3TestServer, startToxiproxy } from '../packages/testing/src/index.js';
 
 /** Starts the shared servers; the returned function stops them after the last test file. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -1,7 +1,7 @@
 /**
  * The Go modules the test servers are built from. Kept in step with
  * scripts/lib/test-servers.sh, which builds exactly these; repeated here so the
- * "binary not found" errors tell users of `@stowage/driver-s3/testing` what to install.
+ * "binary not found" errors tell users of `@stowage/testing` what to install.
  * MinIO CE is source-only now and the Go proxy serves it as pseudo-versions only.
  */
 export const MINIO_GO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c';

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const distEntry = fileURLToPath(new URL('../dist/testing/index.js', import.meta.url));
+const distEntry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 /** Starts a Node process that starts MinIO through the helper and reports its pid and data dir. */
 async function parentWithMinio(): Promise<{ parent: ChildProcess; pid: number; dataDir: string }> {

@@ -1,11 +1,12 @@
 /**
- * `@stowage/driver-s3/testing`: real servers for tests. A MinIO server (from
+ * `@stowage/testing`: real servers for tests. A MinIO server (from
  * STOWAGE_TEST_S3_* variables, a testcontainers container, or a local
  * process), MinIO users with narrow policies, unique test buckets, and a
  * toxiproxy server with a small client for fault injection. See README.md.
  */
 
 export { allowAnonymousRead, publicReadPolicy } from './anonymous-read.js';
+export { findFreePort, LOOPBACK } from './free-port.js';
 export {
   type CreateMinioUserOptions,
   createMinioUser,
