@@ -16,7 +16,7 @@ export default defineConfig({
     projects: [
       // No server: `pnpm test:unit` runs these without Go, MinIO, toxiproxy, Postgres or a browser.
       { extends: true, test: { name: 'unit', include: files.unit } },
-      // The global setup starts MinIO and toxiproxy once for every file here.
+      // The global setup starts MinIO, toxiproxy and Postgres once for every file here.
       {
         extends: true,
         test: { name: 'integration', include: files.integration, globalSetup: ['./test-support/global-setup.ts'] },

