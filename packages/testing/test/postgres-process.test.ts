@@ -4,34 +4,21 @@
  * root, stop() removes everything, and a test process killed with SIGKILL
  * takes its server with it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { ErrorCode } from '@stowage/storage-core';
 import { expectStorageError } from '@stowage/storage-core/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPostgres } from '../src/index.js';
+import { gone, parentWithServer, running } from './support/server-parent.js';
 
 // Start a server even when STOWAGE_TEST_POSTGRES_URL points at one.
 const env = { ...process.env, STOWAGE_TEST_POSTGRES_URL: '' };
-const distEntry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 /** The user id a process runs as, from /proc. */
 function uidOf(pid: number): number {
   return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-}
-
-/** Running and not a zombie (a killed orphan may linger as one until it is reaped). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 describe('startPostgres', () => {
@@ -74,26 +61,7 @@ describe('startPostgres', () => {
   });
 
   it('is killed with the test process that started it, even by SIGKILL', async () => {
-    expect(existsSync(distEntry), `${distEntry} is missing: run pnpm build`).toBe(true);
-    const script = `
-      const { startPostgres } = await import(${JSON.stringify(distEntry)});
-      const server = await startPostgres();
-      console.log(JSON.stringify({ pid: server.pid, dataDir: server.dataDir }));
-      setInterval(() => {}, 60_000);
-    `;
-    const parent: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const line = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      parent.stdout?.on('data', (chunk) => {
-        output += chunk;
-        if (output.includes('\n')) resolve(output.split('\n')[0] as string);
-      });
-      parent.once('exit', (code) => reject(new Error(`the starting process exited with ${code}`)));
-    });
-    const { pid, dataDir } = JSON.parse(line) as { pid: number; dataDir: string };
+    const { parent, pid, dataDir } = await parentWithServer('helpers.startPostgres()', env);
     // SIGKILL runs no cleanup in the parent: the folder is ours to remove, and the server if this fails.
     cleanup.push(() => {
       if (running(pid)) process.kill(pid, 'SIGKILL');
@@ -101,8 +69,6 @@ describe('startPostgres', () => {
     });
     expect(running(pid)).toBe(true);
     parent.kill('SIGKILL');
-    const deadline = Date.now() + 5_000;
-    while (running(pid) && Date.now() < deadline) await sleep(50);
-    expect(running(pid)).toBe(false);
+    expect(await gone(pid, 5_000)).toBe(true);
   });
 });
