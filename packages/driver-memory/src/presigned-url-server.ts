@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode, encodeKeyPath, isStorageError, type StorageDriver } from '@stowage/storage-core';
+import { encodeKeyPath, receiveUpload, replyFailure, replyText, type StorageDriver } from '@stowage/storage-core';
 import type { StoredObject } from './memory-bucket.js';
 
 /** What one presigned URL allows. */
@@ -39,20 +39,6 @@ export interface ServedObjects {
 }
 
 const GRANT_PARAM = 'grant';
-
-function reply(response: ServerResponse, status: number, message: string): void {
-  if (response.headersSent) {
-    response.destroy();
-    return;
-  }
-  // connection: close, as the request body may be unread.
-  response.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'cache-control': 'no-store',
-    connection: 'close',
-  });
-  response.end(`${message}\n`);
-}
 
 function keyOf(pathname: string): string | undefined {
   try {
@@ -130,33 +116,14 @@ export class PresignedUrlServer {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const grant = this.#verdict(request);
     if ('status' in grant) {
-      reply(response, grant.status, grant.reason);
+      replyText(response, grant.status, grant.reason);
       return;
     }
     try {
-      if (grant.method === 'PUT') await this.#upload(grant, request, response);
+      if (grant.method === 'PUT') await receiveUpload(this.#objects, grant.key, request, response, grant);
       else this.#download(grant, request, response);
     } catch (error) {
-      if (isStorageError(error, ErrorCode.InvalidInput)) reply(response, 400, error.message);
-      else reply(response, 500, 'storage error');
-    }
-  }
-
-  async #upload(grant: Grant, request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const aborter = new AbortController();
-    const onClose = () => {
-      if (!request.complete) aborter.abort(new Error('the client closed the connection mid-upload'));
-    };
-    request.once('close', onClose);
-    try {
-      const result = await this.#objects.write(grant.key, request, {
-        contentType: grant.contentType,
-        contentLength: grant.contentLength,
-        signal: aborter.signal,
-      });
-      response.writeHead(200, { etag: result.etag ?? '', 'content-length': '0' }).end();
-    } finally {
-      request.off('close', onClose);
+      replyFailure(response, error);
     }
   }
 
@@ -164,7 +131,7 @@ export class PresignedUrlServer {
     // One record for headers and body: an overwrite in between cannot make them disagree.
     const object = this.#objects.lookup(grant.key);
     if (!object) {
-      reply(response, 404, 'not found');
+      replyText(response, 404, 'not found');
       return;
     }
     const headers: Record<string, string> = {
