@@ -7,14 +7,14 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition, type S3Driver, type S3Settings } from '../packages/driver-s3/src/index.js';
+import { type DriverDefinition, ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
 import {
   createS3Proxy,
   createTestBucket,
   removeTestBucket,
   ToxiproxyClient,
   type ToxiproxyProxy,
-} from '../packages/driver-s3/src/testing/index.js';
-import { type DriverDefinition, ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
+} from '../packages/testing/src/index.js';
 import { createWorkspace, fileSha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
 

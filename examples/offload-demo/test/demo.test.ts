@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestBucket, removeTestBucket } from '../../../packages/driver-s3/src/testing/index.js';
+import { createTestBucket, removeTestBucket } from '../../../packages/testing/src/index.js';
 
 const DEMO = fileURLToPath(new URL('../demo.mjs', import.meta.url));
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 import type { S3Driver } from '@stowage/driver-s3';
-import { createTestBucket, type MinioProcess, removeTestBucket, startMinioProcess } from '@stowage/driver-s3/testing';
 import { ErrorCode } from '@stowage/storage-core';
 import { describeDriverConformance } from '@stowage/storage-core/testing';
+import { createTestBucket, type MinioProcess, removeTestBucket, startMinioProcess } from '@stowage/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyR2Cors, createR2Driver } from '../src/index.js';
 

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { ErrorCode, type WriteBody } from '@stowage/storage-core';
+import { digestStream, generatedStream } from '@stowage/storage-core/testing';
 import {
   createS3Proxy,
   createTestBucket,
@@ -20,9 +22,7 @@ import {
   removeTestBucket,
   ToxiproxyClient,
   type ToxiproxyProxy,
-} from '@stowage/driver-s3/testing';
-import { ErrorCode, type WriteBody } from '@stowage/storage-core';
-import { digestStream, generatedStream } from '@stowage/storage-core/testing';
+} from '@stowage/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';

@@ -7,14 +7,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { ErrorCode, isStorageError, streamToBuffer } from '@stowage/storage-core';
 import {
   createS3Proxy,
   createTestBucket,
   removeTestBucket,
   ToxiproxyClient,
   type ToxiproxyProxy,
-} from '@stowage/driver-s3/testing';
-import { ErrorCode, isStorageError, streamToBuffer } from '@stowage/storage-core';
+} from '@stowage/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';

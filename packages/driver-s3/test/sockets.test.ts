@@ -11,7 +11,7 @@ import {
   removeTestBucket,
   ToxiproxyClient,
   type ToxiproxyProxy,
-} from '@stowage/driver-s3/testing';
+} from '@stowage/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import {
   createS3Driver,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createMinioUser, createTestBucket, createTestS3Client, removeTestBucket } from '../src/testing/index.js';
+import { createMinioUser, createTestBucket, createTestS3Client, removeTestBucket } from '../src/index.js';
 
 const s3 = inject('s3');
 

@@ -26,12 +26,22 @@ export interface ManagedProcess {
   hasExited(): boolean;
   /** The last lines the process wrote to stdout and stderr, oldest first. */
   outputTail(): string;
-  /** SIGTERM, then SIGKILL after `graceMs`; then removes the cleanup paths. Idempotent. */
+  /** The stop signal (SIGTERM), then SIGKILL after `graceMs`; then removes the cleanup paths. Idempotent. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** A user to run a child as (root only): Postgres, for one, refuses to run as root. */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
 }
 
 export interface SpawnManagedOptions {
   readonly env?: NodeJS.ProcessEnv;
+  /** Run the child as this user (through `setpriv`, so root only, Linux only). */
+  readonly user?: RunAs;
+  /** The signal `stop()` sends first. Default SIGTERM. */
+  readonly stopSignal?: NodeJS.Signals;
   /** Directories removed after the process is stopped (also by the exit guard). */
   readonly cleanupPaths?: readonly string[];
   /** Secrets to blank out of captured output before it can reach an error message. */
@@ -119,6 +129,14 @@ function redactor(secrets: readonly string[]): (text: string) => string {
 }
 
 /**
+ * `setpriv` arguments that switch to `user`: real and effective ids, no
+ * supplementary groups (root's would otherwise stay).
+ */
+export function setprivUserArgs(user: RunAs): string[] {
+  return [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'];
+}
+
+/**
  * Starts `binary args` with piped output and registers it with the exit guard.
  * The child is unref'd so a forgotten `stop()` never keeps a test worker alive;
  * the exit guard still kills it then.
@@ -130,9 +148,12 @@ export function spawnManaged(
 ): ManagedProcess {
   installGuard();
   // setpriv execs the binary in place, so the pid and signals are the server's own.
-  const [command, commandArgs] = canUseDeathSignal()
-    ? ['setpriv', ['--pdeathsig', 'KILL', '--', binary, ...args]]
-    : [binary, [...args]];
+  const wrapper = [
+    ...(canUseDeathSignal() ? ['--pdeathsig', 'KILL'] : []),
+    ...(options.user ? setprivUserArgs(options.user) : []),
+  ];
+  const [command, commandArgs] =
+    wrapper.length > 0 ? ['setpriv', [...wrapper, '--', binary, ...args]] : [binary, [...args]];
   const child = spawn(command, commandArgs, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const cleanupPaths = options.cleanupPaths ?? [];
   const entry = { child, cleanupPaths };
@@ -180,7 +201,7 @@ export function spawnManaged(
         // Hold the event loop open until the child is gone: an unref'd child lets
         // Node exit mid-stop and leaves the server running, orphaned.
         child.ref();
-        child.kill('SIGTERM');
+        child.kill(options.stopSignal ?? 'SIGTERM');
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<'timeout'>((resolve) => {
           timer = setTimeout(resolve, graceMs, 'timeout');

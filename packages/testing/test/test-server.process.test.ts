@@ -8,7 +8,7 @@ import {
   s3TestServerFromEnv,
   startMinioProcess,
   startS3TestServer,
-} from '../src/testing/index.js';
+} from '../src/index.js';
 
 /** Resolves true when something accepts TCP connections at `endpoint`. */
 function portOpen(endpoint: string): Promise<boolean> {

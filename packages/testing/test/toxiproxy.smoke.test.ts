@@ -9,7 +9,7 @@ import {
   startToxiproxy,
   ToxiproxyClient,
   type ToxiproxyProxy,
-} from '../src/testing/index.js';
+} from '../src/index.js';
 
 const s3 = inject('s3');
 const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
