@@ -19,7 +19,7 @@ import {
   removeTestBucket,
   ToxiproxyClient,
   type ToxiproxyProxy,
-} from '../packages/driver-s3/src/testing/index.js';
+} from '../packages/testing/src/index.js';
 import { ErrorCode, type OffloadOutcome, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
 import { createWorkspace, fileSha256, sha256, type Workspace } from './support/fixture.js';
 

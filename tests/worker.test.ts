@@ -15,7 +15,7 @@ import {
   removeTestBucket,
   ToxiproxyClient,
   type ToxiproxyProxy,
-} from '../packages/driver-s3/src/testing/index.js';
+} from '../packages/testing/src/index.js';
 import {
   type AnyDriverDefinition,
   ErrorCode,
