@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
+import { ErrorCode, type OffloadOutcome, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
 import {
   createS3Proxy,
   createTestBucket,
@@ -20,7 +21,6 @@ import {
   ToxiproxyClient,
   type ToxiproxyProxy,
 } from '../packages/testing/src/index.js';
-import { ErrorCode, type OffloadOutcome, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
 import { createWorkspace, fileSha256, sha256, type Workspace } from './support/fixture.js';
 
 const RACES = 30;

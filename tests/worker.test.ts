@@ -10,19 +10,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import {
-  createS3Proxy,
-  createTestBucket,
-  removeTestBucket,
-  ToxiproxyClient,
-  type ToxiproxyProxy,
-} from '../packages/testing/src/index.js';
-import {
   type AnyDriverDefinition,
   ErrorCode,
   type Storage,
   type StorageDriver,
   StorageError,
 } from '../packages/storage-core/src/index.js';
+import {
+  createS3Proxy,
+  createTestBucket,
+  removeTestBucket,
+  ToxiproxyClient,
+  type ToxiproxyProxy,
+} from '../packages/testing/src/index.js';
 import { createWorkspace, fileSha256, localDefinition, type Workspace, withOverrides } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
 
