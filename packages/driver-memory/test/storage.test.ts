@@ -73,7 +73,7 @@ describe('createStorage() with the memory driver as the remote backend', () => {
     await writeFile(join(results, 'images/dog.png'), 'woof');
     const { location } = await storage.offload({ path: 'images/dog.png' });
     await storage.registry.saveSettings('memory', { bucket: 'media', publicBaseUrl: 'https://cdn.example.com' });
-    expect(storage.publicUrl(location)).toBe('https://cdn.example.com/images/dog.png');
+    expect(await storage.publicUrl(location)).toBe('https://cdn.example.com/images/dog.png');
     expect((await streamToBuffer(await storage.read(location))).toString()).toBe('woof');
   });
 
