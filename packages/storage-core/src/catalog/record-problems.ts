@@ -7,6 +7,7 @@ import { ErrorCode, StorageError } from '../errors.js';
 import { keyProblem } from '../keys.js';
 import {
   type ClaimRequest,
+  type JobChanges,
   type NewResultRecord,
   RESULT_STATES,
   type ResultChanges,
@@ -112,6 +113,40 @@ export function claimProblems(request: ClaimRequest): string[] {
   if (typeof request.owner !== 'string' || request.owner.length === 0) problems.push('owner: required');
   if (!(Number.isSafeInteger(request.leaseMs) && request.leaseMs > 0)) problems.push('leaseMs: must be positive');
   if (!(Number.isSafeInteger(request.limit) && request.limit > 0)) problems.push('limit: must be positive');
+  return problems;
+}
+
+const JOB_KINDS = new Set(['migrate', 'reconcile']);
+const JOB_STATES = new Set(['queued', 'running', 'done', 'failed', 'cancelled']);
+
+function isJsonObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every reason a new job cannot be created; empty when it can. */
+export function newJobProblems(job: { kind: unknown; params: unknown }): string[] {
+  if (typeof job !== 'object' || job === null) return ['job: must be an object'];
+  const problems: string[] = [];
+  if (!JOB_KINDS.has(job.kind as string)) problems.push('kind: must be migrate or reconcile');
+  if (!isJsonObject(job.params)) problems.push('params: must be a JSON object');
+  return problems;
+}
+
+/** Every reason job `changes` cannot be applied; empty when they can. */
+export function jobChangeProblems(changes: JobChanges): string[] {
+  if (typeof changes !== 'object' || changes === null) return ['changes: must be an object'];
+  const problems: string[] = [];
+  if (changes.state !== undefined && !JOB_STATES.has(changes.state)) {
+    problems.push('state: must be queued, running, done, failed or cancelled');
+  }
+  if (changes.progress !== undefined && !isJsonObject(changes.progress))
+    problems.push('progress: must be a JSON object');
   return problems;
 }
 

@@ -242,6 +242,43 @@ export interface CatalogStats {
   readonly recentFailures: ReadonlyArray<{ readonly code: string; readonly count: number }>;
 }
 
+/** The kinds of long work kept as jobs. */
+export type JobKind = 'migrate' | 'reconcile';
+
+/** Where a job stands. */
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/**
+ * Long work that several servers share or hand over: a migration (whose
+ * results are the records marked with its id, claimed one by one by every
+ * server's worker) or a reconcile (run by one server at a time, under a lease).
+ */
+export interface CatalogJob {
+  readonly id: string;
+  readonly kind: JobKind;
+  readonly state: JobState;
+  /** What the job was asked to do, as given (JSON). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Counters and the last report (JSON). */
+  readonly progress: Readonly<Record<string, unknown>>;
+  /** Who runs it, for jobs one server runs at a time. */
+  readonly owner: string | undefined;
+  readonly leaseUntil: number | undefined;
+  readonly lastError: RecordedError | undefined;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** A change to a job; `null` clears an optional field. */
+export interface JobChanges {
+  readonly state?: JobState;
+  readonly progress?: Readonly<Record<string, unknown>>;
+  readonly owner?: string | null;
+  readonly leaseUntil?: number | null;
+  readonly lastError?: RecordedError | null;
+}
+
 /** The durable record of every result. Every method is one atomic, durable step. */
 export interface Catalog {
   /** "sqlite", "postgres", ... */
@@ -293,6 +330,38 @@ export interface Catalog {
   count(query?: ResultQuery): Promise<{ readonly results: number; readonly bytes: number }>;
   /** Counts by state and target, work in flight, failures since `since` (default: the last 24 hours). */
   stats(options?: { readonly since?: number; readonly now?: number }): Promise<CatalogStats>;
+  /** Adds a job in state `queued`. */
+  createJob(job: {
+    readonly kind: JobKind;
+    readonly params: Readonly<Record<string, unknown>>;
+    readonly now?: number;
+  }): Promise<CatalogJob>;
+  /** The job with this id. */
+  getJob(id: string): Promise<CatalogJob | undefined>;
+  /** Jobs, newest first, optionally of one kind and in some states. */
+  listJobs(query?: { readonly kind?: JobKind; readonly state?: JobState | readonly JobState[] }): Promise<CatalogJob[]>;
+  /** Applies `changes` when the job's version is still `expectedVersion`; undefined otherwise. */
+  updateJob(
+    id: string,
+    expectedVersion: number,
+    changes: JobChanges,
+    options?: { readonly now?: number },
+  ): Promise<CatalogJob | undefined>;
+  /**
+   * Takes the oldest job of `kind` that is queued, or running under a lease that has passed,
+   * for `owner` until `now + leaseMs` (state `running`). Two claims never take one job at once.
+   */
+  claimJob(request: {
+    readonly kind: JobKind;
+    readonly owner: string;
+    readonly leaseMs: number;
+    readonly now?: number;
+  }): Promise<CatalogJob | undefined>;
+  /**
+   * Queues, for migration `jobId`, every record matching `query` that has no intent and is
+   * queued for no other migration, in one commit. Returns how many were queued.
+   */
+  queueForMigration(jobId: string, query: ResultQuery): Promise<number>;
   /** Releases the database. */
   close(): Promise<void>;
 }

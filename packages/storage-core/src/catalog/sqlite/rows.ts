@@ -5,6 +5,7 @@
  */
 import type { SQLInputValue } from 'node:sqlite';
 import type { RecordedError, ResultFile, ResultIntent, ResultQuery, ResultRecord, ResultState } from '../types.js';
+import type { SqliteDatabase } from './database.js';
 
 /** A row of `results`. */
 export interface ResultRow {
@@ -181,4 +182,11 @@ export function whereClause(query: ResultQuery): { sql: string; params: SQLInput
     params.push(query.updatedBefore);
   }
   return { sql: parts.length > 0 ? parts.join(' AND ') : '1', params };
+}
+
+/** The record of `row`, with its files read; undefined for no row. */
+export function loadRecord(db: SqliteDatabase, row: ResultRow | undefined): ResultRecord | undefined {
+  if (!row) return undefined;
+  const files = db.all<FileRow>('SELECT * FROM result_files WHERE result_id = ? ORDER BY position', row.id);
+  return recordFromRows(row, files);
 }

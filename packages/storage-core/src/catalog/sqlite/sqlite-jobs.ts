@@ -1,0 +1,180 @@
+/**
+ * The jobs table of the SQLite catalog: migrations and reconciles kept as
+ * rows, changed by compare-and-set on their version, claimed under a lease.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SQLInputValue } from 'node:sqlite';
+import { applyJobChanges } from '../apply-changes.js';
+import { jobChangeProblems, newJobProblems, refuseProblems } from '../record-problems.js';
+import type { CatalogJob, JobChanges, JobKind, JobState, ResultQuery } from '../types.js';
+import type { SqliteDatabase } from './database.js';
+import { whereClause } from './rows.js';
+
+interface JobRow {
+  id: string;
+  kind: string;
+  state: string;
+  params: string;
+  progress: string;
+  owner: string | null;
+  lease_until: number | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: number | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+function jobFromRow(row: JobRow): CatalogJob {
+  return {
+    id: row.id,
+    kind: row.kind as JobKind,
+    state: row.state as JobState,
+    params: JSON.parse(row.params),
+    progress: JSON.parse(row.progress),
+    owner: row.owner ?? undefined,
+    leaseUntil: row.lease_until ?? undefined,
+    lastError:
+      row.last_error_code === null
+        ? undefined
+        : { code: row.last_error_code, message: row.last_error_message ?? '', at: row.last_error_at ?? 0 },
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function jobValues(job: CatalogJob): SQLInputValue[] {
+  return [
+    job.kind,
+    job.state,
+    JSON.stringify(job.params),
+    JSON.stringify(job.progress),
+    job.owner ?? null,
+    job.leaseUntil ?? null,
+    job.lastError?.code ?? null,
+    job.lastError?.message ?? null,
+    job.lastError?.at ?? null,
+    job.version,
+    job.createdAt,
+    job.updatedAt,
+  ];
+}
+
+const JOB_COLUMNS =
+  'kind, state, params, progress, owner, lease_until, last_error_code, last_error_message, last_error_at, version, created_at, updated_at';
+
+/** Jobs on one SQLite database. */
+export class SqliteJobs {
+  readonly #db: SqliteDatabase;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+  }
+
+  create(input: { kind: JobKind; params: Readonly<Record<string, unknown>>; now?: number }): CatalogJob {
+    refuseProblems('catalog job', newJobProblems(input));
+    const now = input.now ?? Date.now();
+    const job: CatalogJob = {
+      id: randomUUID(),
+      kind: input.kind,
+      state: 'queued',
+      params: { ...input.params },
+      progress: {},
+      owner: undefined,
+      leaseUntil: undefined,
+      lastError: undefined,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.#db.run(
+      `INSERT INTO jobs (id, ${JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      job.id,
+      ...jobValues(job),
+    );
+    return job;
+  }
+
+  get(id: string): CatalogJob | undefined {
+    const row = this.#db.one<JobRow>('SELECT * FROM jobs WHERE id = ?', id);
+    return row ? jobFromRow(row) : undefined;
+  }
+
+  list(query: { kind?: JobKind; state?: JobState | readonly JobState[] } = {}): CatalogJob[] {
+    const parts: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (query.kind) {
+      parts.push('kind = ?');
+      params.push(query.kind);
+    }
+    if (query.state !== undefined) {
+      const states = typeof query.state === 'string' ? [query.state] : [...query.state];
+      parts.push(states.length === 0 ? '0' : `state IN (${states.map(() => '?').join(', ')})`);
+      params.push(...states);
+    }
+    const where = parts.length > 0 ? parts.join(' AND ') : '1';
+    return this.#db
+      .all<JobRow>(`SELECT * FROM jobs WHERE ${where} ORDER BY created_at DESC, id DESC`, ...params)
+      .map(jobFromRow);
+  }
+
+  update(id: string, expectedVersion: number, changes: JobChanges, now: number): CatalogJob | undefined {
+    refuseProblems('catalog job change', jobChangeProblems(changes));
+    return this.#db.transaction(() => {
+      const current = this.get(id);
+      if (!current || current.version !== expectedVersion) return undefined;
+      const next = applyJobChanges(current, changes, now);
+      this.#db.run(
+        `UPDATE jobs SET ${JOB_COLUMNS.split(', ')
+          .map((column) => `${column} = ?`)
+          .join(', ')} WHERE id = ?`,
+        ...jobValues(next),
+        id,
+      );
+      return next;
+    });
+  }
+
+  claim(request: { kind: JobKind; owner: string; leaseMs: number; now?: number }): CatalogJob | undefined {
+    const now = request.now ?? Date.now();
+    return this.#db.transaction(() => {
+      const row = this.#db.one<JobRow>(
+        `SELECT * FROM jobs WHERE kind = ? AND (state = 'queued' OR (state = 'running' AND coalesce(lease_until, 0) <= ?))
+         ORDER BY created_at, id LIMIT 1`,
+        request.kind,
+        now,
+      );
+      if (!row) return undefined;
+      const next = applyJobChanges(
+        jobFromRow(row),
+        { state: 'running', owner: request.owner, leaseUntil: now + request.leaseMs },
+        now,
+      );
+      this.#db.run(
+        'UPDATE jobs SET state = ?, owner = ?, lease_until = ?, version = ?, updated_at = ? WHERE id = ?',
+        next.state,
+        next.owner ?? null,
+        next.leaseUntil ?? null,
+        next.version,
+        now,
+        next.id,
+      );
+      return next;
+    });
+  }
+
+  queueForMigration(jobId: string, query: ResultQuery, now: number): number {
+    const { sql, params } = whereClause(query);
+    return this.#db.transaction(() =>
+      this.#db.run(
+        `UPDATE results AS r SET migration_id = ?, version = version + 1, updated_at = ?
+         WHERE ${sql} AND r.state <> 'deleted' AND r.intent IS NULL AND r.migration_id IS NULL`,
+        jobId,
+        now,
+        ...params,
+      ),
+    );
+  }
+}
