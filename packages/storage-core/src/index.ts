@@ -13,6 +13,8 @@ export * from './location.js';
 export * from './locations.js';
 export * from './logger.js';
 export * from './metadata.js';
+export * from './migrate/migrate.js';
+export type { MigrateOptions } from './migrate/plan.js';
 export * from './offload/hash-file.js';
 export * from './offload/journal.js';
 export * from './offload/object-url.js';

@@ -16,7 +16,7 @@ import {
   type ResultState,
 } from './types.js';
 
-const INTENT_KINDS = new Set(['offload', 'migrate', 'delete', 'recover']);
+const INTENT_KINDS = new Set(['offload', 'migrate', 'delete', 'cleanup', 'recover']);
 
 function isCount(value: unknown): boolean {
   return Number.isSafeInteger(value) && (value as number) >= 0;
@@ -59,7 +59,7 @@ function intentProblems(intent: unknown): string[] {
   const value = intent as Partial<ResultIntent>;
   const problems: string[] = [];
   if (!INTENT_KINDS.has(value.kind as string))
-    problems.push('intent.kind: must be offload, migrate, delete or recover');
+    problems.push('intent.kind: must be offload, migrate, delete, cleanup or recover');
   if (typeof value.attemptId !== 'string' || value.attemptId.length === 0) problems.push('intent.attemptId: required');
   if (typeof value.owner !== 'string' || value.owner.length === 0) problems.push('intent.owner: required');
   if (!isCount(value.startedAt)) problems.push('intent.startedAt: must be a time in epoch milliseconds');
@@ -109,7 +109,7 @@ export function claimProblems(request: ClaimRequest): string[] {
   const select = request.select as Record<string, unknown> | undefined;
   const selectors = ['due', 'migrationId', 'expired'].filter((name) => select?.[name] !== undefined);
   if (selectors.length !== 1) problems.push('select: must be exactly one of { due }, { migrationId }, { expired }');
-  if (!INTENT_KINDS.has(request.kind)) problems.push('kind: must be offload, migrate, delete or recover');
+  if (!INTENT_KINDS.has(request.kind)) problems.push('kind: must be offload, migrate, delete, cleanup or recover');
   if (typeof request.owner !== 'string' || request.owner.length === 0) problems.push('owner: required');
   if (!(Number.isSafeInteger(request.leaseMs) && request.leaseMs > 0)) problems.push('leaseMs: must be positive');
   if (!(Number.isSafeInteger(request.limit) && request.limit > 0)) problems.push('limit: must be positive');

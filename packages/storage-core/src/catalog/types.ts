@@ -39,7 +39,11 @@ export const RESULT_STATES: readonly ResultState[] = [
 export const LOCAL_TARGET_ID = 'local';
 
 /** What a piece of in-flight work is doing. */
-export type IntentKind = 'offload' | 'migrate' | 'delete' | 'recover';
+/**
+ * What a piece of in-flight work is doing. `cleanup` removes copies no record
+ * points to any more (a migration's source copies after the switch).
+ */
+export type IntentKind = 'offload' | 'migrate' | 'delete' | 'cleanup' | 'recover';
 
 /**
  * Work in flight on a record, held by one owner until `leaseUntil`. Written
@@ -61,6 +65,8 @@ export interface ResultIntent {
   readonly key?: string;
   /** The keys of every file there (original first), for recovery to inspect. */
   readonly keys?: readonly string[];
+  /** For a cleanup on the results disk: the identity of each file to remove (parallel to `keys`). */
+  readonly identities?: readonly RecordedFileIdentity[];
   /** The SHA-256 of the bytes the attempt sends, when known before sending. */
   readonly sha256?: string;
   /**
