@@ -19,6 +19,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   abortedError,
   ErrorCode,
+  isFileSource,
   metadataProblems,
   type NormalizedBody,
   normalizeBody,
@@ -119,6 +120,9 @@ export async function uploadObject(target: UploadTarget, body: WriteBody, option
 
   const startedAt = Date.now();
   const cleanup: CleanupState = { sweepNeeded: false };
+  // A retry sends the file the first attempt opened, or fails with CHANGED_DURING_OFFLOAD: never another one.
+  const reopen: WriteBody =
+    isFileSource(body) && first.identity ? { filePath: body.filePath, identity: first.identity } : body;
   try {
     if (!first.reopenable) return await uploadOnce(target, first, length, options, context, cleanup);
     let reuse: NormalizedBody | undefined = first;
@@ -126,7 +130,7 @@ export async function uploadObject(target: UploadTarget, body: WriteBody, option
       { retries: target.config.retries, minDelayMs: target.config.retryDelayMs },
       async () => {
         // A retry never re-sends a consumed stream: it opens the source again.
-        const source = reuse ?? (await normalizeBody(body, key));
+        const source = reuse ?? (await normalizeBody(reopen, key));
         reuse = undefined;
         return uploadOnce(target, source, length, options, context, cleanup);
       },

@@ -39,6 +39,13 @@ export const ErrorCode = {
   Misconfigured: 'MISCONFIGURED',
   /** The backend does not offer this operation (e.g. public URLs without a public base). */
   Unsupported: 'UNSUPPORTED',
+  /**
+   * A source file changed while it was being written from: it was replaced,
+   * truncated, appended to or removed between the moment its identity was taken
+   * (or it was opened) and the last byte read. Not retryable as is: the bytes
+   * that were meant no longer exist; take the file's new identity and start over.
+   */
+  ChangedDuringOffload: 'CHANGED_DURING_OFFLOAD',
   /** Anything the driver could not classify. */
   Unknown: 'UNKNOWN',
 } as const;

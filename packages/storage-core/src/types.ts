@@ -7,9 +7,34 @@
 import type { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
-/** Body from a file on local disk. Re-openable, so writes from it can be retried. */
+/**
+ * Which file, in which state: device and inode name the file itself (a path can
+ * be re-pointed at another file at any time); size, modification time and
+ * change time tell whether it is unchanged. Read it from a stat with
+ * `fileIdentityOf`.
+ */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+}
+
+/**
+ * Body from a file on local disk. Re-openable, so writes from it can be
+ * retried. The file is opened once per attempt without following a symbolic
+ * link in its last component, must be a regular file, and must not change while
+ * it is read (see file-source.ts).
+ */
 export interface FileSource {
   readonly filePath: string;
+  /**
+   * The file the caller means (e.g. the one it hashed). When given, every open,
+   * retries included, checks that the path still holds this very file,
+   * unchanged, and rejects with CHANGED_DURING_OFFLOAD otherwise.
+   */
+  readonly identity?: FileIdentity;
 }
 
 /**
