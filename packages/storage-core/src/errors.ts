@@ -29,8 +29,17 @@ export const ErrorCode = {
   Unavailable: 'UNAVAILABLE',
   /** The operation took longer than its configured timeout. */
   Timeout: 'TIMEOUT',
-  /** The TLS handshake failed (certificate, protocol). */
+  /**
+   * The TLS handshake failed (certificate, protocol). `details.plainHttp` is
+   * true when the server answered in plain HTTP: an https:// URL on an http port.
+   */
   Tls: 'TLS',
+  /**
+   * The endpoint answered HTTP, but not as the API the driver speaks (e.g. an
+   * HTML page or a bare 200 where S3 answers with its XML or an ETag): a wrong
+   * endpoint URL such as a website, dashboard or public/CDN URL.
+   */
+  NotS3Api: 'NOT_S3_API',
   /** The server rejected the request time: the machine clock is off. */
   ClockSkew: 'CLOCK_SKEW',
   /** The caller aborted the operation through its AbortSignal. */
