@@ -4,6 +4,7 @@
  * real local HTTP server receives them (R2 itself is not reachable from tests).
  */
 import { Readable } from 'node:stream';
+import type { S3Driver } from '@stowage/driver-s3';
 import { ErrorCode } from '@stowage/storage-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -114,7 +115,8 @@ describe('R2 endpoint forms on the wire', () => {
 
   it('through the registry definition: virtual-hosted by default, path-style only when the settings ask', async () => {
     const hostOf = async (input: Record<string, unknown>) => {
-      const driver = r2DriverDefinition.create(r2DriverDefinition.schema.parse({ ...creds, ...input }));
+      // The definition's factory returns the S3 driver R2 is built on; its client is what gets routed.
+      const driver = r2DriverDefinition.create(r2DriverDefinition.schema.parse({ ...creds, ...input })) as S3Driver;
       const built: BuiltRequest[] = [];
       routeClientTo(driver.client, server, built);
       try {

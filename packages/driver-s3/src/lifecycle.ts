@@ -21,12 +21,11 @@ import { toStorageError } from './errors.js';
 /** The ID of the rule the helper writes; other rules in the bucket are kept as they are. */
 export const ABORT_INCOMPLETE_UPLOADS_RULE_ID = 'stowage-abort-incomplete-multipart-uploads';
 
-/** Where the rule goes: the driver's client, bucket and key prefix. */
+/** Where the rule goes: the driver's client, bucket and key prefix (an S3Driver is one). */
 export interface LifecycleTarget {
   readonly client: S3Client;
   readonly bucket: string;
   readonly keyPrefix: string;
-  readonly secrets?: readonly string[];
 }
 
 /** The prefix a rule applies to, or undefined when its filter also looks at tags or sizes. */
@@ -65,17 +64,13 @@ export function abortIncompleteUploadsRule(
 }
 
 /** The bucket's lifecycle rules; none when it has no lifecycle configuration. */
-async function readRules(target: LifecycleTarget): Promise<LifecycleRule[]> {
+async function readRules(target: LifecycleTarget, secrets: readonly string[] = []): Promise<LifecycleRule[]> {
   try {
     const output = await target.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: target.bucket }));
     return output.Rules ?? [];
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchLifecycleConfiguration') return [];
-    throw toStorageError(error, {
-      operation: 'read lifecycle rules of',
-      bucket: target.bucket,
-      secrets: target.secrets,
-    });
+    throw toStorageError(error, { operation: 'read lifecycle rules of', bucket: target.bucket, secrets });
   }
 }
 
@@ -124,11 +119,7 @@ export async function applyAbortIncompleteUploadsRule(
       }),
     );
   } catch (error) {
-    const mapped = toStorageError(error, {
-      operation: 'write lifecycle rules of',
-      bucket: target.bucket,
-      secrets: target.secrets,
-    });
+    const mapped = toStorageError(error, { operation: 'write lifecycle rules of', bucket: target.bucket });
     // MinIO answers a rule whose only action is AbortIncompleteMultipartUpload as malformed XML.
     const name = (mapped.details?.s3Code as string | undefined) ?? '';
     if (mapped.code === ErrorCode.Unsupported || /^(InvalidArgument|MalformedXML|InvalidRequest)$/.test(name)) {
@@ -147,10 +138,13 @@ export async function applyAbortIncompleteUploadsRule(
  * "Object Read & Write" token may not read bucket configuration); undefined
  * when a rule is in place. Never throws.
  */
-export async function lifecycleWarning(target: LifecycleTarget): Promise<ProbeWarning | undefined> {
+export async function lifecycleWarning(
+  target: LifecycleTarget,
+  secrets: readonly string[],
+): Promise<ProbeWarning | undefined> {
   let rules: LifecycleRule[];
   try {
-    rules = await readRules(target);
+    rules = await readRules(target, secrets);
   } catch (error) {
     const reason =
       (error as StorageError).code === ErrorCode.AccessDenied

@@ -341,11 +341,11 @@ export class S3Driver implements StorageDriver {
    */
   async probe(): Promise<ProbeReport> {
     if (this.closed) return configureFailureReport(this.kind, this.closedError());
-    const target = { client: this.s3, bucket: this.bucket, keyPrefix: this.config.keyPrefix, secrets: this.secrets };
+    const target = { client: this.s3, bucket: this.bucket, keyPrefix: this.config.keyPrefix };
     return runProbe(this, {
       ...(this.capabilities.publicUrls ? { publicUrl: (key: string) => this.publicUrl(key) } : {}),
       warnings: async () => {
-        const warning = await lifecycleWarning(target);
+        const warning = await lifecycleWarning(target, this.secrets);
         return warning ? [warning] : [];
       },
       connect: async () => {

@@ -153,7 +153,7 @@ export async function uploadObject(target: UploadTarget, body: WriteBody, option
       { signal: options.signal, key, onRetry: target.onRetry },
     );
   } catch (error) {
-    throw cleanup.uncertain ? markUncertain(error, key) : error;
+    throw cleanup.uncertain ? markUncertain(toStorageError(error, context)) : error;
   } finally {
     if (cleanup.sweepNeeded) await sweepOpenUploads(target, startedAt);
   }
@@ -168,15 +168,13 @@ interface WriteState {
 }
 
 /** The same failure, saying that the object may have been stored (`details.uncertain`). */
-function markUncertain(error: unknown, key: string): StorageError {
-  const failure =
-    error instanceof StorageError ? error : toStorageError(error, { operation: 'write', bucket: '', key });
+function markUncertain(failure: StorageError): StorageError {
   return new StorageError(
     failure.code,
-    `${failure.message}; the object may have been stored anyway (the request that stores it was sent, but its outcome is unknown)`,
+    `${failure.message}; the object may have been stored anyway (its outcome is unknown)`,
     {
       cause: failure.cause ?? failure,
-      key: failure.key ?? key,
+      key: failure.key,
       status: failure.status,
       details: { ...failure.details, uncertain: true },
     },
