@@ -183,23 +183,28 @@ function markUncertain(failure: StorageError): StorageError {
 
 /** What one attempt sent. */
 interface AttemptState {
-  /** A CreateMultipartUpload went out: an upload may exist on the server even without an id here. */
+  /** A multipart upload was created, or its creation may have happened (the answer was lost). */
   multipartStarted: boolean;
 }
 
 /**
- * A view of `client` that notes when a multipart upload is started, and when a
- * request that creates the object (PutObject, CompleteMultipartUpload) fails
- * without an HTTP answer: the server may have acted on it.
+ * A view of `client` that notes when a multipart upload was (or may have been)
+ * created, and when a request that creates the object (PutObject,
+ * CompleteMultipartUpload) fails without an HTTP answer: the server may have
+ * acted on it. A request refused before it reached the server changes nothing.
  */
 function trackingStores(client: S3Client, state: WriteState, attempt: AttemptState): S3Client {
   const send = async (command: Parameters<S3Client['send']>[0], options?: unknown) => {
-    if (command instanceof CreateMultipartUploadCommand) attempt.multipartStarted = true;
+    const creates = command instanceof CreateMultipartUploadCommand;
     try {
-      return await (client.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+      const output = await (client.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+      if (creates) attempt.multipartStarted = true;
+      return output;
     } catch (error) {
+      const unknown = outcomeUnknown(error);
+      if (creates && unknown) attempt.multipartStarted = true;
       const stores = command instanceof PutObjectCommand || command instanceof CompleteMultipartUploadCommand;
-      if (stores && outcomeUnknown(error)) state.uncertain = true;
+      if (stores && unknown) state.uncertain = true;
       throw error;
     }
   };
