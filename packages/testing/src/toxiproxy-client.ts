@@ -127,7 +127,8 @@ export class ToxiproxyClient {
         method,
         headers: body === undefined ? undefined : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
+        // Generous: on a loaded two-core machine the API can stall for seconds while proxies close their links.
+        signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
       throw new StorageError(ErrorCode.Unavailable, `toxiproxy: ${what} failed: API at ${this.apiUrl} unreachable`, {
