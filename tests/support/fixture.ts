@@ -113,6 +113,7 @@ export function withOverrides(driver: StorageDriver, overrides: Partial<StorageD
     presignGet: (key, options) => driver.presignGet(key, options),
     presignPut: (key, options) => driver.presignPut(key, options),
     probe: () => driver.probe(),
+    sweepIncompleteUploads: (options) => driver.sweepIncompleteUploads(options),
     close: () => driver.close(),
     ...overrides,
   };

@@ -6,6 +6,7 @@ import {
   type DeleteManyResult,
   type DriverCapabilities,
   ErrorCode,
+  emptySweepResult,
   encodeKeyPath,
   type ListEntry,
   type ListOptions,
@@ -16,9 +17,12 @@ import {
   type ProbeReport,
   parseSettings,
   type ReadOptions,
+  resolveSweepOptions,
   runProbe,
   type StorageDriver,
   StorageError,
+  type SweepIncompleteUploadsOptions,
+  type SweepIncompleteUploadsResult,
   type WriteBody,
   type WriteOptions,
   type WriteResult,
@@ -81,7 +85,11 @@ export class LocalDriver implements StorageDriver {
       parsed.signingSecret && parsed.signedUrlBaseUrl
         ? { secret: parsed.signingSecret, baseUrl: parsed.signedUrlBaseUrl }
         : undefined;
-    this.capabilities = { publicUrls: this.#publicBaseUrl !== undefined, presignedUrls: this.#signing !== undefined };
+    this.capabilities = {
+      publicUrls: this.#publicBaseUrl !== undefined,
+      presignedUrls: this.#signing !== undefined,
+      incompleteUploads: false,
+    };
   }
 
   /** URL path under which signed URLs put keys ("/files" for https://app.example/files); undefined without signing. */
@@ -228,6 +236,17 @@ export class LocalDriver implements StorageDriver {
         }
       },
     });
+  }
+
+  /**
+   * Local disk has no multipart uploads: checks the options like every driver
+   * (INVALID_INPUT before any I/O) and aborts nothing. A crashed write's temp
+   * file is not an upload; it carries the reserved prefix and never shows in listings.
+   */
+  async sweepIncompleteUploads(options?: SweepIncompleteUploadsOptions): Promise<SweepIncompleteUploadsResult> {
+    const resolved = resolveSweepOptions(options);
+    if (resolved.key !== undefined) validateLocalKey(resolved.key);
+    return emptySweepResult();
   }
 
   /** Nothing to release: every operation closes its own file handles. */

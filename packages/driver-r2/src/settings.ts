@@ -47,7 +47,11 @@ export const r2SettingsSchema = z
     secretAccessKey: s3Fields.secretAccessKey,
     /** The r2.dev URL or custom domain that serves the bucket publicly; public URLs never include the bucket name. */
     publicBaseUrl: s3Fields.publicBaseUrl,
-    /** Path-style requests (`endpoint/bucket/key`); default true. */
+    /**
+     * Path-style requests (`endpoint/bucket/key`). Default false: virtual-hosted
+     * (`bucket.endpoint/key`), which works for standard R2 buckets; turn it on only
+     * when a setup requires path-style addressing.
+     */
     forcePathStyle: z.boolean({ error: 'must be true or false' }).optional(),
     keyPrefix: s3Fields.keyPrefix,
     /** Refused rather than dropped, so nobody believes objects are public because an ACL was set. */

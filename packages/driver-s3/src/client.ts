@@ -7,6 +7,7 @@ import type { AgentOptions as HttpsAgentOptions } from 'node:https';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3DriverConfig } from './config.js';
+import { rejectNonS3Answers } from './not-s3.js';
 import type { ChecksumMode } from './presets.js';
 
 /** Knobs that are not user settings: for wrappers (R2) and tests. */
@@ -63,6 +64,7 @@ export function createS3Client(
     ...(options.systemClockOffset ? { systemClockOffset: options.systemClockOffset } : {}),
   };
   const client = new S3Client(clientConfig);
+  rejectNonS3Answers(client);
   if (options.disableExpectContinue) {
     client.middlewareStack.add(
       (next) => async (args) => {

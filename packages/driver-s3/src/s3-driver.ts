@@ -30,9 +30,12 @@ import {
   type ProbeReport,
   parseSettings,
   type ReadOptions,
+  resolveSweepOptions,
   runProbe,
   type StorageDriver,
   StorageError,
+  type SweepIncompleteUploadsOptions,
+  type SweepIncompleteUploadsResult,
   validateKey,
   validatePrefix,
   type WriteBody,
@@ -44,6 +47,8 @@ import { createS3Client, type S3ClientOptions } from './client.js';
 import { resolveS3Config, type S3DriverConfig } from './config.js';
 import { deleteManyObjects } from './delete-many.js';
 import { toStorageError } from './errors.js';
+import { sweepIncompleteUploads } from './incomplete-uploads.js';
+import { lifecycleWarning } from './lifecycle.js';
 import { listObjects } from './list.js';
 import { presignGetUrl, presignPutUrl } from './presign.js';
 import { classifiedBody } from './read-stream.js';
@@ -60,6 +65,8 @@ export interface S3DriverOptions {
   readonly client?: S3ClientOptions;
   /** Called before each retry of a failed attempt; for logs and tests. */
   readonly onRetry?: (error: Error, attempt: number) => void | Promise<void>;
+  /** How long aborting what a failed write left keeps retrying (default 60 s, see upload.ts). */
+  readonly cleanupWindowMs?: number;
 }
 
 /** A StorageDriver for S3 and S3-compatibles. Construction validates settings and does no I/O. */
@@ -86,7 +93,11 @@ export class S3Driver implements StorageDriver {
       Boolean,
     );
     this.retry = { retries: this.config.retries, minDelayMs: this.config.retryDelayMs };
-    this.capabilities = { publicUrls: this.config.publicBaseUrl !== undefined, presignedUrls: true };
+    this.capabilities = {
+      publicUrls: this.config.publicBaseUrl !== undefined,
+      presignedUrls: true,
+      incompleteUploads: true,
+    };
     this.s3 = createS3Client(this.config, options.client);
   }
 
@@ -99,6 +110,11 @@ export class S3Driver implements StorageDriver {
   /** The bucket this driver writes to. */
   get bucket(): string {
     return this.config.bucket;
+  }
+
+  /** The prefix every key gets on the backend ("" or ending in "/"). */
+  get keyPrefix(): string {
+    return this.config.keyPrefix;
   }
 
   /** A view safe for logs and JSON: where the driver points, never its credentials. */
@@ -125,6 +141,7 @@ export class S3Driver implements StorageDriver {
         backendKey: this.backendKey(key),
         secrets: this.secrets,
         onRetry: this.options.onRetry,
+        cleanupWindowMs: this.options.cleanupWindowMs,
       },
       body,
       options,
@@ -297,13 +314,40 @@ export class S3Driver implements StorageDriver {
   }
 
   /**
+   * Aborts incomplete multipart uploads under the key prefix started more than
+   * `olderThanMs` ago (default 24 h), paging through ListMultipartUploads.
+   */
+  async sweepIncompleteUploads(options?: SweepIncompleteUploadsOptions): Promise<SweepIncompleteUploadsResult> {
+    const resolved = resolveSweepOptions(options);
+    this.assertOpen();
+    return sweepIncompleteUploads(
+      {
+        client: this.s3,
+        bucket: this.bucket,
+        keyPrefix: this.config.keyPrefix,
+        secrets: this.secrets,
+        retry: this.retry,
+      },
+      resolved,
+    );
+  }
+
+  /**
    * "Test connection". The connect step lists one key: it tells an unreachable
    * endpoint, bad credentials and a missing bucket apart without writing, and an
    * ACCESS_DENIED there passes on to the write step (write-only tokens cannot list).
+   * With a public base URL the probe object is fetched through it too; a passing
+   * probe warns when no lifecycle rule aborts incomplete uploads (lifecycle.ts).
    */
   async probe(): Promise<ProbeReport> {
     if (this.closed) return configureFailureReport(this.kind, this.closedError());
+    const target = { client: this.s3, bucket: this.bucket, keyPrefix: this.config.keyPrefix };
     return runProbe(this, {
+      ...(this.capabilities.publicUrls ? { publicUrl: (key: string) => this.publicUrl(key) } : {}),
+      warnings: async () => {
+        const warning = await lifecycleWarning(target, this.secrets);
+        return warning ? [warning] : [];
+      },
       connect: async () => {
         try {
           await this.s3.send(

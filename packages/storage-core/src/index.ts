@@ -8,6 +8,8 @@ export * from './content-type.js';
 export * from './driver-definition.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './file-source.js';
+export * from './incomplete-uploads.js';
 export * from './keys.js';
 export * from './location.js';
 export * from './locations.js';

@@ -26,7 +26,7 @@ export interface MinioProcessOptions {
   region?: string;
   /** Start the web console on its own free loopback port. Default off. */
   console?: boolean;
-  /** How long to wait for `/minio/health/live`. Default 30 s. */
+  /** How long to wait for `/minio/health/ready`. Default 30 s. */
   startTimeoutMs?: number;
 }
 
@@ -102,7 +102,8 @@ export async function startMinioProcess(options: MinioProcessOptions = {}): Prom
     const endpoint = `http://${LOOPBACK}:${port}`;
     const consoleUrl = consolePort === undefined ? undefined : `http://${LOOPBACK}:${consolePort}`;
     const deadline = Date.now() + timeoutMs;
-    let ready = await waitForHttpOk(`${endpoint}/minio/health/live`, { timeoutMs, giveUp: child.exited });
+    // "ready", not "live": a live MinIO can still answer XMinioServerNotInitialized while it initializes.
+    let ready = await waitForHttpOk(`${endpoint}/minio/health/ready`, { timeoutMs, giveUp: child.exited });
     // The console comes up after the S3 API; wait for it too so consoleUrl works on return.
     if (ready.ok && consoleUrl !== undefined)
       ready = await waitForHttpOk(consoleUrl, { timeoutMs: Math.max(1, deadline - Date.now()), giveUp: child.exited });

@@ -122,6 +122,22 @@ describe('toxiproxy in front of the S3 test server', () => {
     expect((await proxy.state()).toxics).toEqual([]);
   });
 
+  it('refuses a slicer that would crash toxiproxy 2.12, before calling the API, and the server stays up', async () => {
+    for (const attributes of [
+      { average_size: 100, size_variation: 100 },
+      { average_size: 100, size_variation: 150 },
+      { average_size: 0 },
+    ]) {
+      await expect(proxy.addToxic({ type: 'slicer', attributes })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/slicer (size_variation|average_size)/),
+      });
+    }
+    expect((await proxy.state()).toxics).toEqual([]);
+    await proxy.addToxic({ type: 'slicer', attributes: { average_size: 100, size_variation: 99 } });
+    expect(await getThrough(proxied, bucket, LARGE_KEY)).toBe(LARGE_BODY);
+  });
+
   it('reports API errors with the server message and status', async () => {
     await expect(toxiproxy.createProxy({ upstream: s3.endpoint, name: proxy.name })).rejects.toMatchObject({
       status: 409,
