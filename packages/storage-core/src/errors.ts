@@ -25,8 +25,6 @@ export const ErrorCode = {
   RangeNotSatisfiable: 'RANGE_NOT_SATISFIABLE',
   /** The stored bytes do not match what was sent (size or checksum). */
   ChecksumMismatch: 'CHECKSUM_MISMATCH',
-  /** The source file changed (rewritten, appended, truncated, replaced or removed) while it was being sent. */
-  ChangedDuringOffload: 'CHANGED_DURING_OFFLOAD',
   /** The backend is down, throttling or the network failed; retrying may help. */
   Unavailable: 'UNAVAILABLE',
   /** The operation took longer than its configured timeout. */

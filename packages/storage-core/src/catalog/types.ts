@@ -1,3 +1,5 @@
+import type { FileIdentity } from '../types.js';
+
 /**
  * The catalog: Stowage's durable record of every result it was asked to keep,
  * where its bytes are now, and the work in flight on it. One interface, proven
@@ -77,14 +79,8 @@ export interface ResultIntent {
   readonly previous?: Omit<ResultIntent, 'previous'>;
 }
 
-/** Identity of the local file that was verified, so it is removed only if the path still holds it. */
-export interface RecordedFileIdentity {
-  readonly dev: string;
-  readonly ino: string;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly ctimeMs: number;
-}
+/** Identity of the local file that was verified (device, inode, size, mtime, ctime), as drivers check it on re-open. */
+export type RecordedFileIdentity = FileIdentity;
 
 /** One file of a result: the original (name "") or a named variant (thumbnail, size...). */
 export interface ResultFile {

@@ -15,9 +15,10 @@ import { Transform } from 'node:stream';
 import type { Catalog, ResultFile, ResultIntent, ResultRecord } from '../catalog/types.js';
 import { LOCAL_TARGET_ID } from '../catalog/types.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from '../errors.js';
+import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
 import { removeVerifiedFile } from '../offload/local-removal.js';
-import { identityOf, openResultFile, sameIdentity } from '../offload/result-file.js';
+import { openResultFile } from '../offload/result-file.js';
 import { ATTEMPT_METADATA_KEY, SHA256_METADATA_KEY } from '../offload/send-file.js';
 import type { TargetResolver } from '../offload/targets.js';
 import { verifyStored } from '../offload/verify.js';
@@ -170,7 +171,7 @@ async function moveFile(
   // The identity names the local copy: the downloaded file, or the source file when it stays.
   const keepsLocal = record.targetId === LOCAL_TARGET_ID && !plan.deleteSource;
   const identity = toLocal
-    ? identityOf(await stat(join(context.resultsRoot, file.path), { bigint: true }))
+    ? fileIdentityOf(await stat(join(context.resultsRoot, file.path)))
     : keepsLocal
       ? file.identity
       : undefined;
@@ -187,7 +188,7 @@ async function openSource(
 ): Promise<{ body: Readable; close: () => Promise<void> }> {
   if (record.targetId !== LOCAL_TARGET_ID) return { body: await from.read(file.key), close: async () => undefined };
   const opened = await openResultFile(context.resultsRoot, file.path);
-  if (file.identity && !sameIdentity(opened.identity, file.identity)) {
+  if (file.identity && !sameFileIdentity(opened.identity, file.identity)) {
     await opened.handle.close();
     throw new StorageError(
       ErrorCode.ChangedDuringOffload,
@@ -220,8 +221,8 @@ async function sha256Of(
 
 async function stillThere(root: string, file: ResultFile): Promise<boolean> {
   try {
-    return sameIdentity(
-      identityOf(await stat(join(root, file.path), { bigint: true })),
+    return sameFileIdentity(
+      fileIdentityOf(await stat(join(root, file.path))),
       file.identity as NonNullable<ResultFile['identity']>,
     );
   } catch {

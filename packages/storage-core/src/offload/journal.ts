@@ -15,10 +15,10 @@ import {
   type ResultRecord,
 } from '../catalog/types.js';
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
+import { sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { OpenedResultFile } from './result-file.js';
-import { sameIdentity } from './result-file.js';
 import { nextAttemptAt, type RetrySchedule, stateAfterFailure } from './retry-schedule.js';
 
 /** What the journal needs from the storage. */
@@ -337,7 +337,7 @@ function sameFiles(record: ResultRecord, files: readonly JournalFile[]): boolean
         file.name === opened.name &&
         file.path === opened.opened.path &&
         file.identity !== undefined &&
-        sameIdentity(file.identity, opened.opened.identity)
+        sameFileIdentity(file.identity, opened.opened.identity)
       );
     })
   );

@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import type { Catalog, ResultIntent, ResultRecord } from '../catalog/types.js';
 import { removeEveryCopy } from '../delete-result.js';
 import { asStorageError, ErrorCode, isStorageError } from '../errors.js';
+import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import { removeCopies } from '../migrate/move-result.js';
 import { sha256File, sha256Stream } from './hash-file.js';
-import { identityOf, sameIdentity } from './result-file.js';
 import { ATTEMPT_METADATA_KEY } from './send-file.js';
 import type { TargetResolver } from './targets.js';
 
@@ -204,7 +204,7 @@ async function everyFileProven(
     if (!entry?.ours || entry.size !== file.size || !file.identity) return undefined;
     const local = join(context.resultsRoot, file.path);
     try {
-      if (!sameIdentity(identityOf(await stat(local, { bigint: true })), file.identity)) return undefined;
+      if (!sameFileIdentity(fileIdentityOf(await stat(local)), file.identity)) return undefined;
     } catch {
       return undefined;
     }
