@@ -231,6 +231,15 @@ export interface CatalogFileEntry {
   readonly record: ResultRecord;
 }
 
+/** One file of a live record, as listed by its path on the results disk (for reconcile). */
+export interface CatalogPathEntry {
+  /** The file's path on the results disk. */
+  readonly path: string;
+  readonly resultId: string;
+  /** The file's name in its record: "" for the original, else the variant's name. */
+  readonly name: string;
+}
+
 /** Counts from the catalog. */
 export interface CatalogStats {
   /** Records in every state, deleted included. */
@@ -328,6 +337,12 @@ export interface Catalog {
     targetId: string,
     options?: { readonly keyPrefix?: string; readonly pageSize?: number },
   ): AsyncIterable<CatalogFileEntry>;
+  /**
+   * Every file of every live record, whatever its target, ordered by path on the results disk in
+   * UTF-8 byte order (then by record id and file name, as two records may name one path), paged so
+   * memory stays bounded. For finding files on the results disk that no record knows.
+   */
+  listPaths(options?: { readonly pathPrefix?: string; readonly pageSize?: number }): AsyncIterable<CatalogPathEntry>;
   /** How many records match, and the bytes of all their files. */
   count(query?: ResultQuery): Promise<{ readonly results: number; readonly bytes: number }>;
   /** Counts by state and target, work in flight, failures since `since` (default: the last 24 hours). */

@@ -14,6 +14,7 @@ import type {
   Catalog,
   CatalogFileEntry,
   CatalogJob,
+  CatalogPathEntry,
   CatalogStats,
   ClaimRequest,
   JobChanges,
@@ -238,6 +239,30 @@ export class SqliteCatalog implements Catalog {
       }
       if (rows.length < pageSize) return;
       after = (rows.at(-1) as FileRow).key;
+    }
+  }
+
+  async *listPaths(
+    options: { readonly pathPrefix?: string; readonly pageSize?: number } = {},
+  ): AsyncIterable<CatalogPathEntry> {
+    const pageSize = pageSizeOf(options.pageSize);
+    const prefix = options.pathPrefix ?? '';
+    // SQLite compares TEXT with memcmp over UTF-8 (the BINARY collation): UTF-8 byte order.
+    let after: [string, string, string] | undefined;
+    for (;;) {
+      const rows = this.#db.all<{ path: string; result_id: string; name: string }>(
+        `SELECT path, result_id, name FROM result_files WHERE live = 1
+           AND substr(path, 1, length(?)) = ? ${after === undefined ? '' : 'AND (path, result_id, name) > (?, ?, ?)'}
+         ORDER BY path, result_id, name LIMIT ?`,
+        prefix,
+        prefix,
+        ...(after ?? []),
+        pageSize,
+      );
+      for (const row of rows) yield { path: row.path, resultId: row.result_id, name: row.name };
+      if (rows.length < pageSize) return;
+      const last = rows.at(-1) as (typeof rows)[number];
+      after = [last.path, last.result_id, last.name];
     }
   }
 

@@ -110,8 +110,42 @@ export function describeListing(ctx: CatalogSuiteContext): void {
       expect(await collect(catalog.listFiles(target, { keyPrefix: `${scope}é` }))).toHaveLength(2);
     });
 
+    it('lists the files of live records by path in UTF-8 byte order, every target and variant, across pages', async () => {
+      const catalog = ctx.catalog();
+      const scope = ctx.scope('paths');
+      const names = ['b.png', 'a.png', 'é.png', '\uFFFD.png', '\u{1F600}.png', 'A.png', 'a-b.png', 'a/b.png'];
+      for (const [index, name] of names.entries()) {
+        const path = `${scope}${name}`;
+        const targetId = index % 2 === 0 ? 'local' : 'r2.1';
+        await catalog.insert(
+          newRecord(path, {
+            targetId,
+            state: targetId === 'local' ? 'local' : 'offloaded',
+            key: `k/${path}`,
+            files: [
+              { name: '', path, key: `k/${path}`, size: 1, sha256: undefined, contentType: undefined },
+              { name: 't', path: `${path}.t`, key: `k/${path}.t`, size: 2, sha256: undefined, contentType: undefined },
+            ],
+          }),
+        );
+      }
+      const gone = await catalog.insert(newRecord(`${scope}deleted.png`));
+      await catalog.update(gone.id, gone.version, { state: 'deleted' });
+      const listed = await collect(catalog.listPaths({ pathPrefix: scope, pageSize: 3 }));
+      const expected = names
+        .flatMap((name) => [`${scope}${name}`, `${scope}${name}.t`])
+        .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      expect(listed.map((entry) => entry.path)).toEqual(expected);
+      for (const entry of listed) {
+        expect(entry.name).toBe(entry.path.endsWith('.t') ? 't' : '');
+        expect((await catalog.get(entry.resultId))?.files.map((file) => file.path)).toContain(entry.path);
+      }
+      expect(await collect(catalog.listPaths({ pathPrefix: `${scope}a` }))).toHaveLength(6);
+    });
+
     it('refuses a page size outside 1 to 10,000', async () => {
       await expectStorageError(() => collect(ctx.catalog().list({ pageSize: 0 })), ErrorCode.InvalidInput);
+      await expectStorageError(() => collect(ctx.catalog().listPaths({ pageSize: 10_001 })), ErrorCode.InvalidInput);
     });
   });
 
