@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { errorFacts, type Logger } from './logger.js';
 import type { MigrationProgress } from './migrate/migrate.js';
 import type { OffloadStage } from './offload/types.js';
+import type { ReconcileProgress } from './reconcile/report.js';
 
 /** A result reached its backend and was verified. */
 export interface OffloadStoredEvent {
@@ -82,6 +83,7 @@ export interface StorageEventMap {
   'migrate:moved': [MigrateMovedEvent];
   'migrate:failed': [MigrateFailedEvent];
   'migrate:progress': [MigrationProgress];
+  'reconcile:progress': [ReconcileProgress];
 }
 
 /** The emitter apps subscribe to, e.g. `storage.events.on('offload:failed', e => counter.inc({ code: e.code }))`. */

@@ -23,7 +23,11 @@ import { type RecoveryReport, recoverAbandoned } from './offload/recover.js';
 import type { TargetResolver } from './offload/targets.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome } from './offload/types.js';
 import { validateOffloadInput } from './offload/validate-input.js';
-import { BackendRegistry } from './registry/registry.js';
+import { queueReconcile, type ReconcileJobContext, reconcileNow, runQueuedReconcile } from './reconcile/job.js';
+import type { ReconcileOptions } from './reconcile/options.js';
+import type { ReconcileReport } from './reconcile/report.js';
+import { type SweepOptions, type SweepReport, sweepTargets } from './reconcile/sweep.js';
+import { BackendRegistry, LOCAL_BACKEND } from './registry/registry.js';
 import {
   defaultCatalog,
   type ResolvedStorageOptions,
@@ -276,6 +280,8 @@ export class Storage {
         offloadClaimed: (input, attemptId) => this.#offload(input, {}, { attemptId }),
         markUnsendable: (record, error) => markUnsendable(catalog, record, error),
         recover: () => this.recover(),
+        sweep: (olderThanMs, signal) => this.sweep({ olderThanMs, signal }),
+        runQueuedReconcile: (signal) => runQueuedReconcile(this.#reconcileContext('reconciling'), signal),
       },
       options,
     );
@@ -331,6 +337,65 @@ export class Storage {
       },
       options,
     );
+  }
+
+  /**
+   * Does the target agree with the catalog? Merge-joins the target's listing
+   * with the catalog's files of the target, both streamed in UTF-8 byte order
+   * (memory stays bounded whatever their size), and walks the results disk for
+   * files no record knows. Reports orphans, missing and mismatched objects
+   * (size, `sha256` metadata, and with `deep` the bytes). With `fix`, once the
+   * settings are proven to still reach the target: deletes orphans older than
+   * `graceMs` that no recorded intent names, sends missing results again from
+   * their local copy (or marks them `missing`), aborts incomplete uploads older
+   * than `graceMs`. Runs as a catalog job under a lease, one server at a time;
+   * progress as 'reconcile:progress' events. Throws before anything is touched
+   * for bad options, an unknown target, or a target reconciled right now.
+   */
+  async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+    return reconcileNow(this.#reconcileContext('reconciling'), options);
+  }
+
+  /**
+   * Queues a reconcile for a worker (of any server sharing the catalog) and
+   * returns its job id; the report will be the job's `progress.report`
+   * (`storage.catalog.getJob(id)`). Checks the options like `reconcile()`.
+   */
+  async queueReconcile(options: Omit<ReconcileOptions, 'signal'>): Promise<string> {
+    return queueReconcile(this.#reconcileContext('reconciling'), options);
+  }
+
+  /**
+   * Aborts incomplete multipart uploads older than `olderThanMs` (default
+   * 24 h) in one target, or in every target of every configured provider.
+   * The worker runs it on its own schedule (`sweepIntervalMs`).
+   */
+  async sweep(options: SweepOptions = {}): Promise<SweepReport> {
+    return sweepTargets(
+      {
+        targets: this.#targets,
+        providers: () =>
+          this.registry
+            .providers()
+            .filter((view) => view.configured && view.name !== LOCAL_BACKEND)
+            .map((view) => view.name),
+        logger: this.#logger,
+      },
+      options,
+    );
+  }
+
+  #reconcileContext(what: string): ReconcileJobContext {
+    return {
+      catalog: this.#requireCatalog(what),
+      targets: this.#targets,
+      resultsDisk: this.registry.local,
+      events: this.events,
+      logger: this.#logger,
+      owner: this.owner,
+      leaseMs: this.#tuning.leaseMs,
+      requeued: () => this.#worker?.poke(),
+    };
   }
 
   #requireCatalog(what: string): Catalog {

@@ -1,12 +1,14 @@
 /**
  * The re-offload worker: sends results that stayed local for a transient
  * reason once their time has come (the schedule lives in the catalog, so a
- * restart continues it), resolves abandoned intents, and sweeps incomplete
- * multipart uploads. It claims each result before touching it, so several
- * workers (on one server or many sharing a catalog) and manual offloads never
- * send or delete the same result at once.
+ * restart continues it), resolves abandoned intents, runs queued reconcile
+ * jobs, and sweeps incomplete multipart uploads. It claims each result (and
+ * job) before touching it, so several workers (on one server or many sharing
+ * a catalog) and manual offloads never send or delete the same result at once.
  */
 import type { Catalog, ResultRecord } from '../catalog/types.js';
+import { ErrorCode, StorageError } from '../errors.js';
+import { DEFAULT_SWEEP_AGE_MS } from '../incomplete-uploads.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { OffloadInput, OffloadOutcome } from '../offload/types.js';
 
@@ -20,6 +22,18 @@ export interface WorkerOptions {
   readonly recoveryIntervalMs?: number;
   /** How long a claim is held without renewal. Default: the storage's lease. */
   readonly leaseMs?: number;
+  /**
+   * How often incomplete multipart uploads are swept in every target (see
+   * `storage.sweep()`), in milliseconds; the first sweep runs when the worker
+   * starts. Default 3,600,000 (hourly); `false` turns the sweep off.
+   */
+  readonly sweepIntervalMs?: number | false;
+  /** The age beyond which the sweep aborts an incomplete upload, in milliseconds. Default 24 h. */
+  readonly sweepOlderThanMs?: number;
+  /** Run reconcile jobs queued with `storage.queueReconcile()` (by any server sharing the catalog). Default true. */
+  readonly reconcileJobs?: boolean;
+  /** How often the catalog is asked for a queued reconcile job, in milliseconds. Default 5,000. */
+  readonly jobPollIntervalMs?: number;
 }
 
 /** What the worker drives: the storage's own operations. */
@@ -34,6 +48,10 @@ export interface WorkerHost {
   markUnsendable(record: ResultRecord, error: unknown): Promise<void>;
   /** Resolves abandoned intents. */
   recover(): Promise<unknown>;
+  /** Aborts the incomplete uploads older than `olderThanMs` in every target. */
+  sweep(olderThanMs: number, signal: AbortSignal): Promise<unknown>;
+  /** Runs one queued reconcile job, if there is one; true when it did. */
+  runQueuedReconcile(signal: AbortSignal): Promise<boolean>;
 }
 
 /** A running worker; see `Storage.startWorker()`. */
@@ -43,27 +61,42 @@ export class Worker {
   readonly #pollMs: number;
   readonly #recoveryMs: number;
   readonly #leaseMs: number;
+  readonly #sweepMs: number | false;
+  readonly #sweepAgeMs: number;
+  readonly #jobPollMs: number | false;
   readonly #running = new Set<Promise<void>>();
+  // Stops a sweep or reconcile job in progress when the worker stops (a stopped job goes back to the queue).
+  readonly #stopping = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #lastRecovery = 0;
+  #lastSweep = 0;
+  #lastJobPoll = 0;
   #ticking: Promise<void> | undefined;
+  #sweeping: Promise<void> | undefined;
+  #reconciling: Promise<void> | undefined;
 
+  /** INVALID_INPUT for bad options, before the worker starts. */
   constructor(host: WorkerHost, options: WorkerOptions = {}) {
+    refuseWorkerOptions(options);
     this.#host = host;
     this.#concurrency = options.concurrency ?? 2;
     this.#pollMs = options.pollIntervalMs ?? 1000;
     this.#recoveryMs = options.recoveryIntervalMs ?? 30_000;
     this.#leaseMs = options.leaseMs ?? host.leaseMs;
+    this.#sweepMs = options.sweepIntervalMs ?? 3_600_000;
+    this.#sweepAgeMs = options.sweepOlderThanMs ?? DEFAULT_SWEEP_AGE_MS;
+    this.#jobPollMs = options.reconcileJobs === false ? false : (options.jobPollIntervalMs ?? 5000);
     this.#schedule(0);
   }
 
-  /** Stops taking work and waits for the results being sent to settle. */
+  /** Stops taking work and waits for the results being sent to settle (a sweep or reconcile job in progress is stopped). */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#stopping.abort(new StorageError(ErrorCode.Aborted, 'the worker stopped'));
     await this.#ticking;
-    await Promise.allSettled([...this.#running]);
+    await Promise.allSettled([...this.#running, this.#sweeping, this.#reconciling]);
   }
 
   /** Asks for due work now instead of at the next poll. */
@@ -85,6 +118,8 @@ export class Worker {
 
   async #tick(): Promise<void> {
     const { catalog, logger } = this.#host;
+    this.#startSweep();
+    this.#startReconcileJob();
     try {
       if (Date.now() - this.#lastRecovery >= this.#recoveryMs) {
         this.#lastRecovery = Date.now();
@@ -103,6 +138,42 @@ export class Worker {
     } catch (error) {
       logger.warn({ error: errorFacts(error) }, 'the offload worker could not take work; it tries again');
     }
+  }
+
+  // In the background: a slow or unreachable backend must not hold up sending results.
+  #startSweep(): void {
+    if (this.#sweepMs === false || this.#sweeping || Date.now() - this.#lastSweep < this.#sweepMs) return;
+    this.#lastSweep = Date.now();
+    this.#sweeping = this.#host
+      .sweep(this.#sweepAgeMs, this.#stopping.signal)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.#host.logger.warn({ error: errorFacts(error) }, 'the worker could not sweep incomplete uploads');
+        },
+      )
+      .finally(() => {
+        this.#sweeping = undefined;
+      });
+  }
+
+  #startReconcileJob(): void {
+    if (this.#jobPollMs === false || this.#reconciling || Date.now() - this.#lastJobPoll < this.#jobPollMs) return;
+    this.#lastJobPoll = Date.now();
+    this.#reconciling = this.#host
+      .runQueuedReconcile(this.#stopping.signal)
+      .then(
+        // Right after a job, look for the next one.
+        (ran) => {
+          if (ran) this.#lastJobPoll = 0;
+        },
+        (error: unknown) => {
+          this.#host.logger.warn({ error: errorFacts(error) }, 'the worker could not take a reconcile job');
+        },
+      )
+      .finally(() => {
+        this.#reconciling = undefined;
+      });
   }
 
   #start(record: ResultRecord): void {
@@ -124,6 +195,22 @@ export class Worker {
       await this.#host.markUnsendable(record, error).catch(() => undefined);
     }
   }
+}
+
+function refuseWorkerOptions(options: WorkerOptions): void {
+  const problems: string[] = [];
+  const atLeast = (name: keyof WorkerOptions, value: unknown, min: number) => {
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= min)) {
+      problems.push(`${name}: must be a number of milliseconds, at least ${min}`);
+    }
+  };
+  if (options.sweepIntervalMs !== false) atLeast('sweepIntervalMs', options.sweepIntervalMs, 1000);
+  atLeast('sweepOlderThanMs', options.sweepOlderThanMs, 0);
+  atLeast('jobPollIntervalMs', options.jobPollIntervalMs, 100);
+  if (options.reconcileJobs !== undefined && typeof options.reconcileJobs !== 'boolean') {
+    problems.push('reconcileJobs: must be true or false');
+  }
+  if (problems.length > 0) throw new StorageError(ErrorCode.InvalidInput, `worker options: ${problems.join('; ')}`);
 }
 
 /** The offload input a record was made from: its original, variants, content types and metadata. */

@@ -214,16 +214,15 @@ export class SqliteCatalog implements Catalog {
     options: { readonly keyPrefix?: string; readonly pageSize?: number } = {},
   ): AsyncIterable<CatalogFileEntry> {
     const pageSize = pageSizeOf(options.pageSize);
-    const prefix = options.keyPrefix ?? '';
+    const prefix = startsWith('key', options.keyPrefix ?? '');
     let after: string | undefined;
     for (;;) {
       const rows = this.#db.all<FileRow>(
         `SELECT * FROM result_files WHERE target_id = ? AND live = 1
-           AND substr(key, 1, length(?)) = ? ${after === undefined ? '' : 'AND key > ?'}
+           AND ${prefix.sql} ${after === undefined ? '' : 'AND key > ?'}
          ORDER BY key LIMIT ?`,
         targetId,
-        prefix,
-        prefix,
+        ...prefix.params,
         ...(after === undefined ? [] : [after]),
         pageSize,
       );
@@ -246,16 +245,15 @@ export class SqliteCatalog implements Catalog {
     options: { readonly pathPrefix?: string; readonly pageSize?: number } = {},
   ): AsyncIterable<CatalogPathEntry> {
     const pageSize = pageSizeOf(options.pageSize);
-    const prefix = options.pathPrefix ?? '';
+    const prefix = startsWith('path', options.pathPrefix ?? '');
     // SQLite compares TEXT with memcmp over UTF-8 (the BINARY collation): UTF-8 byte order.
     let after: [string, string, string] | undefined;
     for (;;) {
       const rows = this.#db.all<{ path: string; result_id: string; name: string }>(
         `SELECT path, result_id, name FROM result_files WHERE live = 1
-           AND substr(path, 1, length(?)) = ? ${after === undefined ? '' : 'AND (path, result_id, name) > (?, ?, ?)'}
+           AND ${prefix.sql} ${after === undefined ? '' : 'AND (path, result_id, name) > (?, ?, ?)'}
          ORDER BY path, result_id, name LIMIT ?`,
-        prefix,
-        prefix,
+        ...prefix.params,
         ...(after ?? []),
         pageSize,
       );
@@ -362,6 +360,30 @@ export class SqliteCatalog implements Catalog {
 
 function conflict(message: string): StorageError {
   return new StorageError(ErrorCode.PreconditionFailed, `catalog: ${message}`);
+}
+
+/**
+ * "column starts with prefix" as SQL. The range (prefix up to the first string
+ * after every string that starts with it) lets SQLite seek in the index
+ * instead of scanning: a lookup of one key is then one index step.
+ */
+function startsWith(column: 'key' | 'path', prefix: string): { sql: string; params: string[] } {
+  if (prefix === '') return { sql: '1', params: [] };
+  const exact = `substr(${column}, 1, length(?)) = ?`;
+  const above = firstStringAfterPrefix(prefix);
+  return above === undefined
+    ? { sql: `${column} >= ? AND ${exact}`, params: [prefix, prefix, prefix] }
+    : { sql: `${column} >= ? AND ${column} < ? AND ${exact}`, params: [prefix, above, prefix, prefix] };
+}
+
+/** The smallest string above every string starting with `prefix` (its last code point plus one), in UTF-8 order. */
+function firstStringAfterPrefix(prefix: string): string | undefined {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = (points.pop() as string).codePointAt(0) as number;
+    if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last + 1 === 0xd800 ? 0xe000 : last + 1);
+  }
+  return undefined;
 }
 
 function pageSizeOf(pageSize: number | undefined): number {

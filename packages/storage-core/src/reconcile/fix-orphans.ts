@@ -1,0 +1,101 @@
+/**
+ * Fix mode for orphans: objects that no live record points to. One is
+ * deleted only when all of these hold, checked in this order right before
+ * the delete (in batches, so memory stays bounded):
+ * - it is older than the grace period (its listing's lastModified), so an
+ *   upload that has not been recorded yet is never taken for an orphan;
+ * - still no live record points to it (one may have been committed since
+ *   the catalog was read: an offload, or recovery adopting an upload);
+ * - no intent in the catalog names it: an offload, migration or recovery in
+ *   flight (or abandoned and awaiting recovery) may still record it.
+ */
+import type { Catalog, ResultIntent } from '../catalog/types.js';
+import type { Logger } from '../logger.js';
+import type { ListEntry, StorageDriver } from '../types.js';
+import type { ReconcileTally } from './report.js';
+
+/** Orphans deleted per batch (and per DeleteObjects request). */
+const BATCH = 100;
+
+/** Collects deletable orphans and deletes them in checked batches. */
+export class OrphanRemover {
+  readonly #catalog: Catalog;
+  readonly #driver: StorageDriver;
+  readonly #target: string;
+  readonly #graceMs: number;
+  readonly #tally: ReconcileTally;
+  readonly #logger: Logger;
+  #batch: string[] = [];
+
+  constructor(options: {
+    catalog: Catalog;
+    driver: StorageDriver;
+    target: string;
+    graceMs: number;
+    tally: ReconcileTally;
+    logger: Logger;
+  }) {
+    this.#catalog = options.catalog;
+    this.#driver = options.driver;
+    this.#target = options.target;
+    this.#graceMs = options.graceMs;
+    this.#tally = options.tally;
+    this.#logger = options.logger;
+  }
+
+  /** Takes an orphan: kept when too young, else deleted with its batch. */
+  async consider(orphan: ListEntry): Promise<void> {
+    if (Date.now() - orphan.lastModified.getTime() < this.#graceMs) {
+      this.#tally.fixes.orphansKeptYoung++;
+      return;
+    }
+    this.#batch.push(orphan.key);
+    if (this.#batch.length >= BATCH) await this.flush();
+  }
+
+  /** Checks and deletes the orphans taken so far. */
+  async flush(): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = [];
+    if (batch.length === 0) return;
+    const unrecorded: string[] = [];
+    for (const key of batch) {
+      if (await this.#recorded(key)) this.#tally.fixes.orphansRecordedMeanwhile++;
+      else unrecorded.push(key);
+    }
+    const named = await this.#namedByIntents(unrecorded);
+    const doomed = unrecorded.filter((key) => !named.has(key));
+    this.#tally.fixes.orphansKeptInFlight += unrecorded.length - doomed.length;
+    if (doomed.length === 0) return;
+    const result = await this.#driver.deleteMany(doomed);
+    this.#tally.fixes.orphansDeleted += result.deleted.length;
+    this.#tally.fixes.orphanDeletesFailed += result.failed.length;
+    this.#logger.info(
+      { target: this.#target, deleted: result.deleted.length, failed: result.failed.length, first: doomed[0] },
+      'reconcile deleted orphans (objects no record points to, older than the grace period)',
+    );
+  }
+
+  /** True when a live record points to `key` in the target now. */
+  async #recorded(key: string): Promise<boolean> {
+    for await (const entry of this.#catalog.listFiles(this.#target, { keyPrefix: key, pageSize: 1 })) {
+      // The first key with this prefix is the key itself when it is recorded.
+      return entry.key === key;
+    }
+    return false;
+  }
+
+  /** Which of `keys` an intent in the catalog names in this target (its own, or the abandoned one recovery holds). */
+  async #namedByIntents(keys: readonly string[]): Promise<Set<string>> {
+    const wanted = new Set(keys);
+    const named = new Set<string>();
+    if (wanted.size === 0) return named;
+    for await (const record of this.#catalog.list({ hasIntent: true })) {
+      for (const intent of [record.intent, record.intent?.previous] as Array<Partial<ResultIntent> | undefined>) {
+        if (intent?.targetId !== this.#target) continue;
+        for (const key of [intent.key, ...(intent.keys ?? [])]) if (key && wanted.has(key)) named.add(key);
+      }
+    }
+    return named;
+  }
+}

@@ -1,0 +1,408 @@
+/**
+ * Reconcile against real local roots (the results disk, and another local
+ * root registered as the provider "archive"): what it reports, what fix mode
+ * repairs and what it never touches, the results disk as the target, bad
+ * requests refused before anything is touched, and reconcile as a catalog job
+ * that one server runs at a time, that a worker picks up when queued, and
+ * that another server takes over once its owner's lease has passed.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type Catalog,
+  ErrorCode,
+  openSqliteCatalog,
+  type ReconcileProgress,
+  type ReconcileReport,
+  type Storage,
+} from '../packages/storage-core/src/index.js';
+import { createWorkspace, fileSha256, localDefinition, type Workspace } from './support/fixture.js';
+
+const HOUR = 3_600_000;
+
+/** Sets a file's modification time (what the local driver lists as lastModified) `ms` into the past. */
+async function age(path: string, ms: number): Promise<void> {
+  const then = new Date(Date.now() - ms);
+  await utimes(path, then, then);
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('storage.reconcile against a local root', () => {
+  let ws: Workspace;
+  let storage: Storage;
+  let archiveRoot: string;
+
+  beforeEach(async () => {
+    ws = await createWorkspace();
+    archiveRoot = await ws.folder('archive');
+    storage = await ws.open();
+    storage.registry.register(localDefinition, { name: 'archive' });
+    await storage.registry.saveSettings('archive', { root: archiveRoot });
+    await storage.registry.enable('archive');
+  });
+  afterEach(async () => {
+    await ws.remove();
+  });
+
+  /** Offloads `count` results to "archive" (local copies kept unless asked) and returns their paths. */
+  async function library(count: number, options: { deleteLocal?: boolean; from?: number } = {}): Promise<string[]> {
+    await storage.registry.setDefault('archive');
+    const paths: string[] = [];
+    for (let i = options.from ?? 0; i < (options.from ?? 0) + count; i++) {
+      const path = `lib/${i}.png`;
+      await ws.addResult(path, 1000 + i);
+      await ws.addResult(`lib/${i}-t.webp`, 100 + i);
+      const outcome = await storage.offload(
+        { path, variants: { t: `lib/${i}-t.webp` } },
+        { deleteLocal: options.deleteLocal ?? false },
+      );
+      expect(outcome.status).toBe('offloaded');
+      paths.push(path);
+    }
+    await storage.registry.setDefault('local');
+    return paths;
+  }
+
+  it('reports orphans, missing and mismatched objects and unknown local files, and changes nothing', async () => {
+    await library(5);
+    await writeFile(join(archiveRoot, 'lib/stray.bin'), randomBytes(300));
+    await rm(join(archiveRoot, 'lib/1.png'));
+    await writeFile(join(archiveRoot, 'lib/2-t.webp'), randomBytes(7));
+    await ws.addResult('unrecorded/new.png', 50);
+    const before = await storage.stats();
+    const progress: ReconcileProgress[] = [];
+    storage.events.on('reconcile:progress', (event) => progress.push(event));
+
+    const report = await storage.reconcile({ target: 'archive' });
+
+    expect(report).toMatchObject({
+      state: 'done',
+      target: 'archive',
+      backend: 'archive',
+      fix: false,
+      fixes: undefined,
+      listed: { objects: 10 },
+      recorded: { files: 10 },
+      orphans: { count: 1, bytes: 300, sample: [{ key: 'lib/stray.bin', size: 300 }] },
+      missing: { count: 1, bytes: 1001, sample: [{ key: 'lib/1.png', path: 'lib/1.png', state: 'offloaded' }] },
+      mismatched: {
+        count: 1,
+        byReason: { size: 1, sha256: 0, content: 0 },
+        sample: [{ key: 'lib/2-t.webp', reason: 'size', expected: '102', actual: '7' }],
+      },
+      // The local copies of the offloaded results are known to their records: only the new file is unknown.
+      unknownLocalFiles: { count: 1, sample: [{ key: 'unrecorded/new.png', size: 50 }] },
+      unchecked: { count: 0 },
+    });
+    expect(progress.at(-1)).toMatchObject({ jobId: report.jobId, phase: 'done', orphans: 1, missing: 1 });
+    expect(await storage.stats()).toEqual(before);
+    expect(await fileSha256(join(archiveRoot, 'lib/stray.bin'))).toBeDefined();
+    expect(await storage.catalog?.getJob(report.jobId)).toMatchObject({
+      kind: 'reconcile',
+      state: 'done',
+      params: { target: 'archive', fix: false },
+      progress: { report: { orphans: { count: 1 }, missing: { count: 1 } } },
+    });
+  });
+
+  it('with fix: deletes orphans older than the grace period, keeps younger ones, and never a local file', async () => {
+    await library(2);
+    for (const name of ['old-1.bin', 'old-2.bin', 'young.bin']) await writeFile(join(archiveRoot, name), name);
+    await age(join(archiveRoot, 'old-1.bin'), 2 * HOUR);
+    await age(join(archiveRoot, 'old-2.bin'), 2 * HOUR);
+    await ws.addResult('unrecorded/new.png', 50);
+    await age(join(ws.resultsRoot, 'unrecorded/new.png'), 2 * HOUR);
+
+    const report = await storage.reconcile({ target: 'archive', fix: true, graceMs: HOUR });
+
+    expect(report.orphans.count).toBe(3);
+    expect(report.fixes).toMatchObject({ orphansDeleted: 2, orphansKeptYoung: 1, orphansKeptInFlight: 0 });
+    expect(await fileSha256(join(archiveRoot, 'old-1.bin'))).toBeUndefined();
+    expect(await fileSha256(join(archiveRoot, 'old-2.bin'))).toBeUndefined();
+    expect(await fileSha256(join(archiveRoot, 'young.bin'))).toBeDefined();
+    expect(report.unknownLocalFiles.count).toBe(1);
+    expect(await fileSha256(join(ws.resultsRoot, 'unrecorded/new.png'))).toBeDefined();
+    // The recorded objects are all still there.
+    expect((await storage.reconcile({ target: 'archive' })).orphans.count).toBe(1);
+  });
+
+  it('keeps an orphan that an intent in flight names, and deletes it once no intent does', async () => {
+    await library(1);
+    await ws.addResult('busy.png', 40);
+    const record = await storage.catalog?.insert({
+      path: 'busy.png',
+      state: 'pending',
+      targetId: 'local',
+      key: 'busy.png',
+      location: 'local:busy.png',
+      files: [{ name: '', path: 'busy.png', key: 'busy.png', size: 40, sha256: undefined, contentType: undefined }],
+      localCopy: true,
+      // Another server's offload of this result is writing "busy.png" to the archive right now.
+      intent: {
+        kind: 'offload',
+        attemptId: 'attempt-1',
+        owner: 'other-host/4242/x',
+        startedAt: Date.now(),
+        leaseUntil: Date.now() + HOUR,
+        targetId: 'archive',
+        key: 'busy.png',
+        keys: ['busy.png'],
+      },
+    });
+    await writeFile(join(archiveRoot, 'busy.png'), 'x'.repeat(40));
+    await age(join(archiveRoot, 'busy.png'), 2 * HOUR);
+
+    const kept = await storage.reconcile({ target: 'archive', fix: true, graceMs: HOUR });
+    expect(kept.fixes).toMatchObject({ orphansDeleted: 0, orphansKeptInFlight: 1 });
+    expect(await fileSha256(join(archiveRoot, 'busy.png'))).toBeDefined();
+
+    // The attempt gave up and cleared its intent without recording the object: now it is an orphan like any other.
+    const current = await storage.catalog?.get(record?.id as string);
+    await storage.catalog?.update(current?.id as string, current?.version as number, { intent: null });
+    const deleted = await storage.reconcile({ target: 'archive', fix: true, graceMs: HOUR });
+    expect(deleted.fixes).toMatchObject({ orphansDeleted: 1, orphansKeptInFlight: 0 });
+    expect(await fileSha256(join(archiveRoot, 'busy.png'))).toBeUndefined();
+  });
+
+  it('with fix: sends a missing result again from its local copy, and marks one without a copy missing', async () => {
+    const [withCopy] = await library(1);
+    const [withoutCopy] = await library(1, { from: 1, deleteLocal: true });
+    await rm(join(archiveRoot, withCopy as string));
+    await rm(join(archiveRoot, withoutCopy as string));
+    await rm(join(archiveRoot, 'lib/1-t.webp'));
+
+    const report = await storage.reconcile({ target: 'archive', fix: true });
+
+    expect(report.missing.count).toBe(3);
+    expect(report.fixes).toMatchObject({ requeued: 1, markedMissing: 1 });
+    expect(await storage.catalog?.findByPath(withCopy as string)).toMatchObject({
+      state: 'pending',
+      targetId: 'local',
+      localCopy: true,
+      intent: undefined,
+      files: [{ key: 'lib/0.png' }, { key: 'lib/0-t.webp' }],
+      lastError: { code: 'NOT_FOUND', message: expect.stringContaining('sent again from the local copy') },
+    });
+    expect(await storage.catalog?.findByPath(withoutCopy as string)).toMatchObject({
+      state: 'missing',
+      targetId: 'archive',
+      lastError: { code: 'NOT_FOUND', message: expect.stringContaining('the results disk holds no copy') },
+    });
+
+    // The worker sends the re-queued result again, to the provider new results go to now.
+    await storage.registry.setDefault('archive');
+    storage.startWorker({ pollIntervalMs: 100, sweepIntervalMs: false, reconcileJobs: false });
+    await eventually(
+      async () => (await storage.catalog?.findByPath(withCopy as string))?.state === 'offloaded',
+      15_000,
+      'the re-queued result is offloaded again',
+    );
+    expect(await fileSha256(join(archiveRoot, withCopy as string))).toBe(
+      await fileSha256(join(ws.resultsRoot, withCopy as string)),
+    );
+    await storage.stopWorker();
+    const again = await storage.reconcile({ target: 'archive' });
+    expect(again.missing.count).toBe(2);
+    expect(again.missing.sample.map((sample) => sample.state)).toEqual(['missing', 'missing']);
+  });
+
+  it('compares the results disk with the records that serve from it when the target is "local"', async () => {
+    for (const name of ['a', 'b', 'c']) {
+      await ws.addResult(`disk/${name}.png`, 200);
+      expect((await storage.offload({ path: `disk/${name}.png` })).status).toBe('local');
+    }
+    await library(1);
+    await rm(join(ws.resultsRoot, 'disk/b.png'));
+    await writeFile(join(ws.resultsRoot, 'disk/c.png'), 'shorter');
+    await ws.addResult('disk/unknown.png', 10);
+    await age(join(ws.resultsRoot, 'disk/unknown.png'), 2 * HOUR);
+
+    const report = await storage.reconcile({ target: 'local', fix: true, graceMs: HOUR });
+
+    expect(report).toMatchObject({
+      target: 'local',
+      // Every file on the results disk: a, c, the unknown one, and the archived result's local copies.
+      listed: { objects: 5 },
+      recorded: { files: 3 },
+      missing: { count: 1, sample: [{ key: 'disk/b.png' }] },
+      mismatched: { count: 1, sample: [{ key: 'disk/c.png', reason: 'size' }] },
+      orphans: { count: 1, sample: [{ key: 'disk/unknown.png' }] },
+      unknownLocalFiles: { count: 1, sample: [{ key: 'disk/unknown.png' }] },
+      fixes: { markedMissing: 1, requeued: 0, orphansDeleted: 0 },
+    });
+    expect(await storage.catalog?.findByPath('disk/b.png')).toMatchObject({ state: 'missing' });
+    // Files on the results disk belong to the app: fix mode never deletes one.
+    expect(await fileSha256(join(ws.resultsRoot, 'disk/unknown.png'))).toBeDefined();
+  });
+
+  it('refuses bad requests with a clear error before anything is touched', async () => {
+    await library(1);
+    await writeFile(join(archiveRoot, 'stray.bin'), 'stray');
+    await age(join(archiveRoot, 'stray.bin'), 2 * HOUR);
+    await expect(storage.reconcile({ target: 'nowhere' })).rejects.toMatchObject({
+      code: ErrorCode.InvalidInput,
+      message: 'reconcile: "nowhere" is neither a provider nor a target',
+    });
+    await expect(
+      storage.reconcile({ target: '', fix: 'yes', graceMs: -1, concurrency: 0, grace: 5 } as never),
+    ).rejects.toMatchObject({
+      code: ErrorCode.InvalidInput,
+      message:
+        'reconcile: unknown option "grace"; target: name a provider or a target; fix: must be true or false; graceMs: must be a non-negative number of milliseconds; concurrency: must be a whole number from 1 to 64',
+    });
+    await expect(storage.reconcile(undefined as never)).rejects.toThrow(/options must be an object/);
+    await expect(storage.queueReconcile({ target: 'archive', deep: 1 } as never)).rejects.toThrow(
+      /deep: must be true or false/,
+    );
+    await expect(storage.sweep({ olderThanMs: -5, target: 'nowhere' })).rejects.toThrow(
+      /sweep: olderThanMs: must be a non-negative number/,
+    );
+    await expect(storage.sweep({ target: 'nowhere' })).rejects.toThrow(/"nowhere" is neither a provider nor a target/);
+    expect(await storage.catalog?.listJobs()).toEqual([]);
+
+    const without = await ws.open({ catalog: false });
+    await expect(without.reconcile({ target: 'local' })).rejects.toMatchObject({ code: ErrorCode.Unsupported });
+    expect(await fileSha256(join(archiveRoot, 'stray.bin'))).toBeDefined();
+  });
+
+  it('refuses to fix a target its settings no longer reach, and deletes nothing', async () => {
+    await library(2);
+    await writeFile(join(archiveRoot, 'stray.bin'), 'stray');
+    await age(join(archiveRoot, 'stray.bin'), 2 * HOUR);
+    const before = await storage.stats();
+
+    // The settings now point to another root, where none of the recorded objects are.
+    const elsewhere = await ws.folder('elsewhere');
+    await writeFile(join(elsewhere, 'someone-elses.bin'), 'not ours');
+    await age(join(elsewhere, 'someone-elses.bin'), 2 * HOUR);
+    await storage.registry.saveSettings('archive', { root: elsewhere });
+    const moved = storage.reconcile({ target: 'archive', fix: true, graceMs: HOUR });
+    await expect(moved).rejects.toMatchObject({
+      code: ErrorCode.Misconfigured,
+      message: expect.stringMatching(
+        /^reconcile fix refused: the settings no longer reach target "archive": none of the 4 recorded objects looked for is there, though it holds other objects.*nothing was deleted or changed$/,
+      ),
+    });
+    expect(await fileSha256(join(elsewhere, 'someone-elses.bin'))).toBeDefined();
+
+    // The settings are gone: the target cannot even be opened.
+    await storage.registry.remove('archive', { forgetStoredObjects: true });
+    await expect(storage.reconcile({ target: 'archive', fix: true, graceMs: HOUR })).rejects.toMatchObject({
+      code: ErrorCode.Misconfigured,
+      message: expect.stringMatching(/settings no longer reach target "archive": it cannot be opened/),
+    });
+    expect(await fileSha256(join(archiveRoot, 'stray.bin'))).toBeDefined();
+    expect(await storage.stats()).toEqual(before);
+    const jobs = (await storage.catalog?.listJobs({ kind: 'reconcile' })) ?? [];
+    expect(jobs.map((job) => [job.state, job.lastError?.code])).toEqual([['failed', 'MISCONFIGURED']]);
+  });
+});
+
+describe('reconcile as a catalog job shared by servers', () => {
+  let ws: Workspace;
+  let catalogFile: string;
+  const catalogs: Catalog[] = [];
+
+  beforeEach(async () => {
+    ws = await createWorkspace();
+    catalogFile = join(ws.dir, 'shared-catalog.sqlite');
+  });
+  afterEach(async () => {
+    await ws.remove();
+    await Promise.all(catalogs.splice(0).map((catalog) => catalog.close()));
+  });
+
+  /** A server of the platform: its own Storage with its own connection to the shared catalog file. */
+  async function server(): Promise<Storage> {
+    const catalog = await openSqliteCatalog({ file: catalogFile });
+    catalogs.push(catalog);
+    return ws.open({ catalog, leaseMs: 1000 });
+  }
+
+  async function reportOf(storage: Storage, id: string): Promise<ReconcileReport | undefined> {
+    const job = await storage.catalog?.getJob(id);
+    return job?.state === 'done' ? (job.progress.report as ReconcileReport) : undefined;
+  }
+
+  it("runs a queued reconcile on another server's worker, and keeps the report in the job", async () => {
+    const first = await server();
+    const second = await server();
+    await ws.addResult('a.png', 30);
+    await first.offload({ path: 'a.png' });
+    await ws.addResult('stray.png', 20);
+    const id = await first.queueReconcile({ target: 'local' });
+    expect(await first.catalog?.getJob(id)).toMatchObject({ state: 'queued', params: { target: 'local' } });
+
+    second.startWorker({ pollIntervalMs: 100, jobPollIntervalMs: 100, sweepIntervalMs: false });
+    await eventually(async () => (await reportOf(first, id)) !== undefined, 15_000, 'the job is done');
+    expect(await reportOf(first, id)).toMatchObject({ jobId: id, orphans: { count: 1 }, recorded: { files: 1 } });
+    expect((await first.catalog?.getJob(id))?.owner).toBe(second.owner);
+  });
+
+  it('takes over a reconcile whose server died, once its lease has passed', async () => {
+    const survivor = await server();
+    const job = await survivor.catalog?.createJob({
+      kind: 'reconcile',
+      params: { target: 'local', requested: 'local' },
+    });
+    // The server that held it stopped renewing its lease a while ago.
+    const held = await survivor.catalog?.updateJob(job?.id as string, job?.version as number, {
+      state: 'running',
+      owner: 'dead-host/1/x',
+      leaseUntil: Date.now() - 1,
+    });
+    expect(held?.state).toBe('running');
+    survivor.startWorker({ pollIntervalMs: 100, jobPollIntervalMs: 100, sweepIntervalMs: false });
+    await eventually(async () => (await reportOf(survivor, job?.id as string)) !== undefined, 15_000, 'taken over');
+    expect((await survivor.catalog?.getJob(job?.id as string))?.owner).toBe(survivor.owner);
+  });
+
+  it('refuses to start a second reconcile of a target that another server is reconciling now', async () => {
+    const first = await server();
+    const second = await server();
+    const job = await first.catalog?.createJob({ kind: 'reconcile', params: { target: 'local', requested: 'local' } });
+    await first.catalog?.updateJob(job?.id as string, job?.version as number, {
+      state: 'running',
+      owner: first.owner,
+      leaseUntil: Date.now() + 60_000,
+    });
+    await expect(second.reconcile({ target: 'local' })).rejects.toMatchObject({
+      code: ErrorCode.PreconditionFailed,
+      message: expect.stringContaining(`is being reconciled already (job ${job?.id}, by ${first.owner})`),
+    });
+  });
+
+  it('fails, keeping no report, when another server took its job over while it ran', async () => {
+    const storage = await server();
+    for (let i = 0; i < 300; i++) await ws.addResult(`many/${i}.png`, 10);
+    let takeover: Promise<void> | undefined;
+    // A stalled server: its job is taken over (here, as soon as it runs) while it works.
+    storage.events.once('reconcile:progress', ({ jobId }) => {
+      takeover = (async () => {
+        for (;;) {
+          const job = await storage.catalog?.getJob(jobId);
+          const changes = { owner: 'other-host/9/x', leaseUntil: Date.now() + 60_000 };
+          if (await storage.catalog?.updateJob(jobId, job?.version as number, changes)) return;
+        }
+      })();
+    });
+    const running = storage.reconcile({ target: 'local', concurrency: 1 });
+    await expect(running).rejects.toMatchObject({
+      code: ErrorCode.PreconditionFailed,
+      message: expect.stringContaining('changed by someone else'),
+    });
+    await takeover;
+    const [job] = (await storage.catalog?.listJobs({ kind: 'reconcile' })) ?? [];
+    expect(job).toMatchObject({ state: 'running', owner: 'other-host/9/x', progress: {} });
+  });
+});
