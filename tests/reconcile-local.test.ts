@@ -19,7 +19,7 @@ import {
   type ReconcileReport,
   type Storage,
 } from '../packages/storage-core/src/index.js';
-import { createWorkspace, fileSha256, localDefinition, type Workspace } from './support/fixture.js';
+import { createWorkspace, eventually, fileSha256, localDefinition, type Workspace } from './support/fixture.js';
 
 const HOUR = 3_600_000;
 
@@ -27,14 +27,6 @@ const HOUR = 3_600_000;
 async function age(path: string, ms: number): Promise<void> {
   const then = new Date(Date.now() - ms);
   await utimes(path, then, then);
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
 }
 
 describe('storage.reconcile against a local root', () => {
@@ -380,6 +372,27 @@ describe('reconcile as a catalog job shared by servers', () => {
       code: ErrorCode.PreconditionFailed,
       message: expect.stringContaining(`is being reconciled already (job ${job?.id}, by ${first.owner})`),
     });
+  });
+
+  it('leaves a queued reconcile of a target in the queue while another server reconciles that target', async () => {
+    const first = await server();
+    const second = await server();
+    const running = await first.catalog?.createJob({
+      kind: 'reconcile',
+      params: { target: 'local', requested: 'local' },
+    });
+    const held = await first.catalog?.updateJob(running?.id as string, running?.version as number, {
+      state: 'running',
+      owner: first.owner,
+      leaseUntil: Date.now() + 60_000,
+    });
+    const queued = await first.queueReconcile({ target: 'local' });
+    second.startWorker({ pollIntervalMs: 100, jobPollIntervalMs: 100, sweepIntervalMs: false });
+    await sleep(1000);
+    expect(await second.catalog?.getJob(queued)).toMatchObject({ state: 'queued', owner: undefined });
+
+    await first.catalog?.updateJob(held?.id as string, held?.version as number, { state: 'done', leaseUntil: null });
+    await eventually(async () => (await reportOf(second, queued)) !== undefined, 15_000, 'the queued job ran');
   });
 
   it('fails, keeping no report, when another server took its job over while it ran', async () => {

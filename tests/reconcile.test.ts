@@ -32,7 +32,7 @@ import {
   ToxiproxyClient,
   type ToxiproxyProxy,
 } from '../packages/testing/src/index.js';
-import { createWorkspace, fileSha256, type Workspace } from './support/fixture.js';
+import { createWorkspace, eventually, fileSha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
 
 const s3 = inject('s3');
@@ -276,11 +276,11 @@ describe('storage.reconcile against MinIO: fix mode', () => {
     });
 
     storage.startWorker({ pollIntervalMs: 100, sweepIntervalMs: false, reconcileJobs: false });
-    const deadline = Date.now() + 20_000;
-    while ((await storage.catalog?.findByPath(kept as string))?.state !== 'offloaded') {
-      if (Date.now() > deadline) throw new Error('the re-queued result was not sent again');
-      await sleep(100);
-    }
+    await eventually(
+      async () => (await storage.catalog?.findByPath(kept as string))?.state === 'offloaded',
+      20_000,
+      'the re-queued result is sent again',
+    );
     await storage.stopWorker();
     expect(await storage.catalog?.findByPath(intact as string)).toMatchObject({ state: 'offloaded' });
     const stored = (await bucketView.view(backendKey(kept as string))).objects[0];
@@ -346,11 +346,7 @@ describe('storage.sweep and the worker sweep', () => {
     expect(await openUploads()).toEqual(['w/left.bin']);
 
     storage.startWorker({ sweepIntervalMs: 60_000, sweepOlderThanMs: 0, pollIntervalMs: 100 });
-    const deadline = Date.now() + 15_000;
-    while ((await openUploads()).length > 0) {
-      if (Date.now() > deadline) throw new Error('the worker did not sweep');
-      await sleep(100);
-    }
+    await eventually(async () => (await openUploads()).length === 0, 15_000, 'the worker swept the open upload');
     await storage.stopWorker();
     expect(() => storage.startWorker({ sweepIntervalMs: 5 })).toThrow(
       /sweepIntervalMs: must be a number of milliseconds, at least 1000/,

@@ -23,19 +23,17 @@ import {
   ToxiproxyClient,
   type ToxiproxyProxy,
 } from '../packages/testing/src/index.js';
-import { createWorkspace, fileSha256, localDefinition, type Workspace, withOverrides } from './support/fixture.js';
+import {
+  createWorkspace,
+  eventually,
+  fileSha256,
+  localDefinition,
+  type Workspace,
+  withOverrides,
+} from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
 
 const FAST_RETRY = { firstDelayMs: 150, maxDelayMs: 600, jitter: 0.2 };
-
-/** Polls `check` until it returns true, failing after `timeoutMs`. */
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('the worker after an outage (toxiproxy between the S3 driver and MinIO)', () => {
   const s3 = inject('s3');

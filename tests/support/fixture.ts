@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLocalDriver, localDriverDefinition } from '../../packages/driver-local/src/index.js';
 import {
   type AnyDriverDefinition,
@@ -117,4 +118,13 @@ export function withOverrides(driver: StorageDriver, overrides: Partial<StorageD
     close: () => driver.close(),
     ...overrides,
   };
+}
+
+/** Polls `check` every 100 ms until it returns true, failing after `timeoutMs` with what was awaited. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(100);
+  }
 }
