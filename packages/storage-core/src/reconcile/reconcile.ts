@@ -1,5 +1,5 @@
 /**
- * One reconcile of a target (docs in the README, "Reconcile"): the backend's
+ * One reconcile of a target (README.md, "Migrating and reconciling"): the backend's
  * listing and the catalog's files of the target, both in UTF-8 byte order,
  * merge-joined as they stream, so memory stays bounded whatever their size
  * (one page of each side, the checks in flight, the samples, one batch of
