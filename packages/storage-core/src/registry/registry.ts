@@ -20,7 +20,7 @@
  */
 
 import { isAbsolute } from 'node:path';
-import { type DriverDefinition, parseSettings } from '../driver-definition.js';
+import { type DriverDefinition, parseSettings, unknownSettingProblems } from '../driver-definition.js';
 import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, StorageEvents } from '../events.js';
 import { validateBackendName } from '../location.js';
@@ -29,7 +29,6 @@ import { configureFailureReport } from '../probe.js';
 import type { EncryptedSecret, SecretCipher } from '../settings/crypto.js';
 import { createSecretCipher } from '../settings/crypto.js';
 import { createEntrySigner, type EntrySigner } from '../settings/entry-mac.js';
-import { schemaFields, unknownFieldProblems } from '../settings/known-fields.js';
 import { isBlankSecret, secretStates, splitSecrets } from '../settings/redaction.js';
 import type { SettingsSnapshot, SettingsStore, StoredProviderEntry } from '../settings/store.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
@@ -482,7 +481,7 @@ export class BackendRegistry {
     input: Readonly<Record<string, unknown>>,
     existing: StoredProviderEntry | undefined,
     options: { encrypt: boolean; untrustedSecrets?: readonly string[] } = { encrypt: true },
-  ): { plain: Record<string, unknown>; secrets: Record<string, unknown>; encrypted: Record<string, EncryptedSecret> } {
+  ): MergedSecrets {
     const { plain, secrets: entered } = splitSecrets(input, definition.secretFields);
     const secrets: Record<string, unknown> = {};
     const encrypted: Record<string, EncryptedSecret> = {};
@@ -556,30 +555,30 @@ export class BackendRegistry {
     options: { encrypt: boolean; untrustedSecrets: readonly string[] },
   ): CandidateSettings {
     const subject = `settings for "${name}"`;
-    const declared = schemaFields(definition.schema);
-    const known = [...(declared ?? []), ...definition.secretFields, 'deleteLocal'];
-    const unknown = declared ? unknownFieldProblems(input, known) : [];
-    let result: CandidateSettings;
+    const { deleteLocal: flag, ...rest } = input;
+    let merged: MergedSecrets;
     try {
-      const { deleteLocal, rest } = takeDeleteLocal(name, input, existing?.deleteLocal ?? false);
-      const { plain, secrets, encrypted } = this.#mergeSecrets(name, definition, rest, existing, options);
-      const settings = parseSettings(subject, definition.schema, { ...plain, ...secrets });
-      result = { deleteLocal, plain, settings, encrypted };
+      if (flag !== undefined && typeof flag !== 'boolean') {
+        throw new ConfigError(subject, ['deleteLocal: must be true or false']);
+      }
+      merged = this.#mergeSecrets(name, definition, rest, existing, options);
     } catch (error) {
+      // The schema names unknown fields (z.strictObject); list them with whatever stopped us first.
+      const unknown = unknownSettingProblems(definition.schema, rest);
       if (unknown.length > 0 && error instanceof ConfigError)
         throw new ConfigError(subject, [...unknown, ...error.problems]);
       throw error;
     }
-    // A schema whose fields cannot be read: whatever parsing dropped was not a setting.
-    const problems = declared
-      ? unknown
-      : unknownFieldProblems(input, [
-          ...Object.keys(result.settings as object),
-          ...definition.secretFields,
-          'deleteLocal',
-        ]);
-    if (problems.length > 0) throw new ConfigError(subject, problems);
-    return result;
+    const settings = parseSettings(subject, definition.schema, { ...merged.plain, ...merged.secrets });
+    // A lenient (non-strict) schema drops what it does not know: that was no setting either.
+    const dropped = Object.keys(merged.plain).filter((field) => !Object.hasOwn(Object(settings), field));
+    if (dropped.length > 0)
+      throw new ConfigError(
+        subject,
+        dropped.map((field) => `${field}: unknown setting`),
+      );
+    const deleteLocal = (flag as boolean | undefined) ?? existing?.deleteLocal ?? false;
+    return { deleteLocal, plain: merged.plain, settings, encrypted: merged.encrypted };
   }
 
   // The stored entry when it passes its integrity check; an entry that fails is not reused.
@@ -642,24 +641,18 @@ export class BackendRegistry {
   }
 }
 
+interface MergedSecrets {
+  readonly plain: Record<string, unknown>;
+  readonly secrets: Record<string, unknown>;
+  readonly encrypted: Record<string, EncryptedSecret>;
+}
+
 /** Entered settings after validation: what would be stored, and what the driver gets. */
 interface CandidateSettings {
   readonly deleteLocal: boolean;
   readonly plain: Record<string, unknown>;
   readonly settings: unknown;
   readonly encrypted: Record<string, EncryptedSecret>;
-}
-
-function takeDeleteLocal(
-  name: string,
-  input: Readonly<Record<string, unknown>>,
-  fallback: boolean,
-): { deleteLocal: boolean; rest: Record<string, unknown> } {
-  const { deleteLocal, ...rest } = input;
-  if (deleteLocal !== undefined && typeof deleteLocal !== 'boolean') {
-    throw new ConfigError(`settings for "${name}"`, ['deleteLocal: must be true or false']);
-  }
-  return { deleteLocal: deleteLocal ?? fallback, rest };
 }
 
 function refuseLocal(name: string, what: string): void {
