@@ -20,10 +20,9 @@
  */
 
 import { isAbsolute } from 'node:path';
-import { type DriverDefinition, parseSettings, unknownSettingProblems } from '../driver-definition.js';
+import { parseSettings, unknownSettingProblems } from '../driver-definition.js';
 import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, StorageEvents } from '../events.js';
-import { validateBackendName } from '../location.js';
 import { errorFacts, type Logger, silentLogger } from '../logger.js';
 import { configureFailureReport } from '../probe.js';
 import type { EncryptedSecret, SecretCipher } from '../settings/crypto.js';
@@ -32,14 +31,10 @@ import { createEntrySigner, type EntrySigner } from '../settings/entry-mac.js';
 import { isBlankSecret, secretStates, splitSecrets } from '../settings/redaction.js';
 import type { SettingsSnapshot, SettingsStore, StoredProviderEntry } from '../settings/store.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
+import { type AnyDriverDefinition, DriverCatalogue, LOCAL_BACKEND, unregisteredBackend } from './definitions.js';
 import type { ProviderView } from './provider-view.js';
 
-/** The name of the always-present local disk backend. */
-export const LOCAL_BACKEND = 'local';
-
-/** A driver definition with its settings type erased, as the registry holds it. */
-// biome-ignore lint/suspicious/noExplicitAny: definitions of any settings type share one registry
-export type AnyDriverDefinition = DriverDefinition<any>;
+export { type AnyDriverDefinition, LOCAL_BACKEND } from './definitions.js';
 
 /**
  * The results disk: a driver that also names the directory it serves, because
@@ -86,7 +81,7 @@ export class BackendRegistry {
   readonly #cipher: SecretCipher | undefined;
   readonly #cipherProblem: StorageError | undefined;
   readonly #signer: EntrySigner | undefined;
-  readonly #definitions = new Map<string, AnyDriverDefinition>();
+  readonly #definitions = new DriverCatalogue();
   readonly #drivers = new Map<string, StorageDriver>();
   readonly #retired: StorageDriver[] = [];
   #snapshot: SettingsSnapshot;
@@ -132,20 +127,7 @@ export class BackendRegistry {
    * duplicate name; "local" is reserved.
    */
   register(definition: AnyDriverDefinition, options: { name?: string } = {}): void {
-    const name = validateBackendName(options.name ?? definition?.name);
-    if (typeof definition.create !== 'function' || typeof definition.schema?.safeParse !== 'function') {
-      throw new StorageError(
-        ErrorCode.InvalidInput,
-        `driver definition "${name}" needs a schema and a create function`,
-      );
-    }
-    if (name === LOCAL_BACKEND) {
-      throw new StorageError(ErrorCode.InvalidInput, '"local" is reserved for the results disk given to the registry');
-    }
-    if (this.#definitions.has(name)) {
-      throw new StorageError(ErrorCode.InvalidInput, `a driver is already registered as "${name}"`);
-    }
-    this.#definitions.set(name, definition);
+    this.#definitions.register(definition, options?.name ?? definition?.name);
   }
 
   /** The chosen default backend's name ("local" when none was chosen). It may not be the active one: see `active()`. */
@@ -160,7 +142,7 @@ export class BackendRegistry {
 
   /** Redacted views of local disk, every registered driver and every stored entry. */
   providers(): ProviderView[] {
-    const names = new Set([LOCAL_BACKEND, ...this.#definitions.keys(), ...Object.keys(this.#snapshot.providers)]);
+    const names = new Set([LOCAL_BACKEND, ...this.#definitions.names(), ...Object.keys(this.#snapshot.providers)]);
     return [...names].map((name) => this.provider(name));
   }
 
@@ -182,9 +164,9 @@ export class BackendRegistry {
     }
     const definition = this.#definitions.get(name);
     const entry = this.#snapshot.providers[name];
-    if (!definition && !entry) throw unknownBackend(name);
+    if (!definition && !entry) throw unregisteredBackend(name);
     const problems: string[] = [];
-    if (!definition) problems.push(`no driver is registered as "${name}"`);
+    if (!definition) problems.push(unregisteredBackend(name).message);
     else if (entry) {
       try {
         this.#settingsOf(name, definition, entry);
@@ -359,12 +341,7 @@ export class BackendRegistry {
     if (name === LOCAL_BACKEND) return this.#local;
     const cached = this.#drivers.get(name);
     if (cached) return cached;
-    const definition = this.#definitions.get(name);
-    if (!definition) {
-      throw new StorageError(ErrorCode.Misconfigured, `no driver is registered as "${name}"`, {
-        details: { backend: name },
-      });
-    }
+    const definition = this.#definitions.require(name);
     const entry = this.#snapshot.providers[name];
     if (!entry) {
       throw new StorageError(
@@ -459,9 +436,7 @@ export class BackendRegistry {
         'local disk is configured by the app that opens the registry, not through settings',
       );
     }
-    const definition = this.#definitions.get(name);
-    if (!definition) throw unknownBackend(name);
-    return definition;
+    return this.#definitions.require(name);
   }
 
   // Decrypts, authenticates and validates a stored entry into the driver's settings. Decrypting
@@ -661,14 +636,8 @@ function refuseLocal(name: string, what: string): void {
   }
 }
 
-function unknownBackend(name: string): StorageError {
-  return new StorageError(ErrorCode.InvalidInput, `no driver is registered as "${name}"`, {
-    details: { backend: name },
-  });
-}
-
 function unknownOrUnconfigured(name: string, registered: boolean): StorageError {
   return registered
     ? new StorageError(ErrorCode.InvalidInput, `backend "${name}" has no settings`, { details: { backend: name } })
-    : unknownBackend(name);
+    : unregisteredBackend(name);
 }
