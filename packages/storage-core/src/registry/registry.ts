@@ -32,6 +32,7 @@ import { isBlankSecret, secretStates, splitSecrets } from '../settings/redaction
 import type { SettingsSnapshot, SettingsStore, StoredProviderEntry } from '../settings/store.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
 import { type AnyDriverDefinition, DriverCatalogue, LOCAL_BACKEND, unregisteredBackend } from './definitions.js';
+import { DriverCache } from './driver-cache.js';
 import type { ProviderView } from './provider-view.js';
 
 export { type AnyDriverDefinition, LOCAL_BACKEND } from './definitions.js';
@@ -82,8 +83,7 @@ export class BackendRegistry {
   readonly #cipherProblem: StorageError | undefined;
   readonly #signer: EntrySigner | undefined;
   readonly #definitions = new DriverCatalogue();
-  readonly #drivers = new Map<string, StorageDriver>();
-  readonly #retired: StorageDriver[] = [];
+  readonly #drivers = new DriverCache();
   #snapshot: SettingsSnapshot;
   #changes: Promise<unknown> = Promise.resolve();
   #lastFallback: string | undefined;
@@ -280,7 +280,7 @@ export class BackendRegistry {
       await this.#store.removeEntry(name);
       const { [name]: _removed, ...rest } = this.#snapshot.providers;
       this.#snapshot = { ...this.#snapshot, providers: rest };
-      this.#retire(name);
+      this.#drivers.retire(name);
       await this.#resetDefaultIf(name, 'removed');
       this.#logger.info({ backend: name }, 'storage provider settings removed');
     });
@@ -339,33 +339,7 @@ export class BackendRegistry {
    */
   driver(name: string): StorageDriver {
     if (name === LOCAL_BACKEND) return this.#local;
-    const cached = this.#drivers.get(name);
-    if (cached) return cached;
-    const definition = this.#definitions.require(name);
-    const entry = this.#snapshot.providers[name];
-    if (!entry) {
-      throw new StorageError(
-        ErrorCode.Misconfigured,
-        `backend "${name}" has no settings (never saved, or removed), so locations "${name}:..." cannot be served until its settings are saved again`,
-        { details: { backend: name } },
-      );
-    }
-    const settings = this.#settingsOf(name, definition, entry);
-    let driver: StorageDriver;
-    try {
-      driver = definition.create(settings);
-    } catch (error) {
-      throw new StorageError(
-        ErrorCode.Misconfigured,
-        `driver "${name}" refused its settings: ${(error as Error).message}`,
-        {
-          cause: error,
-          details: { backend: name },
-        },
-      );
-    }
-    this.#drivers.set(name, driver);
-    return driver;
+    return this.#drivers.get(name, () => this.#build(name));
   }
 
   /**
@@ -405,7 +379,7 @@ export class BackendRegistry {
   reload(): Promise<void> {
     return this.#change(async () => {
       this.#snapshot = await this.#store.load();
-      for (const name of [...this.#drivers.keys()]) this.#retire(name);
+      this.#drivers.retireAll();
       this.#lastFallback = undefined;
     });
   }
@@ -413,9 +387,7 @@ export class BackendRegistry {
   /** Closes every driver the registry built (not the local one, which the app owns). */
   async close(): Promise<void> {
     await this.#changes.catch(() => undefined);
-    for (const name of [...this.#drivers.keys()]) this.#retire(name);
-    const drivers = this.#retired.splice(0);
-    await Promise.all(drivers.map((driver) => driver.close().catch(() => undefined)));
+    await this.#drivers.close();
   }
 
   #localActive(): ActiveBackend {
@@ -596,7 +568,7 @@ export class BackendRegistry {
 
   #setEntry(entry: StoredProviderEntry): void {
     this.#snapshot = { ...this.#snapshot, providers: { ...this.#snapshot.providers, [entry.name]: entry } };
-    this.#retire(entry.name);
+    this.#drivers.retire(entry.name);
     this.#lastFallback = undefined;
   }
 
@@ -607,12 +579,30 @@ export class BackendRegistry {
     this.#logger.warn({ backend: name }, `default storage backend ${what}; new results go to local disk`);
   }
 
-  // In-flight operations may still hold the old driver; it is closed with the registry, not now.
-  #retire(name: string): void {
-    const driver = this.#drivers.get(name);
-    if (!driver) return;
-    this.#drivers.delete(name);
-    this.#retired.push(driver);
+  // Builds the driver of a configured backend from its stored settings; MISCONFIGURED when that fails.
+  #build(name: string): StorageDriver {
+    const definition = this.#definitions.require(name);
+    const entry = this.#snapshot.providers[name];
+    if (!entry) {
+      throw new StorageError(
+        ErrorCode.Misconfigured,
+        `backend "${name}" has no settings (never saved, or removed), so locations "${name}:..." cannot be served until its settings are saved again`,
+        { details: { backend: name } },
+      );
+    }
+    const settings = this.#settingsOf(name, definition, entry);
+    try {
+      return definition.create(settings);
+    } catch (error) {
+      throw new StorageError(
+        ErrorCode.Misconfigured,
+        `driver "${name}" refused its settings: ${(error as Error).message}`,
+        {
+          cause: error,
+          details: { backend: name },
+        },
+      );
+    }
   }
 }
 
