@@ -20,16 +20,13 @@
  */
 
 import { isAbsolute } from 'node:path';
-import { parseSettings, unknownSettingProblems } from '../driver-definition.js';
 import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, StorageEvents } from '../events.js';
 import { errorFacts, type Logger, silentLogger } from '../logger.js';
 import { configureFailureReport } from '../probe.js';
-import type { EncryptedSecret, SecretCipher } from '../settings/crypto.js';
-import { createSecretCipher } from '../settings/crypto.js';
-import { createEntrySigner, type EntrySigner } from '../settings/entry-mac.js';
-import { isBlankSecret, secretStates, splitSecrets } from '../settings/redaction.js';
+import { secretStates } from '../settings/redaction.js';
 import type { SettingsSnapshot, SettingsStore, StoredProviderEntry } from '../settings/store.js';
+import { SettingsVault, type TrustedEntry } from '../settings/vault.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
 import { type AnyDriverDefinition, DriverCatalogue, LOCAL_BACKEND, unregisteredBackend } from './definitions.js';
 import { DriverCache } from './driver-cache.js';
@@ -79,9 +76,7 @@ export class BackendRegistry {
   readonly #store: SettingsStore;
   readonly #local: ResultsDisk;
   readonly #logger: Logger;
-  readonly #cipher: SecretCipher | undefined;
-  readonly #cipherProblem: StorageError | undefined;
-  readonly #signer: EntrySigner | undefined;
+  readonly #vault: SettingsVault;
   readonly #definitions = new DriverCatalogue();
   readonly #drivers = new DriverCache();
   #snapshot: SettingsSnapshot;
@@ -94,14 +89,7 @@ export class BackendRegistry {
     this.#logger = options.logger ?? silentLogger;
     this.events = options.events ?? new StorageEvents();
     this.#snapshot = snapshot;
-    if (options.appKey !== undefined) {
-      try {
-        this.#cipher = createSecretCipher(options.appKey);
-        this.#signer = createEntrySigner(options.appKey);
-      } catch (error) {
-        this.#cipherProblem = error as StorageError;
-      }
-    }
+    this.#vault = new SettingsVault(options.appKey);
     for (const definition of options.definitions ?? []) this.register(definition);
   }
 
@@ -169,7 +157,7 @@ export class BackendRegistry {
     if (!definition) problems.push(unregisteredBackend(name).message);
     else if (entry) {
       try {
-        this.#settingsOf(name, definition, entry);
+        this.#vault.open(name, definition, entry);
       } catch (error) {
         problems.push((error as Error).message);
       }
@@ -202,23 +190,10 @@ export class BackendRegistry {
   saveSettings(name: string, input: Readonly<Record<string, unknown>>): Promise<ProviderView> {
     return this.#change(async () => {
       const definition = this.#definitionFor(name);
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        throw new ConfigError(`settings for "${name}"`, ['settings must be an object']);
-      }
       const existing = this.#trusted(name);
-      const { deleteLocal, plain, settings, encrypted } = this.#candidate(name, definition, input, existing.entry, {
-        encrypt: true,
-        untrustedSecrets: existing.untrustedSecrets,
-      });
-      await this.#tryCreate(name, definition, settings);
-      const entry = this.#sign(name, {
-        name,
-        enabled: existing.entry?.enabled ?? false,
-        deleteLocal,
-        settings: plain,
-        secrets: encrypted,
-        updatedAt: new Date().toISOString(),
-      });
+      const candidate = this.#vault.candidate(name, definition, input, existing, { encrypt: true });
+      await this.#tryCreate(name, definition, candidate.settings);
+      const entry = this.#vault.seal(name, candidate, { enabled: existing.entry?.enabled ?? false });
       await this.#store.saveEntry(entry);
       this.#setEntry(entry);
       this.#logger.info({ backend: name }, 'storage provider settings saved');
@@ -234,7 +209,7 @@ export class BackendRegistry {
       const entry = this.#snapshot.providers[name];
       if (!entry)
         throw new ConfigError(`cannot enable "${name}"`, ['no settings saved yet; save complete settings first']);
-      await this.#tryCreate(name, definition, this.#settingsOf(name, definition, entry));
+      await this.#tryCreate(name, definition, this.#vault.open(name, definition, entry));
       await this.#saveFlags(entry, { enabled: true });
       this.#logger.info({ backend: name }, 'storage provider enabled');
       return this.provider(name);
@@ -356,14 +331,11 @@ export class BackendRegistry {
       const existing = this.#snapshot.providers[name];
       if (input === undefined && !existing) throw new ConfigError(`settings for "${name}"`, ['no settings saved yet']);
       let settings: unknown;
-      if (input === undefined && existing) settings = this.#settingsOf(name, definition, existing);
-      else {
-        const trusted = this.#trusted(name);
-        settings = this.#candidate(name, definition, input ?? {}, trusted.entry, {
+      if (input === undefined && existing) settings = this.#vault.open(name, definition, existing);
+      else
+        settings = this.#vault.candidate(name, definition, input ?? {}, this.#trusted(name), {
           encrypt: false,
-          untrustedSecrets: trusted.untrustedSecrets,
         }).settings;
-      }
       driver = definition.create(settings);
     } catch (error) {
       return configureFailureReport(name, error);
@@ -411,63 +383,6 @@ export class BackendRegistry {
     return this.#definitions.require(name);
   }
 
-  // Decrypts, authenticates and validates a stored entry into the driver's settings. Decrypting
-  // first keeps "wrong application key" the reported cause when the secrets say so.
-  #settingsOf(name: string, definition: AnyDriverDefinition, entry: StoredProviderEntry): unknown {
-    const secrets: Record<string, unknown> = {};
-    for (const [field, encrypted] of Object.entries(entry.secrets)) {
-      secrets[field] = this.#requireCipher(name).decrypt(name, field, encrypted);
-    }
-    this.#checkEntry(name, entry);
-    return parseSettings(`stored settings for "${name}"`, definition.schema, { ...entry.settings, ...secrets });
-  }
-
-  #mergeSecrets(
-    name: string,
-    definition: AnyDriverDefinition,
-    input: Readonly<Record<string, unknown>>,
-    existing: StoredProviderEntry | undefined,
-    options: { encrypt: boolean; untrustedSecrets?: readonly string[] } = { encrypt: true },
-  ): MergedSecrets {
-    const { plain, secrets: entered } = splitSecrets(input, definition.secretFields);
-    const secrets: Record<string, unknown> = {};
-    const encrypted: Record<string, EncryptedSecret> = {};
-    const problems: string[] = [];
-    for (const field of definition.secretFields) {
-      if (!isBlankSecret(entered[field])) {
-        secrets[field] = entered[field];
-        if (options.encrypt) encrypted[field] = this.#requireCipher(name).encrypt(name, field, entered[field]);
-        continue;
-      }
-      if (options.untrustedSecrets?.includes(field)) {
-        problems.push(
-          `${field}: the stored value cannot be trusted (settings changed outside Stowage, or the app key is wrong); enter it again`,
-        );
-        continue;
-      }
-      const stored = existing?.secrets[field];
-      if (stored === undefined) continue;
-      try {
-        secrets[field] = this.#requireCipher(name).decrypt(name, field, stored);
-        encrypted[field] = stored;
-      } catch {
-        problems.push(`${field}: the stored value cannot be decrypted with this application key; enter it again`);
-      }
-    }
-    if (problems.length > 0) throw new ConfigError(`settings for "${name}"`, problems);
-    return { plain, secrets, encrypted };
-  }
-
-  #requireCipher(name: string): SecretCipher {
-    if (this.#cipher) return this.#cipher;
-    if (this.#cipherProblem) throw this.#cipherProblem;
-    throw new StorageError(
-      ErrorCode.Misconfigured,
-      `provider "${name}" has secret settings: an application key is needed to encrypt and decrypt them`,
-      { details: { backend: name } },
-    );
-  }
-
   async #tryCreate(name: string, definition: AnyDriverDefinition, settings: unknown): Promise<void> {
     let driver: StorageDriver;
     try {
@@ -482,88 +397,20 @@ export class BackendRegistry {
 
   // Re-signing an entry vouches for it, so it must pass its check first.
   async #saveFlags(entry: StoredProviderEntry, flags: { enabled: boolean }): Promise<void> {
-    this.#checkEntry(entry.name, entry);
-    const updated = this.#sign(entry.name, { ...entry, ...flags, updatedAt: new Date().toISOString() });
+    this.#vault.check(entry);
+    const updated = this.#vault.sign({ ...entry, ...flags, updatedAt: new Date().toISOString() });
     await this.#store.saveEntry(updated);
     this.#snapshot = { ...this.#snapshot, providers: { ...this.#snapshot.providers, [entry.name]: updated } };
     this.#lastFallback = undefined;
   }
 
-  /**
-   * Validates entered settings into what would be stored: unknown fields, the
-   * deleteLocal flag, secrets merged with the stored ones and the schema, all
-   * problems in one ConfigError.
-   */
-  #candidate(
-    name: string,
-    definition: AnyDriverDefinition,
-    input: Readonly<Record<string, unknown>>,
-    existing: StoredProviderEntry | undefined,
-    options: { encrypt: boolean; untrustedSecrets: readonly string[] },
-  ): CandidateSettings {
-    const subject = `settings for "${name}"`;
-    const { deleteLocal: flag, ...rest } = input;
-    let merged: MergedSecrets;
-    try {
-      if (flag !== undefined && typeof flag !== 'boolean') {
-        throw new ConfigError(subject, ['deleteLocal: must be true or false']);
-      }
-      merged = this.#mergeSecrets(name, definition, rest, existing, options);
-    } catch (error) {
-      // The schema names unknown fields (z.strictObject); list them with whatever stopped us first.
-      const unknown = unknownSettingProblems(definition.schema, rest);
-      if (unknown.length > 0 && error instanceof ConfigError)
-        throw new ConfigError(subject, [...unknown, ...error.problems]);
-      throw error;
-    }
-    const settings = parseSettings(subject, definition.schema, { ...merged.plain, ...merged.secrets });
-    // A lenient (non-strict) schema drops what it does not know: that was no setting either.
-    const dropped = Object.keys(merged.plain).filter((field) => !Object.hasOwn(Object(settings), field));
-    if (dropped.length > 0)
-      throw new ConfigError(
-        subject,
-        dropped.map((field) => `${field}: unknown setting`),
-      );
-    const deleteLocal = (flag as boolean | undefined) ?? existing?.deleteLocal ?? false;
-    return { deleteLocal, plain: merged.plain, settings, encrypted: merged.encrypted };
-  }
-
   // The stored entry when it passes its integrity check; an entry that fails is not reused.
-  #trusted(name: string): { entry: StoredProviderEntry | undefined; untrustedSecrets: readonly string[] } {
-    const entry = this.#snapshot.providers[name];
-    if (!entry) return { entry: undefined, untrustedSecrets: [] };
-    try {
-      this.#checkEntry(name, entry);
-      return { entry, untrustedSecrets: [] };
-    } catch {
+  #trusted(name: string): TrustedEntry {
+    const trusted = this.#vault.trust(this.#snapshot.providers[name]);
+    if (trusted.problem) {
       this.#logger.warn({ backend: name }, 'stored provider settings failed their integrity check; not reused');
-      return { entry: undefined, untrustedSecrets: Object.keys(entry.secrets) };
     }
-  }
-
-  #sign(name: string, entry: StoredProviderEntry): StoredProviderEntry {
-    const { mac: _stale, ...content } = entry;
-    if (this.#signer) return this.#signer.sign(content);
-    // Without an application key there is nothing to sign with; such entries hold no secrets.
-    if (Object.keys(content.secrets).length > 0) this.#requireCipher(name);
-    return content;
-  }
-
-  #checkEntry(name: string, entry: StoredProviderEntry): void {
-    if (this.#signer) {
-      this.#signer.check(entry);
-      return;
-    }
-    if (entry.mac !== undefined) {
-      throw (
-        this.#cipherProblem ??
-        new StorageError(
-          ErrorCode.Misconfigured,
-          `settings for "${name}" are signed: an application key is needed to check them`,
-          { details: { backend: name } },
-        )
-      );
-    }
+    return trusted;
   }
 
   #setEntry(entry: StoredProviderEntry): void {
@@ -590,7 +437,7 @@ export class BackendRegistry {
         { details: { backend: name } },
       );
     }
-    const settings = this.#settingsOf(name, definition, entry);
+    const settings = this.#vault.open(name, definition, entry);
     try {
       return definition.create(settings);
     } catch (error) {
@@ -604,20 +451,6 @@ export class BackendRegistry {
       );
     }
   }
-}
-
-interface MergedSecrets {
-  readonly plain: Record<string, unknown>;
-  readonly secrets: Record<string, unknown>;
-  readonly encrypted: Record<string, EncryptedSecret>;
-}
-
-/** Entered settings after validation: what would be stored, and what the driver gets. */
-interface CandidateSettings {
-  readonly deleteLocal: boolean;
-  readonly plain: Record<string, unknown>;
-  readonly settings: unknown;
-  readonly encrypted: Record<string, EncryptedSecret>;
 }
 
 function refuseLocal(name: string, what: string): void {
