@@ -15,7 +15,7 @@ export { ABORT_GRACE_MS, SHA256_METADATA_KEY } from './offload/offload.js';
 export * from './offload/types.js';
 export * from './offload/validate-input.js';
 export * from './probe.js';
-export * from './registry/provider-view.js';
+export type { ProviderView } from './registry/provider-views.js';
 export * from './registry/registry.js';
 export * from './settings/crypto.js';
 export * from './settings/json-file-store.js';

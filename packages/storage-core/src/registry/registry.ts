@@ -24,13 +24,12 @@ import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, StorageEvents } from '../events.js';
 import { errorFacts, type Logger, silentLogger } from '../logger.js';
 import { configureFailureReport } from '../probe.js';
-import { secretStates } from '../settings/redaction.js';
 import type { SettingsSnapshot, SettingsStore, StoredProviderEntry } from '../settings/store.js';
 import { SettingsVault, type TrustedEntry } from '../settings/vault.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
 import { type AnyDriverDefinition, DriverCatalogue, LOCAL_BACKEND, unregisteredBackend } from './definitions.js';
 import { DriverCache } from './driver-cache.js';
-import type { ProviderView } from './provider-view.js';
+import { localProviderView, type ProviderView, providerView } from './provider-views.js';
 
 export { type AnyDriverDefinition, LOCAL_BACKEND } from './definitions.js';
 
@@ -134,46 +133,14 @@ export class BackendRegistry {
     return [...names].map((name) => this.provider(name));
   }
 
-  /** The redacted view of one provider. INVALID_INPUT when the name is unknown. */
+  /** The redacted view of one provider. MISCONFIGURED when no driver is registered and nothing is stored under the name. */
   provider(name: string): ProviderView {
-    if (name === LOCAL_BACKEND) {
-      return {
-        name,
-        label: 'Local disk',
-        configured: true,
-        enabled: true,
-        isDefault: this.defaultBackend === LOCAL_BACKEND,
-        deleteLocal: false,
-        settings: { root: this.#local.root },
-        secrets: {},
-        problems: [],
-        updatedAt: undefined,
-      };
-    }
+    if (name === LOCAL_BACKEND) return localProviderView(this.#local.root, this.defaultBackend === LOCAL_BACKEND);
     const definition = this.#definitions.get(name);
     const entry = this.#snapshot.providers[name];
     if (!definition && !entry) throw unregisteredBackend(name);
-    const problems: string[] = [];
-    if (!definition) problems.push(unregisteredBackend(name).message);
-    else if (entry) {
-      try {
-        this.#vault.open(name, definition, entry);
-      } catch (error) {
-        problems.push((error as Error).message);
-      }
-    }
-    return {
-      name,
-      label: definition?.label ?? name,
-      configured: entry !== undefined,
-      enabled: entry?.enabled ?? false,
-      isDefault: this.defaultBackend === name,
-      deleteLocal: entry?.deleteLocal ?? false,
-      settings: { ...(entry?.settings ?? {}) },
-      secrets: secretStates(definition?.secretFields ?? Object.keys(entry?.secrets ?? {}), entry?.secrets ?? {}),
-      problems,
-      updatedAt: entry?.updatedAt,
-    };
+    const isDefault = this.defaultBackend === name;
+    return providerView({ name, definition, entry, isDefault, problems: this.#problemsOf(name, definition, entry) });
   }
 
   /**
@@ -360,6 +327,18 @@ export class BackendRegistry {
   async close(): Promise<void> {
     await this.#changes.catch(() => undefined);
     await this.#drivers.close();
+  }
+
+  // Why a provider's stored settings cannot be used right now; empty when they can (or none are stored).
+  #problemsOf(name: string, definition: AnyDriverDefinition | undefined, entry: StoredProviderEntry | undefined) {
+    if (!definition) return [unregisteredBackend(name).message];
+    if (!entry) return [];
+    try {
+      this.#vault.open(name, definition, entry);
+      return [];
+    } catch (error) {
+      return [(error as Error).message];
+    }
   }
 
   #localActive(): ActiveBackend {
