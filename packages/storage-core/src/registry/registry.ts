@@ -22,11 +22,11 @@
 import { isAbsolute } from 'node:path';
 import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, StorageEvents } from '../events.js';
-import { errorFacts, type Logger, silentLogger } from '../logger.js';
-import { configureFailureReport } from '../probe.js';
+import { type Logger, silentLogger } from '../logger.js';
 import type { SettingsSnapshot, SettingsStore, StoredProviderEntry } from '../settings/store.js';
 import { SettingsVault, type TrustedEntry } from '../settings/vault.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
+import { testConnection, tryDriver } from './connection-test.js';
 import { type AnyDriverDefinition, DriverCatalogue, LOCAL_BACKEND, unregisteredBackend } from './definitions.js';
 import { DriverCache } from './driver-cache.js';
 import { localProviderView, type ProviderView, providerView } from './provider-views.js';
@@ -159,7 +159,7 @@ export class BackendRegistry {
       const definition = this.#definitionFor(name);
       const existing = this.#trusted(name);
       const candidate = this.#vault.candidate(name, definition, input, existing, { encrypt: true });
-      await this.#tryCreate(name, definition, candidate.settings);
+      await tryDriver(name, definition, candidate.settings, this.#logger);
       const entry = this.#vault.seal(name, candidate, { enabled: existing.entry?.enabled ?? false });
       await this.#store.saveEntry(entry);
       this.#setEntry(entry);
@@ -176,7 +176,7 @@ export class BackendRegistry {
       const entry = this.#snapshot.providers[name];
       if (!entry)
         throw new ConfigError(`cannot enable "${name}"`, ['no settings saved yet; save complete settings first']);
-      await this.#tryCreate(name, definition, this.#vault.open(name, definition, entry));
+      await tryDriver(name, definition, this.#vault.open(name, definition, entry), this.#logger);
       await this.#saveFlags(entry, { enabled: true });
       this.#logger.info({ backend: name }, 'storage provider enabled');
       return this.provider(name);
@@ -293,25 +293,7 @@ export class BackendRegistry {
   async testConnection(name: string, input?: Readonly<Record<string, unknown>>): Promise<ProbeReport> {
     if (name === LOCAL_BACKEND) return this.#local.probe();
     const definition = this.#definitionFor(name);
-    let driver: StorageDriver;
-    try {
-      const existing = this.#snapshot.providers[name];
-      if (input === undefined && !existing) throw new ConfigError(`settings for "${name}"`, ['no settings saved yet']);
-      let settings: unknown;
-      if (input === undefined && existing) settings = this.#vault.open(name, definition, existing);
-      else
-        settings = this.#vault.candidate(name, definition, input ?? {}, this.#trusted(name), {
-          encrypt: false,
-        }).settings;
-      driver = definition.create(settings);
-    } catch (error) {
-      return configureFailureReport(name, error);
-    }
-    try {
-      return await driver.probe();
-    } finally {
-      await driver.close().catch(() => undefined);
-    }
+    return testConnection({ name, definition, settings: () => this.#settingsToTest(name, definition, input) });
   }
 
   /** Re-reads the store (e.g. after another process changed settings) and drops cached drivers. */
@@ -362,16 +344,14 @@ export class BackendRegistry {
     return this.#definitions.require(name);
   }
 
-  async #tryCreate(name: string, definition: AnyDriverDefinition, settings: unknown): Promise<void> {
-    let driver: StorageDriver;
-    try {
-      driver = definition.create(settings);
-    } catch (error) {
-      throw new ConfigError(`settings for "${name}"`, [(error as Error).message], { cause: error });
+  // Entered settings merged with the trusted stored ones, or the stored settings when nothing was entered.
+  #settingsToTest(name: string, definition: AnyDriverDefinition, input?: Readonly<Record<string, unknown>>): unknown {
+    if (input !== undefined) {
+      return this.#vault.candidate(name, definition, input, this.#trusted(name), { encrypt: false }).settings;
     }
-    await driver.close().catch((error: unknown) => {
-      this.#logger.warn({ backend: name, error: errorFacts(error) }, 'closing a trial driver failed');
-    });
+    const existing = this.#snapshot.providers[name];
+    if (!existing) throw new ConfigError(`settings for "${name}"`, ['no settings saved yet']);
+    return this.#vault.open(name, definition, existing);
   }
 
   // Re-signing an entry vouches for it, so it must pass its check first.

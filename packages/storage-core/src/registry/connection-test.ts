@@ -1,0 +1,63 @@
+/**
+ * Building throw-away drivers from settings a registry has not committed to:
+ * "test connection" (build, probe, close) and the trial that save and enable
+ * run (build, close) so settings a driver refuses are never stored or enabled.
+ */
+import { ConfigError } from '../errors.js';
+import { errorFacts, type Logger } from '../logger.js';
+import { configureFailureReport } from '../probe.js';
+import type { ProbeReport, StorageDriver } from '../types.js';
+import type { AnyDriverDefinition } from './definitions.js';
+
+/** What a connection test runs against. */
+export interface ConnectionTest {
+  readonly name: string;
+  readonly definition: AnyDriverDefinition;
+  /**
+   * The settings to test, resolved only when the test runs. A throw here
+   * (invalid settings, a secret that cannot be trusted) is reported as a
+   * failed 'configure' step, like a driver that refuses the settings.
+   */
+  readonly settings: () => unknown;
+}
+
+/**
+ * Builds a driver from the test's settings, runs its probe and closes it.
+ * Never throws: settings problems are a failed 'configure' step, backend
+ * problems whatever step the probe reports.
+ */
+export async function testConnection(test: ConnectionTest): Promise<ProbeReport> {
+  let driver: StorageDriver;
+  try {
+    driver = test.definition.create(test.settings());
+  } catch (error) {
+    return configureFailureReport(test.name, error);
+  }
+  try {
+    return await driver.probe();
+  } finally {
+    await driver.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Builds a driver from `settings` only to learn whether the driver accepts
+ * them (no I/O: drivers must not do any when built), then closes it. Throws a
+ * ConfigError with the driver's reason when it refuses; a failing close is logged.
+ */
+export async function tryDriver(
+  name: string,
+  definition: AnyDriverDefinition,
+  settings: unknown,
+  logger: Logger,
+): Promise<void> {
+  let driver: StorageDriver;
+  try {
+    driver = definition.create(settings);
+  } catch (error) {
+    throw new ConfigError(`settings for "${name}"`, [(error as Error).message], { cause: error });
+  }
+  await driver.close().catch((error: unknown) => {
+    logger.warn({ backend: name, error: errorFacts(error) }, 'closing a trial driver failed');
+  });
+}
