@@ -2,11 +2,18 @@
  * lib-storage's Upload sends every request (PutObject, CreateMultipartUpload,
  * UploadPart, CompleteMultipartUpload) without an abortSignal, so aborting it
  * only stops new parts: the ones in flight run until they finish or the request
- * timeout fires, which on a slow link is minutes. Upload calls nothing on its
- * client but `send` and `config`, so it gets a view of the driver's client whose
- * `send` adds the write's signal through the SDK's own `abortSignal` option,
- * which NodeHttpHandler honours by destroying the request. Nothing is added to
- * the command input, so nothing can reach the wire.
+ * timeout fires, which on a slow link is minutes, and an aborted single-part
+ * upload can still land in the bucket
+ * (https://github.com/aws/aws-sdk-js-v3/issues/5109). Upload calls nothing on
+ * its client but `send` and `config`, so it gets a view of the driver's client
+ * whose `send` adds the write's signal through the SDK's own `abortSignal`
+ * option, which NodeHttpHandler honours by destroying the request. Nothing is
+ * added to the command input, so nothing can reach the wire.
+ *
+ * Both facts are lib-storage internals, not its API: the SDK packages are
+ * pinned to exact versions, and test/sdk-canaries.test.ts fails when a bump
+ * changes either (Upload touching more of its client, or passing its own
+ * signal, as https://github.com/aws/aws-sdk-js-v3/pull/7322 proposes).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 
