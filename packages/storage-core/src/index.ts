@@ -1,3 +1,4 @@
+export * from './atomic-file.js';
 export * from './body.js';
 export * from './content-type.js';
 export * from './driver-definition.js';

@@ -1,17 +1,17 @@
 /**
  * The embedded settings store: one JSON file, replaced atomically on every
- * change (write a temp file in the same directory, fsync it, rename it over the
- * old one, fsync the directory). A crash leaves either the old or the new file,
- * never a torn one. Writes in one process are serialized; separate processes
+ * change (`replaceFile`: temp file in the same directory, fsync, rename over
+ * the old one, fsync the directory). A crash leaves either the old or the new
+ * file, never a torn one. Writes in one process are serialized; separate processes
  * changing settings at the same moment may overwrite each other's change (last
  * writer wins), which suits admin edits; back the store with a database when
  * that is not enough. The file is created
  * with mode 0600 because it names buckets and endpoints (secrets inside are
  * encrypted regardless).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { replaceFile } from '../atomic-file.js';
 import { ErrorCode, StorageError } from '../errors.js';
 import { isEncryptedSecret } from './crypto.js';
 import { emptySnapshot, type SettingsSnapshot, type SettingsStore, type StoredProviderEntry } from './store.js';
@@ -87,41 +87,19 @@ export class JsonFileSettingsStore implements SettingsStore {
   }
 
   async #write(snapshot: SettingsSnapshot): Promise<void> {
-    const dir = dirname(this.filePath);
-    await mkdir(dir, { recursive: true });
-    const temp = join(dir, `.${basename(this.filePath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     const body: FileShape = {
       version: FORMAT_VERSION,
       defaultBackend: snapshot.defaultBackend ?? null,
       providers: snapshot.providers as Record<string, StoredProviderEntry>,
     };
     try {
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(body, null, 2)}\n`, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.filePath);
+      await replaceFile(this.filePath, `${JSON.stringify(body, null, 2)}\n`, {
+        prefix: `.${basename(this.filePath)}.`,
+        mode: 0o600,
+      });
     } catch (error) {
-      await rm(temp, { force: true });
       throw new StorageError(ErrorCode.Unavailable, `cannot write settings file ${this.filePath}`, { cause: error });
     }
-    await syncDirectory(dir);
-  }
-}
-
-// Makes the rename itself durable; some platforms cannot open a directory, which is fine to skip.
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // best effort
-  } finally {
-    await handle?.close();
   }
 }
 
