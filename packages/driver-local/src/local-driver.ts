@@ -27,6 +27,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '@stowage/storage-core';
+import pLimit from 'p-limit';
 import { copyObject, moveObject } from './copy-move.js';
 import { deleteObject } from './delete-object.js';
 import { fsError } from './fs-errors.js';
@@ -128,19 +129,19 @@ export class LocalDriver implements StorageDriver {
     const valid = keys.map((key) => validateLocalKey(key));
     const deleted: string[] = [];
     const failed: Array<{ key: string; error: Error }> = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < valid.length) {
-        const key = valid[next++] as string;
-        try {
-          await deleteObject(this.#dir, key);
-          deleted.push(key);
-        } catch (error) {
-          failed.push({ key, error: fsError(error, 'deleting', key) });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, valid.length) }, worker));
+    const limit = pLimit(DELETE_CONCURRENCY);
+    await Promise.all(
+      valid.map((key) =>
+        limit(async () => {
+          try {
+            await deleteObject(this.#dir, key);
+            deleted.push(key);
+          } catch (error) {
+            failed.push({ key, error: fsError(error, 'deleting', key) });
+          }
+        }),
+      ),
+    );
     return { deleted, failed };
   }
 
