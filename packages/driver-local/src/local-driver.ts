@@ -16,6 +16,7 @@ import {
   type PresignPutOptions,
   type ProbeReport,
   parseSettings,
+  presignExpiresIn,
   type ReadOptions,
   resolveSweepOptions,
   runProbe,
@@ -45,8 +46,7 @@ import {
 } from './signed-url.js';
 import { writeObject } from './write-object.js';
 
-/** Presigned URLs live at most this long, as on S3 and R2. */
-export const MAX_PRESIGN_EXPIRES_IN = 7 * 24 * 3600;
+/** Lifetime of a presigned URL when the caller gives none. */
 const DEFAULT_PRESIGN_EXPIRES_IN = 3600;
 const DELETE_CONCURRENCY = 8;
 
@@ -263,12 +263,9 @@ export class LocalDriver implements StorageDriver {
   }
 }
 
+/** Unix time (seconds) at which a URL signed now for `expiresIn` seconds expires. */
 function expiryFor(key: string, expiresIn: number | undefined): number {
-  const seconds = expiresIn ?? DEFAULT_PRESIGN_EXPIRES_IN;
-  if (!Number.isFinite(seconds) || seconds < 1) {
-    throw new StorageError(ErrorCode.InvalidInput, 'expiresIn must be at least 1 second', { key });
-  }
-  return Math.floor(Date.now() / 1000) + Math.min(Math.floor(seconds), MAX_PRESIGN_EXPIRES_IN);
+  return Math.floor(Date.now() / 1000) + presignExpiresIn(key, expiresIn, DEFAULT_PRESIGN_EXPIRES_IN);
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point

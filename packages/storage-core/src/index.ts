@@ -15,6 +15,7 @@ export * from './offload/object-url.js';
 export { ABORT_GRACE_MS, SHA256_METADATA_KEY } from './offload/offload.js';
 export * from './offload/types.js';
 export * from './offload/validate-input.js';
+export * from './presign-expiry.js';
 export * from './probe.js';
 export type { ProviderView } from './registry/provider-views.js';
 export * from './registry/registry.js';
