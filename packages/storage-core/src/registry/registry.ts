@@ -23,7 +23,7 @@ import { isAbsolute } from 'node:path';
 import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, StorageEvents } from '../events.js';
 import { type Logger, silentLogger } from '../logger.js';
-import type { SettingsSnapshot, SettingsStore, StoredProviderEntry } from '../settings/store.js';
+import type { SettingsDocument, SettingsStore, StoredProviderEntry } from '../settings/store.js';
 import { SettingsVault, type TrustedEntry } from '../settings/vault.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
 import { testConnection, tryDriver } from './connection-test.js';
@@ -78,16 +78,16 @@ export class BackendRegistry {
   readonly #vault: SettingsVault;
   readonly #definitions = new DriverCatalogue();
   readonly #drivers = new DriverCache();
-  #snapshot: SettingsSnapshot;
+  #document: SettingsDocument;
   #changes: Promise<unknown> = Promise.resolve();
   #lastFallback: string | undefined;
 
-  private constructor(options: RegistryOptions, snapshot: SettingsSnapshot) {
+  private constructor(options: RegistryOptions, document: SettingsDocument) {
     this.#store = options.store;
     this.#local = options.local;
     this.#logger = options.logger ?? silentLogger;
     this.events = options.events ?? new StorageEvents();
-    this.#snapshot = snapshot;
+    this.#document = document;
     this.#vault = new SettingsVault(options.appKey);
     for (const definition of options.definitions ?? []) this.register(definition);
   }
@@ -119,7 +119,7 @@ export class BackendRegistry {
 
   /** The chosen default backend's name ("local" when none was chosen). It may not be the active one: see `active()`. */
   get defaultBackend(): string {
-    return this.#snapshot.defaultBackend ?? LOCAL_BACKEND;
+    return this.#document.defaultBackend ?? LOCAL_BACKEND;
   }
 
   /** The results disk. */
@@ -129,7 +129,7 @@ export class BackendRegistry {
 
   /** Redacted views of local disk, every registered driver and every stored entry. */
   providers(): ProviderView[] {
-    const names = new Set([LOCAL_BACKEND, ...this.#definitions.names(), ...Object.keys(this.#snapshot.providers)]);
+    const names = new Set([LOCAL_BACKEND, ...this.#definitions.names(), ...Object.keys(this.#document.providers)]);
     return [...names].map((name) => this.provider(name));
   }
 
@@ -137,7 +137,7 @@ export class BackendRegistry {
   provider(name: string): ProviderView {
     if (name === LOCAL_BACKEND) return localProviderView(this.#local.root, this.defaultBackend === LOCAL_BACKEND);
     const definition = this.#definitions.get(name);
-    const entry = this.#snapshot.providers[name];
+    const entry = this.#document.providers[name];
     if (!definition && !entry) throw unregisteredBackend(name);
     const isDefault = this.defaultBackend === name;
     return providerView({ name, definition, entry, isDefault, problems: this.#problemsOf(name, definition, entry) });
@@ -161,8 +161,8 @@ export class BackendRegistry {
       const candidate = this.#vault.candidate(name, definition, input, existing, { encrypt: true });
       await tryDriver(name, definition, candidate.settings, this.#logger);
       const entry = this.#vault.seal(name, candidate, { enabled: existing.entry?.enabled ?? false });
-      await this.#store.saveEntry(entry);
-      this.#setEntry(entry);
+      await this.#commit({ providers: { ...this.#document.providers, [name]: entry } });
+      this.#drivers.retire(name);
       this.#logger.info({ backend: name }, 'storage provider settings saved');
       return this.provider(name);
     });
@@ -173,11 +173,11 @@ export class BackendRegistry {
     return this.#change(async () => {
       if (name === LOCAL_BACKEND) return this.provider(name);
       const definition = this.#definitionFor(name);
-      const entry = this.#snapshot.providers[name];
+      const entry = this.#document.providers[name];
       if (!entry)
         throw new ConfigError(`cannot enable "${name}"`, ['no settings saved yet; save complete settings first']);
       await tryDriver(name, definition, this.#vault.open(name, definition, entry), this.#logger);
-      await this.#saveFlags(entry, { enabled: true });
+      await this.#commit({ providers: this.#withFlags(entry, { enabled: true }) });
       this.#logger.info({ backend: name }, 'storage provider enabled');
       return this.provider(name);
     });
@@ -190,10 +190,11 @@ export class BackendRegistry {
   disable(name: string): Promise<ProviderView> {
     return this.#change(async () => {
       refuseLocal(name, 'disabled');
-      const entry = this.#snapshot.providers[name];
+      const entry = this.#document.providers[name];
       if (!entry) throw unknownOrUnconfigured(name, this.#definitions.has(name));
-      await this.#saveFlags(entry, { enabled: false });
-      await this.#resetDefaultIf(name, 'disabled');
+      const wasDefault = this.#document.defaultBackend === name;
+      await this.#commit({ providers: this.#withFlags(entry, { enabled: false }), ...defaultReset(wasDefault) });
+      if (wasDefault) this.#logDefaultReset(name, 'disabled');
       this.#logger.info({ backend: name }, 'storage provider disabled');
       return this.provider(name);
     });
@@ -211,7 +212,7 @@ export class BackendRegistry {
   remove(name: string, options: { forgetStoredObjects?: boolean } = {}): Promise<void> {
     return this.#change(async () => {
       refuseLocal(name, 'removed');
-      if (!this.#snapshot.providers[name]) throw unknownOrUnconfigured(name, this.#definitions.has(name));
+      if (!this.#document.providers[name]) throw unknownOrUnconfigured(name, this.#definitions.has(name));
       if (options?.forgetStoredObjects !== true) {
         throw new StorageError(
           ErrorCode.InvalidInput,
@@ -219,11 +220,11 @@ export class BackendRegistry {
           { details: { backend: name } },
         );
       }
-      await this.#store.removeEntry(name);
-      const { [name]: _removed, ...rest } = this.#snapshot.providers;
-      this.#snapshot = { ...this.#snapshot, providers: rest };
+      const { [name]: _removed, ...providers } = this.#document.providers;
+      const wasDefault = this.#document.defaultBackend === name;
+      await this.#commit({ providers, ...defaultReset(wasDefault) });
       this.#drivers.retire(name);
-      await this.#resetDefaultIf(name, 'removed');
+      if (wasDefault) this.#logDefaultReset(name, 'removed');
       this.#logger.info({ backend: name }, 'storage provider settings removed');
     });
   }
@@ -236,13 +237,11 @@ export class BackendRegistry {
     return this.#change(async () => {
       if (name !== LOCAL_BACKEND) {
         this.#definitionFor(name);
-        const entry = this.#snapshot.providers[name];
+        const entry = this.#document.providers[name];
         if (!entry?.enabled) throw new ConfigError(`cannot make "${name}" the default`, ['enable it first']);
         this.driver(name);
       }
-      await this.#store.saveDefault(name === LOCAL_BACKEND ? undefined : name);
-      this.#snapshot = { ...this.#snapshot, defaultBackend: name === LOCAL_BACKEND ? undefined : name };
-      this.#lastFallback = undefined;
+      await this.#commit({ defaultBackend: name === LOCAL_BACKEND ? undefined : name });
       this.#logger.info({ backend: name }, 'default storage backend changed');
     });
   }
@@ -254,7 +253,7 @@ export class BackendRegistry {
   active(): ActiveBackend {
     const name = this.defaultBackend;
     if (name === LOCAL_BACKEND) return this.#localActive();
-    const entry = this.#snapshot.providers[name];
+    const entry = this.#document.providers[name];
     let reason: string | undefined;
     if (!entry) reason = `default backend "${name}" has no settings`;
     else if (!entry.enabled) reason = `default backend "${name}" is disabled`;
@@ -299,7 +298,7 @@ export class BackendRegistry {
   /** Re-reads the store (e.g. after another process changed settings) and drops cached drivers. */
   reload(): Promise<void> {
     return this.#change(async () => {
-      this.#snapshot = await this.#store.load();
+      this.#document = await this.#store.load();
       this.#drivers.retireAll();
       this.#lastFallback = undefined;
     });
@@ -327,7 +326,7 @@ export class BackendRegistry {
     return { name: LOCAL_BACKEND, driver: this.#local, deleteLocal: false };
   }
 
-  // Admin changes run one at a time so read-modify-write of the snapshot never interleaves.
+  // Admin changes run one at a time so read-modify-write of the document never interleaves.
   #change<T>(run: () => Promise<T>): Promise<T> {
     const next = this.#changes.catch(() => undefined).then(run);
     this.#changes = next;
@@ -349,46 +348,44 @@ export class BackendRegistry {
     if (input !== undefined) {
       return this.#vault.candidate(name, definition, input, this.#trusted(name), { encrypt: false }).settings;
     }
-    const existing = this.#snapshot.providers[name];
+    const existing = this.#document.providers[name];
     if (!existing) throw new ConfigError(`settings for "${name}"`, ['no settings saved yet']);
     return this.#vault.open(name, definition, existing);
   }
 
-  // Re-signing an entry vouches for it, so it must pass its check first.
-  async #saveFlags(entry: StoredProviderEntry, flags: { enabled: boolean }): Promise<void> {
+  // The providers with `entry`'s flags changed. Re-signing an entry vouches for it, so it must pass its check first.
+  #withFlags(entry: StoredProviderEntry, flags: { enabled: boolean }): SettingsDocument['providers'] {
     this.#vault.check(entry);
     const updated = this.#vault.sign({ ...entry, ...flags, updatedAt: new Date().toISOString() });
-    await this.#store.saveEntry(updated);
-    this.#snapshot = { ...this.#snapshot, providers: { ...this.#snapshot.providers, [entry.name]: updated } };
+    return { ...this.#document.providers, [entry.name]: updated };
+  }
+
+  // Saves the next revision of the document (compare-and-set on the current one), then adopts it.
+  async #commit(change: Partial<Pick<SettingsDocument, 'defaultBackend' | 'providers'>>): Promise<void> {
+    const current = this.#document;
+    const next: SettingsDocument = { ...current, ...change, revision: current.revision + 1 };
+    await this.#store.save(next, current.revision);
+    this.#document = next;
     this.#lastFallback = undefined;
   }
 
   // The stored entry when it passes its integrity check; an entry that fails is not reused.
   #trusted(name: string): TrustedEntry {
-    const trusted = this.#vault.trust(this.#snapshot.providers[name]);
+    const trusted = this.#vault.trust(this.#document.providers[name]);
     if (trusted.problem) {
       this.#logger.warn({ backend: name }, 'stored provider settings failed their integrity check; not reused');
     }
     return trusted;
   }
 
-  #setEntry(entry: StoredProviderEntry): void {
-    this.#snapshot = { ...this.#snapshot, providers: { ...this.#snapshot.providers, [entry.name]: entry } };
-    this.#drivers.retire(entry.name);
-    this.#lastFallback = undefined;
-  }
-
-  async #resetDefaultIf(name: string, what: string): Promise<void> {
-    if (this.#snapshot.defaultBackend !== name) return;
-    await this.#store.saveDefault(undefined);
-    this.#snapshot = { ...this.#snapshot, defaultBackend: undefined };
+  #logDefaultReset(name: string, what: string): void {
     this.#logger.warn({ backend: name }, `default storage backend ${what}; new results go to local disk`);
   }
 
   // Builds the driver of a configured backend from its stored settings; MISCONFIGURED when that fails.
   #build(name: string): StorageDriver {
     const definition = this.#definitions.require(name);
-    const entry = this.#snapshot.providers[name];
+    const entry = this.#document.providers[name];
     if (!entry) {
       throw new StorageError(
         ErrorCode.Misconfigured,
@@ -410,6 +407,11 @@ export class BackendRegistry {
       );
     }
   }
+}
+
+// The document change that sends the default back to local disk when the provider it named goes.
+function defaultReset(wasDefault: boolean): Partial<SettingsDocument> {
+  return wasDefault ? { defaultBackend: undefined } : {};
 }
 
 function refuseLocal(name: string, what: string): void {
