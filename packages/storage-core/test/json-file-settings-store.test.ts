@@ -65,12 +65,12 @@ describe('JsonFileSettingsStore', () => {
   });
 
   it('keeps the entry MAC, and top-level fields it does not know, exactly as given', async () => {
-    const signed = { ...document(1, [entry('r2', { mac: 'c2lnbmF0dXJl' }), entry('minio')]), signature: { a: 'b' } };
+    const signed = { ...document(1, [entry('r2', { mac: 'c2lnbmF0dXJl' }), entry('minio')]), later: { a: 'b' } };
     await new JsonFileSettingsStore(file).save(signed as SettingsDocument, 0);
     const reopened = await new JsonFileSettingsStore(file).load();
     expect(reopened.providers.r2?.mac).toBe('c2lnbmF0dXJl');
     expect(reopened.providers.minio).not.toHaveProperty('mac');
-    expect(reopened).toMatchObject({ signature: { a: 'b' } });
+    expect(reopened).toMatchObject({ later: { a: 'b' } });
   });
 
   it('never writes a secret in the clear and keeps the file private (0600)', async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type AnyDriverDefinition, ConfigError, ErrorCode, type StoredProviderEntry } from '../src/index.js';
-import { type CandidateSettings, SettingsVault, type TrustedEntry } from '../src/settings/vault.js';
+import { type CandidateSettings, SettingsVault, type TrustedEntry, UNSIGNED_TRUST } from '../src/settings/vault.js';
 
 const APP_KEY = 'vault-test-app-key-0123456789abcdefghijkl';
 const SECRET = 'the-secret-access-key-0123456789';
@@ -25,6 +25,8 @@ const definition: AnyDriverDefinition = {
 };
 
 const nothingStored: TrustedEntry = { entry: undefined, untrustedSecrets: [] };
+/** Entry-level tests: a document trust that vouches for every entry (document-level tests are below). */
+const ANY = UNSIGNED_TRUST;
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -110,7 +112,7 @@ describe('SettingsVault.candidate', () => {
         's3',
         definition,
         { bucket: 'other', secretAccessKey: blank },
-        vault.trust(entry),
+        vault.trusted(entry, ANY),
         {
           encrypt: true,
         },
@@ -144,21 +146,25 @@ describe('SettingsVault: stored entries', () => {
       settings: { bucket: 'media', region: 'eu' },
     });
     expect(entry.mac).toEqual(expect.any(String));
-    expect(vault.open('s3', definition, entry)).toEqual({ bucket: 'media', secretAccessKey: SECRET, region: 'eu' });
+    expect(vault.open('s3', definition, entry, ANY)).toEqual({
+      bucket: 'media',
+      secretAccessKey: SECRET,
+      region: 'eu',
+    });
     for (const edited of [
       { ...entry, enabled: false },
       { ...entry, settings: { bucket: 'evil-bucket', region: 'eu' } },
       { ...entry, mac: undefined },
     ]) {
-      expect(() => vault.open('s3', definition, edited)).toThrow(/changed outside Stowage/);
-      expect(vault.trust(edited)).toMatchObject({ entry: undefined, untrustedSecrets: ['secretAccessKey'] });
+      expect(() => vault.open('s3', definition, edited, ANY)).toThrow(/changed outside Stowage/);
+      expect(vault.trusted(edited, ANY)).toMatchObject({ entry: undefined, untrustedSecrets: ['secretAccessKey'] });
     }
   });
 
   it('will not reuse the secrets of an entry that fails its check: they must be entered again', () => {
     const vault = new SettingsVault(APP_KEY);
     const tampered = { ...stored(vault, { bucket: 'media', secretAccessKey: SECRET }), deleteLocal: true };
-    const trusted = vault.trust(tampered);
+    const trusted = vault.trusted(tampered, ANY);
     expect(trusted.problem?.code).toBe(ErrorCode.Misconfigured);
     const error = configError(() =>
       vault.candidate('s3', definition, { bucket: 'media', secretAccessKey: '' }, trusted, { encrypt: true }),
@@ -174,7 +180,7 @@ describe('SettingsVault: stored entries', () => {
     const otherKey = 'another-app-key-for-the-vault-0123456789';
     const entry = stored(new SettingsVault(APP_KEY), { bucket: 'media', secretAccessKey: SECRET });
     const other = new SettingsVault(otherKey);
-    expect(() => other.open('s3', definition, entry)).toThrow(/cannot decrypt.*application key is wrong/);
+    expect(() => other.open('s3', definition, entry, ANY)).toThrow(/cannot decrypt.*application key is wrong/);
     const error = configError(() =>
       other.candidate('s3', definition, { bucket: 'media' }, { entry, untrustedSecrets: [] }, { encrypt: true }),
     );
@@ -198,9 +204,9 @@ describe('SettingsVault: stored entries', () => {
       updatedAt: '',
     });
     expect(plain).not.toHaveProperty('mac');
-    expect(() => vault.check(plain)).not.toThrow();
+    expect(() => vault.check(plain, ANY)).not.toThrow();
     const signed = new SettingsVault(APP_KEY).sign(plain);
-    expect(() => vault.check(signed)).toThrow(/are signed: an application key is needed/);
+    expect(() => vault.check(signed, ANY)).toThrow(/are signed: an application key is needed/);
   });
 
   it('refuses a weak application key only when it is used, without echoing it', () => {
@@ -214,5 +220,79 @@ describe('SettingsVault: stored entries', () => {
     }
     expect(message).toMatch(/at least 32 characters/);
     expect(message).not.toContain('too-short');
+  });
+});
+
+describe('SettingsVault: the signed document', () => {
+  const vault = new SettingsVault(APP_KEY);
+  const r2v1 = stored(vault, { bucket: 'old-bucket', secretAccessKey: 'old-secret' });
+  const r2v2 = stored(vault, { bucket: 'new-bucket', secretAccessKey: SECRET }, false);
+  const cold = { ...stored(vault, { bucket: 'cold', secretAccessKey: SECRET }), name: 'cold' };
+  const coldSigned = vault.sign(cold);
+  const empty = { revision: 0, defaultBackend: undefined, providers: {} };
+  // Revision 1: r2 (v1) enabled; revision 2: r2 replaced by v2 (disabled), cold added, cold the default.
+  const rev1 = vault.nextDocument(empty, UNSIGNED_TRUST, { providers: { s3: r2v1 } });
+  const rev2 = vault.nextDocument(rev1, vault.verifyDocument(rev1), {
+    providers: { s3: r2v2, cold: coldSigned },
+    defaultBackend: 'cold',
+  });
+
+  it('trusts the default and every entry of a document it signed', () => {
+    expect(rev2).toMatchObject({ revision: 2, defaultBackend: 'cold', signature: { entries: { s3: r2v2.mac } } });
+    const trust = vault.verifyDocument(rev2);
+    expect(trust.defaultProblem).toBeUndefined();
+    expect(trust.entryProblem(r2v2)).toBeUndefined();
+    expect(trust.entryProblem(coldSigned)).toBeUndefined();
+  });
+
+  it('detects an edited default choice and keeps trusting the entries', () => {
+    const trust = vault.verifyDocument({ ...rev2, defaultBackend: 's3' });
+    expect(trust.defaultProblem?.message).toMatch(/default backend choice .* changed outside Stowage/);
+    expect(trust.entryProblem(r2v2)).toBeUndefined();
+  });
+
+  it('detects an older, genuinely signed entry copied back, and only that one', () => {
+    expect(() => vault.check(r2v1, UNSIGNED_TRUST)).not.toThrow();
+    const trust = vault.verifyDocument({ ...rev2, providers: { ...rev2.providers, s3: r2v1 } });
+    expect(trust.entryProblem(r2v1)?.message).toMatch(
+      /"s3" cannot be trusted: they are not the version Stowage saved last/,
+    );
+    expect(trust.entryProblem(coldSigned)).toBeUndefined();
+    expect(trust.defaultProblem).toBeUndefined();
+  });
+
+  it('detects an edited list of entries or revision', () => {
+    const signature = rev2.signature as NonNullable<typeof rev2.signature>;
+    const list = vault.verifyDocument({
+      ...rev2,
+      signature: { ...signature, entries: { ...signature.entries, s3: r2v1.mac as string } },
+    });
+    expect(list.entryProblem(r2v1)?.message).toMatch(/list of provider entries was changed/);
+    expect(list.entryProblem(coldSigned)).toBeDefined();
+    expect(list.defaultProblem).toBeUndefined();
+    const revision = vault.verifyDocument({ ...rev2, revision: 1 });
+    expect(revision.defaultProblem).toBeDefined();
+    expect(revision.entryProblem(coldSigned)).toBeDefined();
+  });
+
+  it('never vouches again for an entry it did not trust, and drops an untrusted default', () => {
+    const tampered = { ...rev2, defaultBackend: 's3', providers: { ...rev2.providers, s3: r2v1 } };
+    const next = vault.nextDocument(tampered, vault.verifyDocument(tampered), {
+      providers: { ...tampered.providers, cold: vault.sign({ ...coldSigned, enabled: false }) },
+    });
+    const trust = vault.verifyDocument(next);
+    expect(next.defaultBackend).toBeUndefined();
+    expect(trust.defaultProblem).toBeUndefined();
+    expect(trust.entryProblem(r2v1)).toBeDefined();
+    expect(trust.entryProblem(next.providers.cold as StoredProviderEntry)).toBeUndefined();
+  });
+
+  it('without an application key signs nothing; a signed document then cannot be checked', () => {
+    const plain = new SettingsVault(undefined);
+    expect(plain.nextDocument(empty, UNSIGNED_TRUST, { defaultBackend: 'x' })).not.toHaveProperty('signature');
+    expect(plain.verifyDocument(rev2).defaultProblem?.message).toMatch(/application key is needed/);
+    const unsigned = { ...rev2, signature: undefined };
+    expect(vault.verifyDocument(unsigned).defaultProblem?.message).toMatch(/carry no signature/);
+    expect(vault.verifyDocument(empty).defaultProblem).toBeUndefined();
   });
 });

@@ -15,8 +15,12 @@
  *   would break that, needs an explicit `{ forgetStoredObjects: true }`;
  * - only fields the driver's schema declares (plus `deleteLocal`) are stored;
  * - with an application key, every entry is signed (HMAC over the whole entry)
- *   and checked before use, so settings edited outside Stowage are refused
- *   instead of used (new results then go to local disk).
+ *   and so is the document (the default choice, and which entry versions are
+ *   current), bound to a revision every change bumps: an entry or default
+ *   edited outside Stowage, or an older entry copied back, is refused instead
+ *   of used (new results then go to local disk), and reported;
+ * - every change is saved compare-and-set on the revision, so a registry never
+ *   overwrites a change another process made since it loaded (it must reload).
  */
 
 import { isAbsolute } from 'node:path';
@@ -24,7 +28,7 @@ import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, StorageEvents } from '../events.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { SettingsDocument, SettingsStore, StoredProviderEntry } from '../settings/store.js';
-import { SettingsVault, type TrustedEntry } from '../settings/vault.js';
+import { type DocumentTrust, SettingsVault, type TrustedEntry } from '../settings/vault.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
 import { testConnection, tryDriver } from './connection-test.js';
 import { type AnyDriverDefinition, DriverCatalogue, LOCAL_BACKEND, unregisteredBackend } from './definitions.js';
@@ -79,6 +83,7 @@ export class BackendRegistry {
   readonly #definitions = new DriverCatalogue();
   readonly #drivers = new DriverCache();
   #document: SettingsDocument;
+  #trust: DocumentTrust;
   #changes: Promise<unknown> = Promise.resolve();
   #lastFallback: string | undefined;
 
@@ -87,8 +92,9 @@ export class BackendRegistry {
     this.#local = options.local;
     this.#logger = options.logger ?? silentLogger;
     this.events = options.events ?? new StorageEvents();
-    this.#document = document;
     this.#vault = new SettingsVault(options.appKey);
+    this.#document = document;
+    this.#trust = this.#adopt(document);
     for (const definition of options.definitions ?? []) this.register(definition);
   }
 
@@ -135,7 +141,10 @@ export class BackendRegistry {
 
   /** The redacted view of one provider. MISCONFIGURED when no driver is registered and nothing is stored under the name. */
   provider(name: string): ProviderView {
-    if (name === LOCAL_BACKEND) return localProviderView(this.#local.root, this.defaultBackend === LOCAL_BACKEND);
+    if (name === LOCAL_BACKEND) {
+      const isDefault = this.defaultBackend === LOCAL_BACKEND;
+      return localProviderView(this.#local.root, isDefault, isDefault ? this.#defaultProblems() : []);
+    }
     const definition = this.#definitions.get(name);
     const entry = this.#document.providers[name];
     if (!definition && !entry) throw unregisteredBackend(name);
@@ -176,7 +185,7 @@ export class BackendRegistry {
       const entry = this.#document.providers[name];
       if (!entry)
         throw new ConfigError(`cannot enable "${name}"`, ['no settings saved yet; save complete settings first']);
-      await tryDriver(name, definition, this.#vault.open(name, definition, entry), this.#logger);
+      await tryDriver(name, definition, this.#vault.open(name, definition, entry, this.#trust), this.#logger);
       await this.#commit({ providers: this.#withFlags(entry, { enabled: true }) });
       this.#logger.info({ backend: name }, 'storage provider enabled');
       return this.provider(name);
@@ -259,7 +268,9 @@ export class BackendRegistry {
     else if (!entry.enabled) reason = `default backend "${name}" is disabled`;
     else {
       try {
-        return { name, driver: this.driver(name), deleteLocal: entry.deleteLocal };
+        const driver = this.driver(name);
+        if (!this.#trust.defaultProblem) return { name, driver, deleteLocal: entry.deleteLocal };
+        reason = this.#trust.defaultProblem.message;
       } catch (error) {
         reason = (error as Error).message;
       }
@@ -298,7 +309,7 @@ export class BackendRegistry {
   /** Re-reads the store (e.g. after another process changed settings) and drops cached drivers. */
   reload(): Promise<void> {
     return this.#change(async () => {
-      this.#document = await this.#store.load();
+      this.#adopt(await this.#store.load());
       this.#drivers.retireAll();
       this.#lastFallback = undefined;
     });
@@ -315,8 +326,8 @@ export class BackendRegistry {
     if (!definition) return [unregisteredBackend(name).message];
     if (!entry) return [];
     try {
-      this.#vault.open(name, definition, entry);
-      return [];
+      this.#vault.open(name, definition, entry, this.#trust);
+      return this.defaultBackend === name ? this.#defaultProblems() : [];
     } catch (error) {
       return [(error as Error).message];
     }
@@ -350,28 +361,44 @@ export class BackendRegistry {
     }
     const existing = this.#document.providers[name];
     if (!existing) throw new ConfigError(`settings for "${name}"`, ['no settings saved yet']);
-    return this.#vault.open(name, definition, existing);
+    return this.#vault.open(name, definition, existing, this.#trust);
   }
 
   // The providers with `entry`'s flags changed. Re-signing an entry vouches for it, so it must pass its check first.
   #withFlags(entry: StoredProviderEntry, flags: { enabled: boolean }): SettingsDocument['providers'] {
-    this.#vault.check(entry);
+    this.#vault.check(entry, this.#trust);
     const updated = this.#vault.sign({ ...entry, ...flags, updatedAt: new Date().toISOString() });
     return { ...this.#document.providers, [entry.name]: updated };
   }
 
   // Saves the next revision of the document (compare-and-set on the current one), then adopts it.
   async #commit(change: Partial<Pick<SettingsDocument, 'defaultBackend' | 'providers'>>): Promise<void> {
-    const current = this.#document;
-    const next: SettingsDocument = { ...current, ...change, revision: current.revision + 1 };
-    await this.#store.save(next, current.revision);
-    this.#document = next;
+    const next = this.#vault.nextDocument(this.#document, this.#trust, change);
+    if (next.defaultBackend !== this.#document.defaultBackend && !('defaultBackend' in change)) {
+      this.#logger.warn({ backend: this.#document.defaultBackend }, 'untrusted default backend choice dropped');
+    }
+    await this.#store.save(next, this.#document.revision);
+    this.#adopt(next);
+  }
+
+  // Makes `document` the current one, with what its signature vouches for.
+  #adopt(document: SettingsDocument): DocumentTrust {
+    this.#document = document;
+    this.#trust = this.#vault.verifyDocument(document);
     this.#lastFallback = undefined;
+    const problem = this.#trust.defaultProblem;
+    if (problem) this.#logger.warn({ reason: problem.message }, 'default backend choice failed its integrity check');
+    return this.#trust;
+  }
+
+  // The default choice's problem, for the view of the backend it names.
+  #defaultProblems(): string[] {
+    return this.#trust.defaultProblem ? [this.#trust.defaultProblem.message] : [];
   }
 
   // The stored entry when it passes its integrity check; an entry that fails is not reused.
   #trusted(name: string): TrustedEntry {
-    const trusted = this.#vault.trust(this.#document.providers[name]);
+    const trusted = this.#vault.trusted(this.#document.providers[name], this.#trust);
     if (trusted.problem) {
       this.#logger.warn({ backend: name }, 'stored provider settings failed their integrity check; not reused');
     }
@@ -393,7 +420,7 @@ export class BackendRegistry {
         { details: { backend: name } },
       );
     }
-    const settings = this.#vault.open(name, definition, entry);
+    const settings = this.#vault.open(name, definition, entry, this.#trust);
     try {
       return definition.create(settings);
     } catch (error) {

@@ -33,6 +33,19 @@ export interface StoredProviderEntry {
   readonly mac?: string;
 }
 
+/**
+ * The registry's signature over a document (see settings/document-mac.ts),
+ * keyed from the application key: a store must keep it as is.
+ */
+export interface DocumentSignature {
+  /** HMAC-SHA256 (base64) over the revision and the default choice. */
+  readonly defaultBackend: string;
+  /** The MAC of each provider entry the registry vouches for at this revision. */
+  readonly entries: Readonly<Record<string, string>>;
+  /** HMAC-SHA256 (base64) over the revision and `entries`. */
+  readonly providers: string;
+}
+
 /** Everything a store holds. Stores keep every field as given, including ones they do not know. */
 export interface SettingsDocument {
   /** Bumped by every change; 0 for a store nothing was saved to yet. */
@@ -40,6 +53,8 @@ export interface SettingsDocument {
   /** The chosen default backend; undefined means local disk. */
   readonly defaultBackend: string | undefined;
   readonly providers: Readonly<Record<string, StoredProviderEntry>>;
+  /** Absent only on documents saved by a registry without an application key. */
+  readonly signature?: DocumentSignature;
 }
 
 /** Persistence for the settings document. */

@@ -12,9 +12,10 @@
 import { type DriverDefinition, parseSettings, unknownSettingProblems } from '../driver-definition.js';
 import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { createSecretCipher, type EncryptedSecret, type SecretCipher } from './crypto.js';
+import { createDocumentSigner, type DocumentSigner } from './document-mac.js';
 import { createEntrySigner, type EntrySigner } from './entry-mac.js';
 import { isBlankSecret, splitSecrets } from './redaction.js';
-import type { StoredProviderEntry } from './store.js';
+import type { SettingsDocument, StoredProviderEntry } from './store.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: definitions of any settings type share one vault
 type AnyDefinition = DriverDefinition<any>;
@@ -40,10 +41,22 @@ export interface TrustedEntry {
   readonly problem?: StorageError;
 }
 
+/** What a loaded document's signature lets the registry trust (see `SettingsVault.verifyDocument`). */
+export interface DocumentTrust {
+  /** Why the default choice cannot be trusted; undefined when it can. */
+  readonly defaultProblem: StorageError | undefined;
+  /** Why `entry` is not the one the registry last vouched for; undefined when it is. */
+  entryProblem(entry: StoredProviderEntry): StorageError | undefined;
+}
+
+/** A document's trust when nothing is signed: no application key, or nothing saved yet. */
+export const UNSIGNED_TRUST: DocumentTrust = { defaultProblem: undefined, entryProblem: () => undefined };
+
 /** Encrypts, decrypts, signs and checks provider settings with one application key. */
 export class SettingsVault {
   readonly #cipher: SecretCipher | undefined;
   readonly #signer: EntrySigner | undefined;
+  readonly #documentSigner: DocumentSigner | undefined;
   readonly #keyProblem: StorageError | undefined;
 
   /**
@@ -56,6 +69,7 @@ export class SettingsVault {
     try {
       this.#cipher = createSecretCipher(appKey);
       this.#signer = createEntrySigner(appKey);
+      this.#documentSigner = createDocumentSigner(appKey);
     } catch (error) {
       this.#keyProblem = error as StorageError;
     }
@@ -116,13 +130,14 @@ export class SettingsVault {
   }
 
   /**
-   * The settings a driver is built from: secrets decrypted, the entry checked,
-   * the schema applied. Decrypting first keeps "wrong application key" the
-   * reported cause when the secrets say so. Throws MISCONFIGURED.
+   * The settings a driver is built from: secrets decrypted, the entry checked
+   * (its own MAC, then that `trust` vouches for it), the schema applied.
+   * Decrypting first keeps "wrong application key" the reported cause when the
+   * secrets say so. Throws MISCONFIGURED.
    */
-  open(name: string, definition: AnyDefinition, entry: StoredProviderEntry): unknown {
+  open(name: string, definition: AnyDefinition, entry: StoredProviderEntry, trust: DocumentTrust): unknown {
     const secrets = this.secretsOf(entry);
-    this.check(entry);
+    this.check(entry, trust);
     return parseSettings(`stored settings for "${name}"`, definition.schema, { ...entry.settings, ...secrets });
   }
 
@@ -136,10 +151,10 @@ export class SettingsVault {
   }
 
   /** `entry` when it passes its integrity check; otherwise nothing of it, and which secrets must be entered again. */
-  trust(entry: StoredProviderEntry | undefined): TrustedEntry {
+  trusted(entry: StoredProviderEntry | undefined, trust: DocumentTrust): TrustedEntry {
     if (!entry) return { entry: undefined, untrustedSecrets: [] };
     try {
-      this.check(entry);
+      this.check(entry, trust);
       return { entry, untrustedSecrets: [] };
     } catch (error) {
       return { entry: undefined, untrustedSecrets: Object.keys(entry.secrets), problem: error as StorageError };
@@ -154,10 +169,15 @@ export class SettingsVault {
     return content;
   }
 
-  /** Throws MISCONFIGURED unless the entry is signed by this key (or, without a key, unsigned). */
-  check(entry: StoredProviderEntry): void {
+  /**
+   * Throws MISCONFIGURED unless the entry is signed by this key (or, without a
+   * key, unsigned) and `trust` vouches for it as the current version.
+   */
+  check(entry: StoredProviderEntry, trust: DocumentTrust): void {
     if (this.#signer) {
       this.#signer.check(entry);
+      const problem = trust.entryProblem(entry);
+      if (problem) throw problem;
       return;
     }
     if (entry.mac !== undefined) {
@@ -169,6 +189,83 @@ export class SettingsVault {
           { details: { backend: entry.name } },
         )
       );
+    }
+  }
+
+  /**
+   * The next revision of `current` with `change` applied, signed. It vouches for
+   * the entries `change` brings (sealed by this vault just now) and for the
+   * ones `trust` vouched for; an entry that was not trusted stays unvouched, so
+   * saving another provider never launders it. A default choice that was not
+   * trusted is dropped (local disk) unless `change` chooses one.
+   */
+  nextDocument(
+    current: SettingsDocument,
+    trust: DocumentTrust,
+    change: Partial<Pick<SettingsDocument, 'defaultBackend' | 'providers'>>,
+  ): SettingsDocument {
+    const providers = change.providers ?? current.providers;
+    const vouched = Object.values(providers)
+      .filter((entry) => entry !== current.providers[entry.name] || this.#vouches(entry, trust))
+      .map((entry) => entry.name);
+    const defaultBackend =
+      'defaultBackend' in change ? change.defaultBackend : trust.defaultProblem ? undefined : current.defaultBackend;
+    return this.signDocument({ ...current, providers, defaultBackend, revision: current.revision + 1 }, vouched);
+  }
+
+  /** `document` with its signature, vouching for the entries named in `vouched`; unsigned without a key. */
+  signDocument(document: SettingsDocument, vouched: readonly string[]): SettingsDocument {
+    const { signature: _stale, ...unsigned } = document;
+    if (!this.#documentSigner) return unsigned;
+    return { ...unsigned, signature: this.#documentSigner.sign(unsigned, vouched) };
+  }
+
+  /**
+   * What `document`'s signature lets the registry trust: the default choice,
+   * and which entries are the versions it last vouched for (an older entry
+   * copied back, or one added by hand, is not).
+   */
+  verifyDocument(document: SettingsDocument): DocumentTrust {
+    if (!this.#documentSigner) {
+      if (document.signature === undefined) return UNSIGNED_TRUST;
+      const problem =
+        this.#keyProblem ?? unsignedProblem('the settings are signed: an application key is needed to check them');
+      return { defaultProblem: problem, entryProblem: () => problem };
+    }
+    if (document.signature === undefined) {
+      if (document.defaultBackend === undefined && Object.keys(document.providers).length === 0) return UNSIGNED_TRUST;
+      return {
+        defaultProblem: unsignedProblem(
+          'the settings carry no signature (saved without an application key or by an older Stowage, or the signature was removed): the default backend choice is not trusted; choose it again',
+        ),
+        entryProblem: (entry) => notVouched(entry.name, 'the settings carry no signature'),
+      };
+    }
+    const verdict = this.#documentSigner.verify(document);
+    const { entryMacs } = verdict;
+    return {
+      defaultProblem: verdict.defaultSigned ? undefined : changedDefault(),
+      entryProblem: (entry) => {
+        if (!entryMacs)
+          return notVouched(
+            entry.name,
+            'the list of provider entries was changed outside Stowage, or the app key is wrong',
+          );
+        if (typeof entry.mac === 'string' && entryMacs[entry.name] === entry.mac) return undefined;
+        return notVouched(
+          entry.name,
+          'they are not the version Stowage saved last (an older copy was restored, or the entry was added outside Stowage)',
+        );
+      },
+    };
+  }
+
+  #vouches(entry: StoredProviderEntry, trust: DocumentTrust): boolean {
+    try {
+      this.check(entry, trust);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -215,4 +312,23 @@ export class SettingsVault {
       { details: { backend: name } },
     );
   }
+}
+
+function unsignedProblem(message: string): StorageError {
+  return new StorageError(ErrorCode.Misconfigured, message);
+}
+
+function changedDefault(): StorageError {
+  return new StorageError(
+    ErrorCode.Misconfigured,
+    'the default backend choice in the settings was changed outside Stowage, or the app key is wrong; new results go to local disk until the default is chosen again',
+  );
+}
+
+function notVouched(name: string, why: string): StorageError {
+  return new StorageError(
+    ErrorCode.Misconfigured,
+    `settings for "${name}" cannot be trusted: ${why}; save them again to trust them`,
+    { details: { backend: name } },
+  );
 }
