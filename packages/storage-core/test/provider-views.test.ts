@@ -41,7 +41,7 @@ describe('provider views', () => {
   });
 
   it('shows a stored provider with whether each secret is set, never a secret or its ciphertext', () => {
-    const view = providerView({ name: 'r2', definition, entry, isDefault: false, problems: [] });
+    const view = providerView({ name: 'r2', definition, entry, isDefault: false, problems: [], secretValues: [] });
     expect(view).toEqual({
       name: 'r2',
       label: 'Cloudflare R2',
@@ -61,19 +61,49 @@ describe('provider views', () => {
   });
 
   it('shows a registered provider without settings as unconfigured, and a stored one without driver by name', () => {
-    expect(providerView({ name: 'r2', definition, entry: undefined, isDefault: false, problems: [] })).toMatchObject({
+    expect(
+      providerView({ name: 'r2', definition, entry: undefined, isDefault: false, problems: [], secretValues: [] }),
+    ).toMatchObject({
       configured: false,
       enabled: false,
       settings: {},
       secrets: { secretAccessKey: { set: false }, sessionToken: { set: false } },
     });
-    const orphan = providerView({ name: 'old', definition: undefined, entry, isDefault: true, problems: ['p'] });
+    const orphan = providerView({
+      name: 'old',
+      definition: undefined,
+      entry,
+      isDefault: true,
+      problems: ['p'],
+      secretValues: [],
+    });
     expect(orphan).toMatchObject({ label: 'old', isDefault: true, secrets: { secretAccessKey: { set: true } } });
     expect(orphan.problems).toEqual(['p']);
   });
 
+  it('scrubs a secret pasted into another field, or named in a problem, in any case or URL-encoded', () => {
+    const pasted: StoredProviderEntry = {
+      ...entry,
+      settings: {
+        bucket: 'media',
+        endpoint: `https://${SECRET.toLowerCase()}.invalid`,
+        note: encodeURIComponent(SECRET),
+      },
+    };
+    const view = providerView({
+      name: 'r2',
+      definition,
+      entry: pasted,
+      isDefault: false,
+      problems: [`cannot reach ${SECRET.toUpperCase()}.invalid`],
+      secretValues: [SECRET],
+    });
+    expect(view.settings).toEqual({ bucket: 'media', endpoint: 'https://[redacted].invalid', note: '[redacted]' });
+    expect(view.problems).toEqual(['cannot reach [redacted].invalid']);
+  });
+
   it('hands out copies: changing a view changes nothing stored', () => {
-    const view = providerView({ name: 'r2', definition, entry, isDefault: false, problems: [] });
+    const view = providerView({ name: 'r2', definition, entry, isDefault: false, problems: [], secretValues: [] });
     (view.settings as Record<string, unknown>).bucket = 'changed';
     expect(entry.settings.bucket).toBe('media');
   });

@@ -6,6 +6,7 @@
 import { ConfigError } from '../errors.js';
 import { errorFacts, type Logger } from '../logger.js';
 import { configureFailureReport } from '../probe.js';
+import { redactSecrets } from '../settings/redaction.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
 import type { AnyDriverDefinition } from './definitions.js';
 
@@ -19,6 +20,8 @@ export interface ConnectionTest {
    * failed 'configure' step, like a driver that refuses the settings.
    */
   readonly settings: () => unknown;
+  /** Secret values already known (those entered), scrubbed from the report with the ones the settings hold. */
+  readonly secrets?: readonly unknown[];
 }
 
 /**
@@ -27,17 +30,30 @@ export interface ConnectionTest {
  * problems whatever step the probe reports.
  */
 export async function testConnection(test: ConnectionTest): Promise<ProbeReport> {
+  const secrets = [...(test.secrets ?? [])];
+  const scrubbed = (report: ProbeReport): ProbeReport => ({
+    ...report,
+    message: redactSecrets(report.message, secrets),
+  });
   let driver: StorageDriver;
   try {
-    driver = test.definition.create(test.settings());
+    const settings = test.settings();
+    secrets.push(...secretValues(test.definition, settings));
+    driver = test.definition.create(settings);
   } catch (error) {
-    return configureFailureReport(test.name, error);
+    return scrubbed(configureFailureReport(test.name, error));
   }
   try {
-    return await driver.probe();
+    return scrubbed(await driver.probe());
   } finally {
     await driver.close().catch(() => undefined);
   }
+}
+
+/** The values of a definition's secret fields in `settings` (entered or parsed). */
+export function secretValues(definition: AnyDriverDefinition, settings: unknown): unknown[] {
+  const record = (typeof settings === 'object' && settings !== null ? settings : {}) as Record<string, unknown>;
+  return definition.secretFields.map((field) => record[field]);
 }
 
 /**
@@ -55,7 +71,8 @@ export async function tryDriver(
   try {
     driver = definition.create(settings);
   } catch (error) {
-    throw new ConfigError(`settings for "${name}"`, [(error as Error).message], { cause: error });
+    const reason = redactSecrets((error as Error).message, secretValues(definition, settings));
+    throw new ConfigError(`settings for "${name}"`, [reason], { cause: error });
   }
   await driver.close().catch((error: unknown) => {
     logger.warn({ backend: name, error: errorFacts(error) }, 'closing a trial driver failed');

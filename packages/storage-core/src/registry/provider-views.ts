@@ -1,9 +1,10 @@
 /**
  * The redacted views of providers that admin screens and APIs see. A view
- * never contains a secret: `secrets` says only whether each one is set, and
- * stored secrets are never decrypted to build it.
+ * never contains a secret: `secrets` says only whether each one is set, and a
+ * secret pasted into another field (in any case, or URL-encoded) is scrubbed
+ * out of the settings and problems shown.
  */
-import { type SecretState, secretStates } from '../settings/redaction.js';
+import { redactSecrets, type SecretState, secretStates } from '../settings/redaction.js';
 import type { StoredProviderEntry } from '../settings/store.js';
 import type { AnyDriverDefinition } from './definitions.js';
 
@@ -57,12 +58,15 @@ export interface ProviderViewSource {
   readonly isDefault: boolean;
   /** Why the stored settings cannot be used, as the registry found them. */
   readonly problems: readonly string[];
+  /** The provider's secret values, when the registry could decrypt them: scrubbed from everything shown. */
+  readonly secretValues: readonly unknown[];
 }
 
 /** The redacted view of a registered or stored provider. */
 export function providerView(source: ProviderViewSource): ProviderView {
-  const { name, definition, entry } = source;
+  const { name, definition, entry, secretValues } = source;
   const secrets = entry?.secrets ?? {};
+  const scrub = (value: unknown) => (typeof value === 'string' ? redactSecrets(value, secretValues) : value);
   return {
     name,
     label: definition?.label ?? name,
@@ -70,9 +74,9 @@ export function providerView(source: ProviderViewSource): ProviderView {
     enabled: entry?.enabled ?? false,
     isDefault: source.isDefault,
     deleteLocal: entry?.deleteLocal ?? false,
-    settings: { ...(entry?.settings ?? {}) },
+    settings: Object.fromEntries(Object.entries(entry?.settings ?? {}).map(([field, value]) => [field, scrub(value)])),
     secrets: secretStates(definition?.secretFields ?? Object.keys(secrets), secrets),
-    problems: [...source.problems],
+    problems: source.problems.map((problem) => redactSecrets(problem, secretValues)),
     updatedAt: entry?.updatedAt,
   };
 }

@@ -27,10 +27,11 @@ import { isAbsolute } from 'node:path';
 import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, StorageEvents } from '../events.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { redactSecrets } from '../settings/redaction.js';
 import type { SettingsDocument, SettingsStore, StoredProviderEntry } from '../settings/store.js';
 import { type DocumentTrust, SettingsVault, type TrustedEntry } from '../settings/vault.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
-import { testConnection, tryDriver } from './connection-test.js';
+import { secretValues, testConnection, tryDriver } from './connection-test.js';
 import { type AnyDriverDefinition, DriverCatalogue, LOCAL_BACKEND, unregisteredBackend } from './definitions.js';
 import { DriverCache } from './driver-cache.js';
 import { localProviderView, type ProviderView, providerView } from './provider-views.js';
@@ -149,7 +150,8 @@ export class BackendRegistry {
     const entry = this.#document.providers[name];
     if (!definition && !entry) throw unregisteredBackend(name);
     const isDefault = this.defaultBackend === name;
-    return providerView({ name, definition, entry, isDefault, problems: this.#problemsOf(name, definition, entry) });
+    const problems = this.#problemsOf(name, definition, entry);
+    return providerView({ name, definition, entry, isDefault, problems, secretValues: this.#secretValues(entry) });
   }
 
   /**
@@ -272,7 +274,7 @@ export class BackendRegistry {
         if (!this.#trust.defaultProblem) return { name, driver, deleteLocal: entry.deleteLocal };
         reason = this.#trust.defaultProblem.message;
       } catch (error) {
-        reason = (error as Error).message;
+        reason = redactSecrets((error as Error).message, this.#secretValues(entry));
       }
     }
     const fallbackKey = `${name}\u0000${reason}`;
@@ -303,7 +305,8 @@ export class BackendRegistry {
   async testConnection(name: string, input?: Readonly<Record<string, unknown>>): Promise<ProbeReport> {
     if (name === LOCAL_BACKEND) return this.#local.probe();
     const definition = this.#definitionFor(name);
-    return testConnection({ name, definition, settings: () => this.#settingsToTest(name, definition, input) });
+    const secrets = input === undefined ? [] : secretValues(definition, input);
+    return testConnection({ name, definition, secrets, settings: () => this.#settingsToTest(name, definition, input) });
   }
 
   /** Re-reads the store (e.g. after another process changed settings) and drops cached drivers. */
@@ -389,6 +392,16 @@ export class BackendRegistry {
     const problem = this.#trust.defaultProblem;
     if (problem) this.#logger.warn({ reason: problem.message }, 'default backend choice failed its integrity check');
     return this.#trust;
+  }
+
+  // The decrypted secret values of an entry, to scrub from what is shown; none when they cannot be decrypted.
+  #secretValues(entry: StoredProviderEntry | undefined): unknown[] {
+    if (!entry) return [];
+    try {
+      return Object.values(this.#vault.secretsOf(entry));
+    } catch {
+      return [];
+    }
   }
 
   // The default choice's problem, for the view of the backend it names.
