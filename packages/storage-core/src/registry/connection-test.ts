@@ -7,6 +7,8 @@ import { ConfigError } from '../errors.js';
 import { errorFacts, type Logger } from '../logger.js';
 import { configureFailureReport } from '../probe.js';
 import { redactSecrets } from '../settings/redaction.js';
+import type { StoredProviderEntry } from '../settings/store.js';
+import type { DocumentTrust, SettingsVault, TrustedEntry } from '../settings/vault.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
 import type { AnyDriverDefinition } from './definitions.js';
 
@@ -77,4 +79,26 @@ export async function tryDriver(
   await driver.close().catch((error: unknown) => {
     logger.warn({ backend: name, error: errorFacts(error) }, 'closing a trial driver failed');
   });
+}
+
+/** Where the settings of a connection test come from. */
+export interface SettingsToTest {
+  readonly name: string;
+  readonly definition: AnyDriverDefinition;
+  /** Entered settings, or undefined to test the stored ones. */
+  readonly input: Readonly<Record<string, unknown>> | undefined;
+  readonly stored: StoredProviderEntry | undefined;
+  /** The stored entry as far as it can be trusted, for "blank keeps the stored secret". */
+  readonly trusted: () => TrustedEntry;
+  readonly vault: SettingsVault;
+  readonly trust: DocumentTrust;
+}
+
+/** Entered settings merged with the trusted stored ones, or the stored settings when nothing was entered. */
+export function settingsToTest(source: SettingsToTest): unknown {
+  const { name, definition, input, vault } = source;
+  if (input !== undefined)
+    return vault.candidate(name, definition, input, source.trusted(), { encrypt: false }).settings;
+  if (!source.stored) throw new ConfigError(`settings for "${name}"`, ['no settings saved yet']);
+  return vault.open(name, definition, source.stored, source.trust);
 }

@@ -6,6 +6,8 @@
 import type { DriverDefinition } from '../driver-definition.js';
 import { ErrorCode, StorageError } from '../errors.js';
 import { validateBackendName } from '../location.js';
+import { redactSecrets } from '../settings/redaction.js';
+import type { StorageDriver } from '../types.js';
 
 /** The name of the always-present local disk backend. */
 export const LOCAL_BACKEND = 'local';
@@ -24,6 +26,27 @@ export function unregisteredBackend(name: string): StorageError {
   return new StorageError(ErrorCode.Misconfigured, `no driver is registered as "${name}"`, {
     details: { backend: name },
   });
+}
+
+/**
+ * Builds the driver of backend `name` from settings that passed the schema.
+ * MISCONFIGURED, naming the backend and the driver's reason (scrubbed of the
+ * settings' secrets), when the driver refuses them.
+ */
+export function createDriver(name: string, definition: AnyDriverDefinition, settings: unknown): StorageDriver {
+  try {
+    return definition.create(settings);
+  } catch (error) {
+    const record = (typeof settings === 'object' && settings !== null ? settings : {}) as Record<string, unknown>;
+    const reason = redactSecrets(
+      (error as Error).message,
+      definition.secretFields.map((field) => record[field]),
+    );
+    throw new StorageError(ErrorCode.Misconfigured, `driver "${name}" refused its settings: ${reason}`, {
+      cause: error,
+      details: { backend: name },
+    });
+  }
 }
 
 /** Driver definitions by backend name. */

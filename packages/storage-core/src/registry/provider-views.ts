@@ -6,7 +6,8 @@
  */
 import { redactSecrets, type SecretState, secretStates } from '../settings/redaction.js';
 import type { StoredProviderEntry } from '../settings/store.js';
-import type { AnyDriverDefinition } from './definitions.js';
+import type { DocumentTrust, SettingsVault } from '../settings/vault.js';
+import { type AnyDriverDefinition, unregisteredBackend } from './definitions.js';
 
 /**
  * What an admin screen or API sees of one provider. Never contains a secret:
@@ -79,4 +80,38 @@ export function providerView(source: ProviderViewSource): ProviderView {
     problems: source.problems.map((problem) => redactSecrets(problem, secretValues)),
     updatedAt: entry?.updatedAt,
   };
+}
+
+/** What the registry knows of a provider when it asks why its settings cannot be used. */
+export interface ProblemSource {
+  readonly name: string;
+  readonly definition: AnyDriverDefinition | undefined;
+  readonly entry: StoredProviderEntry | undefined;
+  /** It is the chosen default: a default choice that is not trusted is its problem. */
+  readonly isDefault: boolean;
+  readonly vault: SettingsVault;
+  readonly trust: DocumentTrust;
+}
+
+/**
+ * Why a provider's stored settings cannot be used right now: the first reason
+ * found (no driver registered, settings that do not open), else an untrusted
+ * default choice when it is the one chosen; empty when usable or not stored.
+ */
+export function viewProblems(source: ProblemSource): string[] {
+  const { name, definition, entry, trust } = source;
+  if (!definition) return [unregisteredBackend(name).message];
+  if (entry) {
+    try {
+      source.vault.open(name, definition, entry, trust);
+    } catch (error) {
+      return [(error as Error).message];
+    }
+  }
+  return defaultProblems(trust, source.isDefault && entry !== undefined);
+}
+
+/** The untrusted default choice's problem, for the view of the backend it names. */
+export function defaultProblems(trust: DocumentTrust, isDefault: boolean): string[] {
+  return isDefault && trust.defaultProblem ? [trust.defaultProblem.message] : [];
 }

@@ -1,78 +1,55 @@
 /**
- * The active-backend registry: which drivers exist, each provider's settings
- * (secrets encrypted), which one is enabled and which one is the default.
- *
- * Rules it enforces:
- * - local disk ("local") is always present, always enabled and the safe default;
+ * The active-backend registry: it routes and holds state (the definitions, the
+ * settings document, enable/disable/default, the active backend, the drivers)
+ * and leaves settings to the vault (settings/vault.ts). Rules it enforces:
+ * - local disk ("local") is always present, enabled, and the safe default;
  * - a provider is enabled only with complete, valid settings; enabling makes it
- *   selectable, `setDefault` makes it active;
- * - disabling or removing the default resets the default to local disk; a
- *   default whose settings stopped working (wrong application key, driver that
- *   refuses them) sends new results to local disk until it is fixed;
- * - nothing here ever moves, copies or deletes a stored object;
- * - any configured backend, enabled or not, still resolves for reads, so files
- *   keep serving from where they are; removing a backend's settings, which
- *   would break that, needs an explicit `{ forgetStoredObjects: true }`;
- * - only fields the driver's schema declares (plus `deleteLocal`) are stored;
- * - with an application key, every entry is signed (HMAC over the whole entry)
- *   and so is the document (the default choice, and which entry versions are
- *   current), bound to a revision every change bumps: an entry or default
- *   edited outside Stowage, or an older entry copied back, is refused instead
- *   of used (new results then go to local disk), and reported;
- * - every change is saved compare-and-set on the revision, so a registry never
- *   overwrites a change another process made since it loaded (it must reload).
+ *   selectable, `setDefault` makes it active; disabling or removing the default
+ *   resets it to local disk, and a default that cannot be used (settings that
+ *   stopped working or cannot be trusted) sends new results to local disk;
+ * - nothing here moves, copies or deletes a stored object, and every configured
+ *   backend, enabled or not, resolves for reads; `remove` needs `{ forgetStoredObjects: true }`;
+ * - with an application key, entries and the document (default choice, which
+ *   entry versions are current, the revision) are signed: anything edited or
+ *   replayed outside Stowage is refused, and reported;
+ * - every change is saved compare-and-set on the revision: a registry never
+ *   overwrites what another process saved since it loaded (it must reload).
  */
 
-import { isAbsolute } from 'node:path';
-import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, StorageEvents } from '../events.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { redactSecrets } from '../settings/redaction.js';
-import type { SettingsDocument, SettingsStore, StoredProviderEntry } from '../settings/store.js';
+import type { SettingsDocument, SettingsStore } from '../settings/store.js';
 import { type DocumentTrust, SettingsVault, type TrustedEntry } from '../settings/vault.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
-import { secretValues, testConnection, tryDriver } from './connection-test.js';
-import { type AnyDriverDefinition, DriverCatalogue, LOCAL_BACKEND, unregisteredBackend } from './definitions.js';
+import { secretValues, settingsToTest, testConnection, tryDriver } from './connection-test.js';
+import {
+  type AnyDriverDefinition,
+  createDriver,
+  DriverCatalogue,
+  LOCAL_BACKEND,
+  unregisteredBackend,
+} from './definitions.js';
 import { DriverCache } from './driver-cache.js';
-import { localProviderView, type ProviderView, providerView } from './provider-views.js';
+import { defaultProblems, localProviderView, type ProviderView, providerView, viewProblems } from './provider-views.js';
+import {
+  localConfiguredByApp,
+  noSettingsToServe,
+  notEnabled,
+  nothingToEnable,
+  refuseLocal,
+  removalNeedsConfirmation,
+  unknownOrUnconfigured,
+} from './refusals.js';
+import {
+  type ActiveBackend,
+  checkRegistryOptions,
+  type RegistryOptions,
+  type ResultsDisk,
+} from './registry-options.js';
 
 export { type AnyDriverDefinition, LOCAL_BACKEND } from './definitions.js';
-
-/**
- * The results disk: a driver that also names the directory it serves, because
- * offload reads result files from there (`join(root, key)` is the file of `key`).
- * `LocalDriver` from @stowage/driver-local is one.
- */
-export interface ResultsDisk extends StorageDriver {
-  /** Absolute directory of the driver's root. */
-  readonly root: string;
-}
-
-/** What `BackendRegistry.open()` needs. */
-export interface RegistryOptions {
-  /** Where settings and the default choice persist. */
-  store: SettingsStore;
-  /**
-   * Application key that encrypts secret settings (≥ 32 random characters).
-   * Needed only once a provider with secrets is configured.
-   */
-  appKey?: string;
-  /** The results disk, registered as "local", e.g. `createLocalDriver({ root })`. */
-  local: ResultsDisk;
-  /** Driver definitions to register under their own names. */
-  definitions?: readonly AnyDriverDefinition[];
-  logger?: Logger;
-  events?: StorageEvents;
-}
-
-/** The backend new results go to, after any fallback. */
-export interface ActiveBackend {
-  readonly name: string;
-  readonly driver: StorageDriver;
-  readonly deleteLocal: boolean;
-  /** Set when the chosen default could not be used and local disk stands in. */
-  readonly fallback?: { readonly from: string; readonly reason: string };
-}
+export type { ActiveBackend, RegistryOptions, ResultsDisk } from './registry-options.js';
 
 /** Registry of backends, their settings and the default. Create with `BackendRegistry.open()`. */
 export class BackendRegistry {
@@ -101,17 +78,7 @@ export class BackendRegistry {
 
   /** Loads the stored settings and returns a registry. Throws MISCONFIGURED when the store is unreadable. */
   static async open(options: RegistryOptions): Promise<BackendRegistry> {
-    if (!options?.store) throw new StorageError(ErrorCode.InvalidInput, 'registry options: store is required');
-    if (
-      typeof options.local?.write !== 'function' ||
-      typeof options.local.root !== 'string' ||
-      !isAbsolute(options.local.root)
-    ) {
-      throw new StorageError(
-        ErrorCode.InvalidInput,
-        'registry options: local must be the results disk driver (e.g. createLocalDriver({ root })) with an absolute root',
-      );
-    }
+    checkRegistryOptions(options);
     return new BackendRegistry(options, await options.store.load());
   }
 
@@ -142,28 +109,30 @@ export class BackendRegistry {
 
   /** The redacted view of one provider. MISCONFIGURED when no driver is registered and nothing is stored under the name. */
   provider(name: string): ProviderView {
-    if (name === LOCAL_BACKEND) {
-      const isDefault = this.defaultBackend === LOCAL_BACKEND;
-      return localProviderView(this.#local.root, isDefault, isDefault ? this.#defaultProblems() : []);
-    }
+    const isDefault = this.defaultBackend === name;
+    if (name === LOCAL_BACKEND)
+      return localProviderView(this.#local.root, isDefault, defaultProblems(this.#trust, isDefault));
     const definition = this.#definitions.get(name);
     const entry = this.#document.providers[name];
     if (!definition && !entry) throw unregisteredBackend(name);
-    const isDefault = this.defaultBackend === name;
-    const problems = this.#problemsOf(name, definition, entry);
-    return providerView({ name, definition, entry, isDefault, problems, secretValues: this.#secretValues(entry) });
+    const problems = viewProblems({ name, definition, entry, isDefault, vault: this.#vault, trust: this.#trust });
+    return providerView({
+      name,
+      definition,
+      entry,
+      isDefault,
+      problems,
+      secretValues: this.#vault.secretValues(entry),
+    });
   }
 
   /**
-   * Saves a provider's settings after validating them completely; throws one
-   * ConfigError naming every bad field, before anything is stored. Non-secret
-   * fields replace the stored ones; a secret field left blank (missing, null,
-   * "") keeps the stored secret. `deleteLocal` (boolean) is read from the input
-   * and kept by the registry, not passed to the driver. A field the driver's
-   * schema does not declare (e.g. a typo such as `secret_key`) is refused as
-   * "unknown setting", so it can never be stored in the clear. Does not enable
-   * the provider. When the stored entry fails its integrity check, nothing of
-   * it is reused: the provider comes back disabled and secrets must be entered again.
+   * Saves a provider's settings after validating them completely (one
+   * ConfigError naming every bad field, before anything is stored; an unknown
+   * field such as `secret_key` included). Non-secret fields replace the stored
+   * ones; a secret left blank keeps the stored one; `deleteLocal` is kept by the
+   * registry. Does not enable the provider. An entry that fails its integrity
+   * check is not reused: it comes back disabled, and secrets must be entered again.
    */
   saveSettings(name: string, input: Readonly<Record<string, unknown>>): Promise<ProviderView> {
     return this.#change(async () => {
@@ -185,10 +154,11 @@ export class BackendRegistry {
       if (name === LOCAL_BACKEND) return this.provider(name);
       const definition = this.#definitionFor(name);
       const entry = this.#document.providers[name];
-      if (!entry)
-        throw new ConfigError(`cannot enable "${name}"`, ['no settings saved yet; save complete settings first']);
+      if (!entry) throw nothingToEnable(name);
       await tryDriver(name, definition, this.#vault.open(name, definition, entry, this.#trust), this.#logger);
-      await this.#commit({ providers: this.#withFlags(entry, { enabled: true }) });
+      await this.#commit({
+        providers: { ...this.#document.providers, [name]: this.#vault.reflag(entry, { enabled: true }, this.#trust) },
+      });
       this.#logger.info({ backend: name }, 'storage provider enabled');
       return this.provider(name);
     });
@@ -204,8 +174,12 @@ export class BackendRegistry {
       const entry = this.#document.providers[name];
       if (!entry) throw unknownOrUnconfigured(name, this.#definitions.has(name));
       const wasDefault = this.#document.defaultBackend === name;
-      await this.#commit({ providers: this.#withFlags(entry, { enabled: false }), ...defaultReset(wasDefault) });
-      if (wasDefault) this.#logDefaultReset(name, 'disabled');
+      await this.#commit({
+        providers: { ...this.#document.providers, [name]: this.#vault.reflag(entry, { enabled: false }, this.#trust) },
+        ...(wasDefault ? { defaultBackend: undefined } : {}),
+      });
+      if (wasDefault)
+        this.#logger.warn({ backend: name }, 'default storage backend disabled; new results go to local disk');
       this.#logger.info({ backend: name }, 'storage provider disabled');
       return this.provider(name);
     });
@@ -224,18 +198,13 @@ export class BackendRegistry {
     return this.#change(async () => {
       refuseLocal(name, 'removed');
       if (!this.#document.providers[name]) throw unknownOrUnconfigured(name, this.#definitions.has(name));
-      if (options?.forgetStoredObjects !== true) {
-        throw new StorageError(
-          ErrorCode.InvalidInput,
-          `removing "${name}" forgets its settings, so stored locations "${name}:..." stop resolving (reads, URLs and deletes of those objects fail) until its settings are saved again; use disable("${name}") to keep them serving, or pass { forgetStoredObjects: true } to remove it anyway`,
-          { details: { backend: name } },
-        );
-      }
+      if (options?.forgetStoredObjects !== true) throw removalNeedsConfirmation(name);
       const { [name]: _removed, ...providers } = this.#document.providers;
       const wasDefault = this.#document.defaultBackend === name;
-      await this.#commit({ providers, ...defaultReset(wasDefault) });
+      await this.#commit({ providers, ...(wasDefault ? { defaultBackend: undefined } : {}) });
       this.#drivers.retire(name);
-      if (wasDefault) this.#logDefaultReset(name, 'removed');
+      if (wasDefault)
+        this.#logger.warn({ backend: name }, 'default storage backend removed; new results go to local disk');
       this.#logger.info({ backend: name }, 'storage provider settings removed');
     });
   }
@@ -249,7 +218,7 @@ export class BackendRegistry {
       if (name !== LOCAL_BACKEND) {
         this.#definitionFor(name);
         const entry = this.#document.providers[name];
-        if (!entry?.enabled) throw new ConfigError(`cannot make "${name}" the default`, ['enable it first']);
+        if (!entry?.enabled) throw notEnabled(name);
         this.driver(name);
       }
       await this.#commit({ defaultBackend: name === LOCAL_BACKEND ? undefined : name });
@@ -274,7 +243,7 @@ export class BackendRegistry {
         if (!this.#trust.defaultProblem) return { name, driver, deleteLocal: entry.deleteLocal };
         reason = this.#trust.defaultProblem.message;
       } catch (error) {
-        reason = redactSecrets((error as Error).message, this.#secretValues(entry));
+        reason = redactSecrets((error as Error).message, this.#vault.secretValues(entry));
       }
     }
     const fallbackKey = `${name}\u0000${reason}`;
@@ -306,7 +275,10 @@ export class BackendRegistry {
     if (name === LOCAL_BACKEND) return this.#local.probe();
     const definition = this.#definitionFor(name);
     const secrets = input === undefined ? [] : secretValues(definition, input);
-    return testConnection({ name, definition, secrets, settings: () => this.#settingsToTest(name, definition, input) });
+    const stored = this.#document.providers[name];
+    const source = { name, definition, input, stored, vault: this.#vault, trust: this.#trust };
+    const settings = () => settingsToTest({ ...source, trusted: () => this.#trusted(name) });
+    return testConnection({ name, definition, secrets, settings });
   }
 
   /** Re-reads the store (e.g. after another process changed settings) and drops cached drivers. */
@@ -314,7 +286,6 @@ export class BackendRegistry {
     return this.#change(async () => {
       this.#adopt(await this.#store.load());
       this.#drivers.retireAll();
-      this.#lastFallback = undefined;
     });
   }
 
@@ -322,18 +293,6 @@ export class BackendRegistry {
   async close(): Promise<void> {
     await this.#changes.catch(() => undefined);
     await this.#drivers.close();
-  }
-
-  // Why a provider's stored settings cannot be used right now; empty when they can (or none are stored).
-  #problemsOf(name: string, definition: AnyDriverDefinition | undefined, entry: StoredProviderEntry | undefined) {
-    if (!definition) return [unregisteredBackend(name).message];
-    if (!entry) return [];
-    try {
-      this.#vault.open(name, definition, entry, this.#trust);
-      return this.defaultBackend === name ? this.#defaultProblems() : [];
-    } catch (error) {
-      return [(error as Error).message];
-    }
   }
 
   #localActive(): ActiveBackend {
@@ -348,30 +307,8 @@ export class BackendRegistry {
   }
 
   #definitionFor(name: string): AnyDriverDefinition {
-    if (name === LOCAL_BACKEND) {
-      throw new StorageError(
-        ErrorCode.InvalidInput,
-        'local disk is configured by the app that opens the registry, not through settings',
-      );
-    }
+    if (name === LOCAL_BACKEND) throw localConfiguredByApp();
     return this.#definitions.require(name);
-  }
-
-  // Entered settings merged with the trusted stored ones, or the stored settings when nothing was entered.
-  #settingsToTest(name: string, definition: AnyDriverDefinition, input?: Readonly<Record<string, unknown>>): unknown {
-    if (input !== undefined) {
-      return this.#vault.candidate(name, definition, input, this.#trusted(name), { encrypt: false }).settings;
-    }
-    const existing = this.#document.providers[name];
-    if (!existing) throw new ConfigError(`settings for "${name}"`, ['no settings saved yet']);
-    return this.#vault.open(name, definition, existing, this.#trust);
-  }
-
-  // The providers with `entry`'s flags changed. Re-signing an entry vouches for it, so it must pass its check first.
-  #withFlags(entry: StoredProviderEntry, flags: { enabled: boolean }): SettingsDocument['providers'] {
-    this.#vault.check(entry, this.#trust);
-    const updated = this.#vault.sign({ ...entry, ...flags, updatedAt: new Date().toISOString() });
-    return { ...this.#document.providers, [entry.name]: updated };
   }
 
   // Saves the next revision of the document (compare-and-set on the current one), then adopts it.
@@ -394,21 +331,6 @@ export class BackendRegistry {
     return this.#trust;
   }
 
-  // The decrypted secret values of an entry, to scrub from what is shown; none when they cannot be decrypted.
-  #secretValues(entry: StoredProviderEntry | undefined): unknown[] {
-    if (!entry) return [];
-    try {
-      return Object.values(this.#vault.secretsOf(entry));
-    } catch {
-      return [];
-    }
-  }
-
-  // The default choice's problem, for the view of the backend it names.
-  #defaultProblems(): string[] {
-    return this.#trust.defaultProblem ? [this.#trust.defaultProblem.message] : [];
-  }
-
   // The stored entry when it passes its integrity check; an entry that fails is not reused.
   #trusted(name: string): TrustedEntry {
     const trusted = this.#vault.trusted(this.#document.providers[name], this.#trust);
@@ -418,50 +340,11 @@ export class BackendRegistry {
     return trusted;
   }
 
-  #logDefaultReset(name: string, what: string): void {
-    this.#logger.warn({ backend: name }, `default storage backend ${what}; new results go to local disk`);
-  }
-
   // Builds the driver of a configured backend from its stored settings; MISCONFIGURED when that fails.
   #build(name: string): StorageDriver {
     const definition = this.#definitions.require(name);
     const entry = this.#document.providers[name];
-    if (!entry) {
-      throw new StorageError(
-        ErrorCode.Misconfigured,
-        `backend "${name}" has no settings (never saved, or removed), so locations "${name}:..." cannot be served until its settings are saved again`,
-        { details: { backend: name } },
-      );
-    }
-    const settings = this.#vault.open(name, definition, entry, this.#trust);
-    try {
-      return definition.create(settings);
-    } catch (error) {
-      throw new StorageError(
-        ErrorCode.Misconfigured,
-        `driver "${name}" refused its settings: ${(error as Error).message}`,
-        {
-          cause: error,
-          details: { backend: name },
-        },
-      );
-    }
+    if (!entry) throw noSettingsToServe(name);
+    return createDriver(name, definition, this.#vault.open(name, definition, entry, this.#trust));
   }
-}
-
-// The document change that sends the default back to local disk when the provider it named goes.
-function defaultReset(wasDefault: boolean): Partial<SettingsDocument> {
-  return wasDefault ? { defaultBackend: undefined } : {};
-}
-
-function refuseLocal(name: string, what: string): void {
-  if (name === LOCAL_BACKEND) {
-    throw new StorageError(ErrorCode.InvalidInput, `local disk is always present and cannot be ${what}`);
-  }
-}
-
-function unknownOrUnconfigured(name: string, registered: boolean): StorageError {
-  return registered
-    ? new StorageError(ErrorCode.InvalidInput, `backend "${name}" has no settings`, { details: { backend: name } })
-    : unregisteredBackend(name);
 }

@@ -150,6 +150,16 @@ export class SettingsVault {
     return secrets;
   }
 
+  /** The secret values of an entry, to scrub from what is shown; none when they cannot be decrypted. */
+  secretValues(entry: StoredProviderEntry | undefined): unknown[] {
+    if (!entry) return [];
+    try {
+      return Object.values(this.secretsOf(entry));
+    } catch {
+      return [];
+    }
+  }
+
   /** `entry` when it passes its integrity check; otherwise nothing of it, and which secrets must be entered again. */
   trusted(entry: StoredProviderEntry | undefined, trust: DocumentTrust): TrustedEntry {
     if (!entry) return { entry: undefined, untrustedSecrets: [] };
@@ -159,6 +169,12 @@ export class SettingsVault {
     } catch (error) {
       return { entry: undefined, untrustedSecrets: Object.keys(entry.secrets), problem: error as StorageError };
     }
+  }
+
+  /** `entry` with its flags changed and signed again. Re-signing vouches for it, so it must pass its check first. */
+  reflag(entry: StoredProviderEntry, flags: { enabled: boolean }, trust: DocumentTrust): StoredProviderEntry {
+    this.check(entry, trust);
+    return this.sign({ ...entry, ...flags, updatedAt: new Date().toISOString() });
   }
 
   /** The entry with a fresh MAC; without an application key, the entry unsigned (it must hold no secrets). */
