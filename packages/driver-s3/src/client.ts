@@ -27,7 +27,9 @@ export const SOCKET_HEADROOM = 8;
 
 /**
  * Sockets for a config: every concurrent write can keep `queueSize` parts in
- * flight, plus headroom, so no part waits for a socket (FIELD-NOTES, #7027).
+ * flight, plus headroom, so no part waits for a socket, which the SDK reports
+ * as "socket usage at capacity" (https://github.com/aws/aws-sdk-js-v3/issues/7027;
+ * docs/architecture.md, "The S3 driver and the AWS SDK").
  */
 export function maxSocketsFor(
   config: Pick<S3DriverConfig, 'maxConcurrentWrites' | 'queueSize'>,
