@@ -4,18 +4,12 @@
  * is refused, with the error saying how to do it instead.
  */
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { localDriverDefinition } from '../packages/driver-local/src/index.js';
 import { ErrorCode, JsonFileSettingsStore } from '../packages/storage-core/src/index.js';
-import { createWorkspace, fileSha256, type Workspace } from './support/fixture.js';
+import { fileSha256, workspaceForEachTest } from './support/fixture.js';
 
-let ws: Workspace;
-beforeEach(async () => {
-  ws = await createWorkspace();
-});
-afterEach(async () => {
-  await ws.remove();
-});
+const ws = workspaceForEachTest();
 
 it('refuses the definition under "local", naming how to register another root', async () => {
   await expect(ws.open({ definitions: [localDriverDefinition] })).rejects.toMatchObject({

@@ -6,11 +6,11 @@
  * credentials.)
  */
 import { inspect } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLocalDriver } from '../packages/driver-local/src/index.js';
 import { createR2Driver } from '../packages/driver-r2/src/index.js';
 import { createS3Driver, minioDriverDefinition } from '../packages/driver-s3/src/index.js';
-import { createWorkspace, TEST_APP_KEY, type Workspace } from './support/fixture.js';
+import { TEST_APP_KEY, workspaceForEachTest } from './support/fixture.js';
 
 const S3_SECRET = 's3-secret-access-key-must-stay-hidden-0123';
 const SESSION_TOKEN = 's3-session-token-must-stay-hidden-4567';
@@ -76,13 +76,7 @@ describe('no secret in enumeration', () => {
   });
 
   describe('registry and storage after saving settings', () => {
-    let ws: Workspace;
-    beforeEach(async () => {
-      ws = await createWorkspace();
-    });
-    afterEach(async () => {
-      await ws.remove();
-    });
+    const ws = workspaceForEachTest();
 
     it('show neither the saved secret nor the application key', async () => {
       const storage = await ws.open();

@@ -5,17 +5,11 @@
  * nothing, and succeeds after reload().
  */
 import { readFile } from 'node:fs/promises';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ErrorCode } from '../packages/storage-core/src/index.js';
-import { createWorkspace, localDefinition, type Workspace } from './support/fixture.js';
+import { localDefinition, workspaceForEachTest } from './support/fixture.js';
 
-let ws: Workspace;
-beforeEach(async () => {
-  ws = await createWorkspace();
-});
-afterEach(async () => {
-  await ws.remove();
-});
+const ws = workspaceForEachTest();
 
 it('refuses a change made on a document another process changed since, until reload()', async () => {
   const archiveRoot = await ws.folder('archive');

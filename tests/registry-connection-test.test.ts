@@ -17,6 +17,7 @@ import {
   type StorageDriver,
 } from '../packages/storage-core/src/index.js';
 import { testConnection, tryDriver } from '../packages/storage-core/src/registry/connection-test.js';
+import { isClosed, OFFLINE_S3_SETTINGS } from './support/offline-s3.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -40,23 +41,7 @@ function recordingS3(): { definition: AnyDriverDefinition; built: S3Driver[] } {
   return { definition, built };
 }
 
-function isClosed(driver: S3Driver): boolean {
-  try {
-    void driver.client;
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-const unreachable = {
-  provider: 'minio',
-  endpoint: 'http://127.0.0.1:9',
-  bucket: 'media',
-  accessKeyId: 'AKID',
-  secretAccessKey: 'connection-test-secret-0123456789',
-  retries: 0,
-} as const;
+const unreachable = { ...OFFLINE_S3_SETTINGS, retries: 0 } as const;
 
 describe('testConnection', () => {
   it('probes a driver built from the settings: a working local root passes every step', async () => {

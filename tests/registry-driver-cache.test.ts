@@ -4,27 +4,11 @@
  * see what was closed).
  */
 import { describe, expect, it } from 'vitest';
-import { createS3Driver, type S3Driver } from '../packages/driver-s3/src/index.js';
+import type { S3Driver } from '../packages/driver-s3/src/index.js';
 import { DriverCache } from '../packages/storage-core/src/registry/driver-cache.js';
+import { isClosed, offlineS3Driver } from './support/offline-s3.js';
 
-function s3Driver(): S3Driver {
-  return createS3Driver({
-    provider: 'minio',
-    endpoint: 'http://127.0.0.1:9',
-    bucket: 'media',
-    accessKeyId: 'AKID',
-    secretAccessKey: 'cache-test-secret-0123456789',
-  });
-}
-
-function isClosed(driver: S3Driver): boolean {
-  try {
-    void driver.client;
-    return false;
-  } catch {
-    return true;
-  }
-}
+const s3Driver = () => offlineS3Driver();
 
 describe('DriverCache', () => {
   it('builds a driver once per key and hands out the same one', () => {

@@ -3,17 +3,11 @@
  * from: an admin call, a view, a stored location. MISCONFIGURED, because the
  * fix is in the app's set-up (register a definition under that name).
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ErrorCode } from '../packages/storage-core/src/index.js';
-import { createWorkspace, type Workspace } from './support/fixture.js';
+import { workspaceForEachTest } from './support/fixture.js';
 
-let ws: Workspace;
-beforeEach(async () => {
-  ws = await createWorkspace();
-});
-afterEach(async () => {
-  await ws.remove();
-});
+const ws = workspaceForEachTest();
 
 it('raises the same error with the same code from every path', async () => {
   const storage = await ws.open();

@@ -6,10 +6,10 @@
  * connection, fallback reasons, logs) with a real JSON settings file.
  */
 import { readFile } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createS3Driver, minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ErrorCode, type Logger, redactSecrets, redactSettings } from '../packages/storage-core/src/index.js';
-import { createWorkspace, type Workspace } from './support/fixture.js';
+import { workspaceForEachTest } from './support/fixture.js';
 
 /** Mixed case, as real keys are: pasted into a host name it comes back lower-cased. */
 const HOST_SECRET = 'Wj8Kx2PqR7zLm4NbQ1';
@@ -71,13 +71,7 @@ describe('a secret pasted into the endpoint host', () => {
   });
 
   describe('through the registry', () => {
-    let ws: Workspace;
-    beforeEach(async () => {
-      ws = await createWorkspace();
-    });
-    afterEach(async () => {
-      await ws.remove();
-    });
+    const ws = workspaceForEachTest();
 
     it('never appears in views, test connection reports, fallback reasons or logs', async () => {
       const lines: string[] = [];

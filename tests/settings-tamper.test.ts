@@ -7,20 +7,16 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type BackendFallbackEvent, ErrorCode, type Logger, type Storage } from '../packages/storage-core/src/index.js';
-import { createWorkspace, fileSha256, localDefinition, type Workspace } from './support/fixture.js';
+import { fileSha256, localDefinition, workspaceForEachTest } from './support/fixture.js';
 
-let ws: Workspace;
+const ws = workspaceForEachTest();
 let archiveRoot: string;
 let coldRoot: string;
 beforeEach(async () => {
-  ws = await createWorkspace();
   archiveRoot = await ws.folder('archive');
   coldRoot = await ws.folder('cold');
-});
-afterEach(async () => {
-  await ws.remove();
 });
 
 interface Opened {

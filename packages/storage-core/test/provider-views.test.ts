@@ -80,7 +80,9 @@ describe('provider views', () => {
     expect(orphan).toMatchObject({ label: 'old', isDefault: true, secrets: { secretAccessKey: { set: true } } });
     expect(orphan.problems).toEqual(['p']);
   });
+});
 
+describe('provider views never show a secret', () => {
   it('scrubs a secret pasted into another field, or named in a problem, in any case or URL-encoded', () => {
     const pasted: StoredProviderEntry = {
       ...entry,

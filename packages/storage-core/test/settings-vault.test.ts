@@ -91,7 +91,9 @@ describe('SettingsVault.candidate', () => {
       configError(() => vault.candidate('s3', definition, [] as never, nothingStored, { encrypt: true })).problems,
     ).toEqual(['settings must be an object']);
   });
+});
 
+describe('SettingsVault.candidate with stored settings', () => {
   it('keeps a stored secret left blank, and the stored deleteLocal unless one is given', () => {
     const vault = new SettingsVault(APP_KEY);
     const entry = vault.seal(
@@ -175,7 +177,9 @@ describe('SettingsVault: stored entries', () => {
     });
     expect(reentered.deleteLocal).toBe(false);
   });
+});
 
+describe('SettingsVault: keys', () => {
   it('names a wrong application key as the cause, without showing either key', () => {
     const otherKey = 'another-app-key-for-the-vault-0123456789';
     const entry = stored(new SettingsVault(APP_KEY), { bucket: 'media', secretAccessKey: SECRET });
