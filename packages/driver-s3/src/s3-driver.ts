@@ -8,7 +8,6 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
@@ -48,9 +47,9 @@ import { copyObjectInput } from './copy-object.js';
 import { deleteManyObjects } from './delete-many.js';
 import { toStorageError } from './errors.js';
 import { sweepIncompleteUploads } from './incomplete-uploads.js';
-import { lifecycleWarning } from './lifecycle.js';
 import { listObjects } from './list.js';
 import { presignGetUrl, presignPutUrl } from './presign.js';
+import { s3ProbeSteps } from './probe-steps.js';
 import { classifiedBody, rangeHeader } from './read-stream.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 import { type S3SettingsInput, s3SettingsSchema } from './settings.js';
@@ -233,17 +232,9 @@ export class S3Driver implements StorageDriver {
     try {
       await this.#attempt('copy', from, undefined, () => this.#clients.main.send(new CopyObjectCommand(input)));
     } catch (error) {
-      if (isStorageError(error, ErrorCode.NotFound)) {
-        throw new StorageError(
-          ErrorCode.NotFound,
-          `copy failed: source "${from}" not found in bucket "${this.bucket}"`,
-          {
-            key: from,
-            cause: error,
-          },
-        );
-      }
-      throw error;
+      if (!isStorageError(error, ErrorCode.NotFound)) throw error;
+      const message = `copy failed: source "${from}" not found in bucket "${this.bucket}"`;
+      throw new StorageError(ErrorCode.NotFound, message, { key: from, cause: error });
     }
   }
 
@@ -290,33 +281,11 @@ export class S3Driver implements StorageDriver {
     return sweepIncompleteUploads(this.#requests(), resolved);
   }
 
-  /**
-   * "Test connection". The connect step lists one key: it tells an unreachable
-   * endpoint, bad credentials and a missing bucket apart without writing, and an
-   * ACCESS_DENIED there passes on to the write step (write-only tokens cannot list).
-   * With a public base URL the probe object is fetched through it too; a passing
-   * probe warns when no lifecycle rule aborts incomplete uploads (lifecycle.ts).
-   */
+  /** "Test connection": connect (a one-key listing), write, read back, compare, public URL, delete (probe-steps.ts). */
   async probe(): Promise<ProbeReport> {
     if (this.#closed) return configureFailureReport(this.kind, this.#closedError());
-    const target = { client: this.#clients.main, bucket: this.bucket, keyPrefix: this.#config.keyPrefix };
-    return runProbe(this, {
-      ...(this.capabilities.publicUrls ? { publicUrl: (key: string) => this.publicUrl(key) } : {}),
-      warnings: async () => {
-        const warning = await lifecycleWarning(target, this.#secrets);
-        return warning ? [warning] : [];
-      },
-      connect: async () => {
-        try {
-          await this.#clients.main.send(
-            new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1, Prefix: this.#config.keyPrefix }),
-          );
-        } catch (error) {
-          const mapped = toStorageError(error, { operation: 'list', bucket: this.bucket, secrets: this.#secrets });
-          if (mapped.code !== ErrorCode.AccessDenied) throw mapped;
-        }
-      },
-    });
+    const publicUrl = this.capabilities.publicUrls ? (key: string) => this.publicUrl(key) : undefined;
+    return runProbe(this, s3ProbeSteps({ ...this.#requests(), publicUrl }));
   }
 
   /** Closes the keep-alive sockets. The driver refuses further operations. */
