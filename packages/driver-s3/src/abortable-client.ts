@@ -15,7 +15,7 @@
  * changes either (Upload touching more of its client, or passing its own
  * signal, as https://github.com/aws/aws-sdk-js-v3/pull/7322 proposes).
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** The part of the SDK's HttpHandlerOptions this module touches (from @smithy/types, not a dependency here). */
 interface SendOptions {
@@ -27,10 +27,15 @@ type Send = (command: Parameters<S3Client['send']>[0], options?: SendOptions) =>
 /**
  * A view of `client` (same config, middleware and sockets) whose requests are
  * cancelled when `signal` fires. A signal the caller passes to `send` still
- * counts: either one cancels.
+ * counts: either one cancels. CreateMultipartUpload is the exception: it is a
+ * small request, and cancelling it once sent can leave an upload the server
+ * creates after the client stopped listening, whose id nobody ever learns (a
+ * sweep that lists right after may not see it yet). Letting it finish gives the
+ * write the id to abort.
  */
 export function abortableClient(client: S3Client, signal: AbortSignal): S3Client {
   const send: Send = (command, options) => {
+    if (command instanceof CreateMultipartUploadCommand) return (client.send as Send)(command, options);
     const abortSignal = options?.abortSignal ? AbortSignal.any([options.abortSignal, signal]) : signal;
     return (client.send as Send)(command, { ...options, abortSignal });
   };
