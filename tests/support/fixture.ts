@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { createLocalDriver, localDriverDefinition } from '../../packages/driver-local/src/index.js';
 import {
   type AnyDriverDefinition,
@@ -74,6 +75,41 @@ export async function createWorkspace(): Promise<Workspace> {
       await Promise.all(opened.splice(0).map((storage) => storage.close()));
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A workspace made before each test of the calling file (or describe block)
+ * and removed after it. The returned object stands for the current test's
+ * workspace, so use it inside tests and hooks only.
+ */
+export function workspaceForEachTest(): Workspace {
+  let current: Workspace | undefined;
+  beforeEach(async () => {
+    current = await createWorkspace();
+  });
+  afterEach(async () => {
+    await current?.remove();
+    current = undefined;
+  });
+  const now = (): Workspace => {
+    if (!current) throw new Error('the workspace exists only while a test runs');
+    return current;
+  };
+  return {
+    get dir() {
+      return now().dir;
+    },
+    get resultsRoot() {
+      return now().resultsRoot;
+    },
+    get settingsFile() {
+      return now().settingsFile;
+    },
+    open: (options) => now().open(options),
+    addResult: (path, size) => now().addResult(path, size),
+    folder: (name) => now().folder(name),
+    remove: () => now().remove(),
   };
 }
 

@@ -126,7 +126,7 @@ async function measureConcurrentWrites(shape: { writes: number; maxConcurrentWri
   // 4 parts per write (5 + 5 + 5 + 1 MiB), so each write keeps up to 4 parts in flight.
   const body = Buffer.alloc(16 * MiB, 7);
   // Without `Expect: 100-continue` (as on R2): the SDK sends bodies that carry it through a
-  // throw-away agent of its own (smithy-typescript#1754), so only then do parts use this pool.
+  // throw-away agent of its own (https://github.com/smithy-lang/smithy-typescript/issues/1754), so only then do parts use this pool.
   const driver = driverFor(
     {
       endpoint: proxiedEndpoint,

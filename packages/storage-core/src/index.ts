@@ -1,4 +1,5 @@
 export * from './abort.js';
+export * from './atomic-file.js';
 export * from './body.js';
 export * from './catalog/apply-changes.js';
 export * from './catalog/record-problems.js';
@@ -28,8 +29,9 @@ export { ABORT_GRACE_MS } from './offload/send-result.js';
 export type { TargetResolver } from './offload/targets.js';
 export * from './offload/types.js';
 export * from './offload/validate-input.js';
+export * from './presign-expiry.js';
 export * from './probe.js';
-export * from './registry/provider-view.js';
+export type { ProviderView } from './registry/provider-views.js';
 export * from './registry/registry.js';
 export * from './settings/crypto.js';
 export * from './settings/json-file-store.js';
