@@ -154,7 +154,7 @@ describe('offload with the catalog and the worker under SIGKILL', () => {
     for (let kill = 0; kill < KILLS_PER_BACKEND; kill++) {
       const run = start(batch);
       await run.ready;
-      await new Promise((resolve) => setTimeout(resolve, 30 + Math.random() * 400));
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 300));
       run.child.kill('SIGKILL');
       await run.exited;
       afterKill.push(await expectCatalogTrue(batch, false));
