@@ -2,6 +2,8 @@ export * from './abort.js';
 export * from './atomic-file.js';
 export * from './body.js';
 export * from './catalog/apply-changes.js';
+export * from './catalog/conflicts.js';
+export * from './catalog/new-record.js';
 export * from './catalog/record-problems.js';
 export * from './catalog/sqlite/sqlite-catalog.js';
 export * from './catalog/types.js';

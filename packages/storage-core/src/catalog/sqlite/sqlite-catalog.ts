@@ -9,7 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, StorageError } from '../../errors.js';
 import { applyChanges } from '../apply-changes.js';
-import { changeProblems, newRecordProblems, refuseProblems } from '../record-problems.js';
+import { keyTakenError, locationTakenError, pathTakenError } from '../conflicts.js';
+import { recordToInsert } from '../new-record.js';
+import { changeProblems, listingPageSize, newRecordProblems, refuseProblems } from '../record-problems.js';
 import type {
   Catalog,
   CatalogFileEntry,
@@ -46,8 +48,6 @@ export interface SqliteCatalogOptions {
   /** How long a write waits for another process's transaction, in milliseconds. Default 10,000. */
   readonly busyTimeoutMs?: number;
 }
-
-const DEFAULT_PAGE_SIZE = 500;
 
 /** Opens (creating and upgrading as needed) the SQLite catalog at `options.file`. */
 export async function openSqliteCatalog(options: SqliteCatalogOptions): Promise<SqliteCatalog> {
@@ -106,33 +106,15 @@ export class SqliteCatalog implements Catalog {
 
   async insert(input: NewResultRecord): Promise<ResultRecord> {
     refuseProblems('catalog record', newRecordProblems(input));
-    const now = input.now ?? Date.now();
-    const record: ResultRecord = {
-      id: randomUUID(),
-      path: input.path,
-      state: input.state,
-      targetId: input.targetId,
-      key: input.key,
-      location: input.location,
-      files: input.files.map((file) => ({ ...file })),
-      metadata: { ...(input.metadata ?? {}) },
-      localCopy: input.localCopy,
-      attempts: input.attempts ?? 0,
-      lastError: input.lastError,
-      dueAt: input.dueAt,
-      intent: input.intent,
-      migrationId: input.migrationId,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const record = recordToInsert(input, randomUUID());
+    const now = record.createdAt;
     return this.#db.transaction(() => {
       if (record.state !== 'deleted') {
         const taken = this.#db.one<{ id: string }>(
           "SELECT id FROM results WHERE path = ? AND state <> 'deleted'",
           record.path,
         );
-        if (taken) throw conflict(`path "${record.path}" already has a live record`);
+        if (taken) throw pathTakenError(record.path);
         this.#assertKeysFree(record);
       }
       this.#assertLocationFree(input.location, record.id);
@@ -165,7 +147,7 @@ export class SqliteCatalog implements Catalog {
             next.path,
             id,
           );
-          if (taken) throw conflict(`path "${next.path}" already has a live record`);
+          if (taken) throw pathTakenError(next.path);
         }
         this.#assertKeysFree(next);
       }
@@ -193,7 +175,7 @@ export class SqliteCatalog implements Catalog {
 
   async *list(query: ResultQuery = {}): AsyncIterable<ResultRecord> {
     const { sql, params } = whereClause(query);
-    const pageSize = pageSizeOf(query.pageSize);
+    const pageSize = listingPageSize(query.pageSize);
     let after = '';
     for (;;) {
       const rows = this.#db.all<ResultRow>(
@@ -212,7 +194,7 @@ export class SqliteCatalog implements Catalog {
     targetId: string,
     options: { readonly keyPrefix?: string; readonly pageSize?: number } = {},
   ): AsyncIterable<CatalogFileEntry> {
-    const pageSize = pageSizeOf(options.pageSize);
+    const pageSize = listingPageSize(options.pageSize);
     const prefix = options.keyPrefix ?? '';
     let after: string | undefined;
     for (;;) {
@@ -299,7 +281,7 @@ export class SqliteCatalog implements Catalog {
         file.key,
         record.id,
       );
-      if (other) throw conflict(`key "${file.key}" in target "${record.targetId}" is already used by another result`);
+      if (other) throw keyTakenError(file.key, record.targetId);
     }
   }
 
@@ -309,7 +291,7 @@ export class SqliteCatalog implements Catalog {
       location,
     );
     if (owner && owner.id !== id && owner.state !== 'deleted') {
-      throw conflict(`location "${location}" already points to another result`);
+      throw locationTakenError(location);
     }
   }
 
@@ -333,16 +315,4 @@ export class SqliteCatalog implements Catalog {
       );
     }
   }
-}
-
-function conflict(message: string): StorageError {
-  return new StorageError(ErrorCode.PreconditionFailed, `catalog: ${message}`);
-}
-
-function pageSizeOf(pageSize: number | undefined): number {
-  if (pageSize === undefined) return DEFAULT_PAGE_SIZE;
-  if (!(Number.isSafeInteger(pageSize) && pageSize >= 1 && pageSize <= 10_000)) {
-    throw new StorageError(ErrorCode.InvalidInput, 'catalog listing: pageSize must be a whole number from 1 to 10,000');
-  }
-  return pageSize;
 }

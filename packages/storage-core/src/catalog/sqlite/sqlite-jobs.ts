@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQLInputValue } from 'node:sqlite';
 import { applyJobChanges } from '../apply-changes.js';
+import { jobToCreate } from '../new-record.js';
 import { jobChangeProblems, newJobProblems, refuseProblems } from '../record-problems.js';
 import type { CatalogJob, JobChanges, JobKind, JobState, ResultQuery } from '../types.js';
 import type { SqliteDatabase } from './database.js';
@@ -75,20 +76,7 @@ export class SqliteJobs {
 
   create(input: { kind: JobKind; params: Readonly<Record<string, unknown>>; now?: number }): CatalogJob {
     refuseProblems('catalog job', newJobProblems(input));
-    const now = input.now ?? Date.now();
-    const job: CatalogJob = {
-      id: randomUUID(),
-      kind: input.kind,
-      state: 'queued',
-      params: { ...input.params },
-      progress: {},
-      owner: undefined,
-      leaseUntil: undefined,
-      lastError: undefined,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const job = jobToCreate(input, randomUUID());
     this.#db.run(
       `INSERT INTO jobs (id, ${JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       job.id,
