@@ -70,9 +70,8 @@ export function toStorageError(error: unknown, server: ServerDescription): Stora
   if (code === '22P05' || code === '22021') {
     return make(ErrorCode.InvalidInput, `${at}: a text value cannot be stored (NUL character or invalid UTF-8)`);
   }
-  if (code === '23505') {
-    return make(ErrorCode.PreconditionFailed, `catalog: a concurrent change took the same path, key or location`);
-  }
+  // Only when retries ran out: the catalog's own checks normally word a refusal first.
+  if (code === '23505') return make(ErrorCode.PreconditionFailed, `${at}: ${said}`);
   const network =
     code === undefined
       ? /timeout|terminated|Connection ended|not queryable/i.test(said)
