@@ -30,6 +30,7 @@ import {
   type NewResultRecord,
   newRecordProblems,
   pathTakenError,
+  RESULT_COLUMNS,
   RESULT_STATES,
   type ResultChanges,
   type ResultFile,
@@ -38,6 +39,7 @@ import {
   type ResultState,
   recordToInsert,
   refuseProblems,
+  resultColumnValues,
   StorageError,
   type UpdateOptions,
 } from '@stowage/storage-core';
@@ -46,12 +48,10 @@ import { type PostgresCatalogOptions, resolvePostgresCatalogOptions } from './op
 import { PostgresJobs } from './postgres-jobs.js';
 import {
   insertFilesQuery,
-  RESULT_COLUMNS,
   type RecordRow,
   recordFromRow,
   recordSelect,
   resultPlaceholders,
-  resultValues,
   type Tables,
   tablesIn,
   whereClause,
@@ -152,7 +152,7 @@ export class PostgresCatalog implements Catalog {
         const pointing = await this.#lockLocation(tx, record.location, record.id);
         await tx.query(
           `INSERT INTO ${this.#tables.results} (${RESULT_COLUMNS.join(', ')}) VALUES (${resultPlaceholders(1).join(', ')})`,
-          resultValues(record),
+          resultColumnValues(record),
         );
         await this.#writeFiles(tx, record);
         await this.#pointLocation(tx, pointing, record.location, record.id, record.createdAt);
@@ -189,7 +189,7 @@ export class PostgresCatalog implements Catalog {
         const changed = await tx.query(
           `UPDATE ${this.#tables.results} SET ${columns.map((column, i) => `${column} = ${placeholders[i]}`).join(', ')}
            WHERE id = $1 AND version = $${RESULT_COLUMNS.length + 1}`,
-          [...resultValues(next), expectedVersion],
+          [...resultColumnValues(next), expectedVersion],
         );
         if (changed.rowCount !== 1) return undefined;
         await tx.query(`DELETE FROM ${this.#tables.files} WHERE result_id = $1`, [id]);

@@ -8,10 +8,14 @@ import { randomUUID } from 'node:crypto';
 import {
   applyJobChanges,
   type CatalogJob,
+  JOB_COLUMNS,
   type JobChanges,
+  type JobColumns,
   type JobKind,
   type JobState,
   jobChangeProblems,
+  jobColumnValues,
+  jobFromColumns,
   jobToCreate,
   newJobProblems,
   type ResultQuery,
@@ -20,80 +24,11 @@ import {
 import type { Connection, Queryable } from './connection.js';
 import { type Tables, whereClause } from './rows.js';
 
-/** A row of `jobs`; int8 columns arrive as numbers, JSONB as objects. */
-interface JobRow {
-  id: string;
-  kind: string;
-  state: string;
-  params: Record<string, unknown>;
-  progress: Record<string, unknown>;
-  owner: string | null;
-  lease_until: number | null;
-  last_error_code: string | null;
-  last_error_message: string | null;
-  last_error_at: number | null;
-  version: number;
-  created_at: number;
-  updated_at: number;
-}
-
-function jobFromRow(row: JobRow): CatalogJob {
-  return {
-    id: row.id,
-    kind: row.kind as JobKind,
-    state: row.state as JobState,
-    params: row.params,
-    progress: row.progress,
-    owner: row.owner ?? undefined,
-    leaseUntil: row.lease_until ?? undefined,
-    lastError:
-      row.last_error_code === null
-        ? undefined
-        : { code: row.last_error_code, message: row.last_error_message ?? '', at: row.last_error_at ?? 0 },
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-/** Every column but `id`, in the order of `jobValues`. */
-const JOB_COLUMNS = [
-  'kind',
-  'state',
-  'params',
-  'progress',
-  'owner',
-  'lease_until',
-  'last_error_code',
-  'last_error_message',
-  'last_error_at',
-  'version',
-  'created_at',
-  'updated_at',
-] as const;
-
 /** `$n` placeholders for JOB_COLUMNS from `$first`, JSONB ones cast. */
 function jobPlaceholders(first: number): string[] {
   return JOB_COLUMNS.map(
     (column, i) => `$${first + i}${column === 'params' || column === 'progress' ? '::jsonb' : ''}`,
   );
-}
-
-function jobValues(job: CatalogJob): unknown[] {
-  return [
-    job.kind,
-    job.state,
-    JSON.stringify(job.params),
-    JSON.stringify(job.progress),
-    job.owner ?? null,
-    job.leaseUntil ?? null,
-    job.lastError?.code ?? null,
-    job.lastError?.message ?? null,
-    job.lastError?.at ?? null,
-    job.version,
-    job.createdAt,
-    job.updatedAt,
-  ];
 }
 
 /** Jobs in one catalog schema. */
@@ -111,14 +46,14 @@ export class PostgresJobs {
     const job = jobToCreate(input, randomUUID());
     await this.#db.query(
       `INSERT INTO ${this.#tables.jobs} (id, ${JOB_COLUMNS.join(', ')}) VALUES ($1, ${jobPlaceholders(2).join(', ')})`,
-      [job.id, ...jobValues(job)],
+      [job.id, ...jobColumnValues(job)],
     );
     return job;
   }
 
   async get(id: string): Promise<CatalogJob | undefined> {
-    const { rows } = await this.#db.query<JobRow>(`SELECT * FROM ${this.#tables.jobs} WHERE id = $1`, [id]);
-    return rows[0] ? jobFromRow(rows[0]) : undefined;
+    const { rows } = await this.#db.query<JobColumns>(`SELECT * FROM ${this.#tables.jobs} WHERE id = $1`, [id]);
+    return rows[0] ? jobFromColumns(rows[0]) : undefined;
   }
 
   async list(query: { kind?: JobKind; state?: JobState | readonly JobState[] } = {}): Promise<CatalogJob[]> {
@@ -133,19 +68,19 @@ export class PostgresJobs {
       params.push(states);
       parts.push(states.length === 0 ? 'false' : `state = ANY($${params.length}::text[])`);
     }
-    const { rows } = await this.#db.query<JobRow>(
+    const { rows } = await this.#db.query<JobColumns>(
       `SELECT * FROM ${this.#tables.jobs} WHERE ${parts.length > 0 ? parts.join(' AND ') : 'true'}
        ORDER BY created_at DESC, id DESC`,
       params,
     );
-    return rows.map(jobFromRow);
+    return rows.map(jobFromColumns);
   }
 
   async update(id: string, expectedVersion: number, changes: JobChanges, now: number): Promise<CatalogJob | undefined> {
     refuseProblems('catalog job change', jobChangeProblems(changes));
     return this.#db.transaction(async (tx) => {
-      const { rows } = await tx.query<JobRow>(`SELECT * FROM ${this.#tables.jobs} WHERE id = $1 FOR UPDATE`, [id]);
-      const current = rows[0] ? jobFromRow(rows[0]) : undefined;
+      const { rows } = await tx.query<JobColumns>(`SELECT * FROM ${this.#tables.jobs} WHERE id = $1 FOR UPDATE`, [id]);
+      const current = rows[0] ? jobFromColumns(rows[0]) : undefined;
       if (!current || current.version !== expectedVersion) return undefined;
       return this.#write(tx, applyJobChanges(current, changes, now), expectedVersion);
     });
@@ -159,14 +94,14 @@ export class PostgresJobs {
   }): Promise<CatalogJob | undefined> {
     const now = request.now ?? Date.now();
     return this.#db.transaction(async (tx) => {
-      const { rows } = await tx.query<JobRow>(
+      const { rows } = await tx.query<JobColumns>(
         `SELECT * FROM ${this.#tables.jobs}
          WHERE kind = $1 AND (state = 'queued' OR (state = 'running' AND coalesce(lease_until, 0) <= $2::int8))
          ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
         [request.kind, now],
       );
       if (!rows[0]) return undefined;
-      const current = jobFromRow(rows[0]);
+      const current = jobFromColumns(rows[0]);
       const next = applyJobChanges(
         current,
         { state: 'running', owner: request.owner, leaseUntil: now + request.leaseMs },
@@ -193,7 +128,7 @@ export class PostgresJobs {
     const changed = await tx.query(
       `UPDATE ${this.#tables.jobs} SET ${JOB_COLUMNS.map((column, i) => `${column} = ${placeholders[i]}`).join(', ')}
        WHERE id = $1 AND version = $${JOB_COLUMNS.length + 2}`,
-      [job.id, ...jobValues(job), expectedVersion],
+      [job.id, ...jobColumnValues(job), expectedVersion],
     );
     return changed.rowCount === 1 ? job : undefined;
   }

@@ -5,52 +5,24 @@
  * its files in one statement (`recordSelect`), so it is one consistent
  * snapshot even while other servers write.
  */
-import type {
-  RecordedError,
-  RecordedFileIdentity,
-  ResultFile,
-  ResultIntent,
-  ResultQuery,
-  ResultRecord,
-  ResultState,
+import {
+  FILE_COLUMNS,
+  type FileColumns,
+  fileColumnValues,
+  RESULT_COLUMNS,
+  type ResultColumns,
+  type ResultQuery,
+  type ResultRecord,
+  recordFromColumns,
 } from '@stowage/storage-core';
 import pg from 'pg';
 
-/** A row of `results` with its files (`recordSelect`); int8 columns arrive as numbers (see CATALOG_TYPES). */
-export interface RecordRow {
-  id: string;
-  path: string;
-  state: string;
-  target_id: string;
-  key: string;
-  location: string;
-  metadata: Record<string, string>;
-  local_copy: boolean;
-  attempts: number;
-  last_error_code: string | null;
-  last_error_message: string | null;
-  last_error_at: number | null;
-  due_at: number | null;
-  intent: ResultIntent | null;
-  lease_until: number | null;
-  migration_id: string | null;
-  version: number;
-  created_at: number;
-  updated_at: number;
-  /** The file rows as JSON objects, in position order (null when a record has none). */
-  files: FileRow[] | null;
-}
-
-/** A row of `result_files`, as `to_jsonb` renders it. */
-interface FileRow {
-  name: string;
-  path: string;
-  key: string;
-  size: number;
-  sha256: string | null;
-  content_type: string | null;
-  identity: RecordedFileIdentity | null;
-}
+/**
+ * A row of `results` with its files (`recordSelect`): JSONB arrives decoded,
+ * int8 columns as numbers (see CATALOG_TYPES), the files as JSON objects in
+ * position order (null when a record has none).
+ */
+export type RecordRow = ResultColumns & { files: FileColumns[] | null };
 
 /**
  * Type parsers for the catalog's queries: int8 (OID 20; counts, sizes, epoch
@@ -91,65 +63,8 @@ export function recordSelect(tables: Tables): string {
 
 /** Builds the record from its row. */
 export function recordFromRow(row: RecordRow): ResultRecord {
-  const lastError: RecordedError | undefined =
-    row.last_error_code === null
-      ? undefined
-      : { code: row.last_error_code, message: row.last_error_message ?? '', at: row.last_error_at ?? 0 };
-  return {
-    id: row.id,
-    path: row.path,
-    state: row.state as ResultState,
-    targetId: row.target_id,
-    key: row.key,
-    location: row.location,
-    files: (row.files ?? []).map(fileFromRow),
-    metadata: row.metadata,
-    localCopy: row.local_copy,
-    attempts: row.attempts,
-    lastError,
-    dueAt: row.due_at ?? undefined,
-    intent: row.intent ?? undefined,
-    migrationId: row.migration_id ?? undefined,
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  return recordFromColumns(row, row.files ?? []);
 }
-
-function fileFromRow(row: FileRow): ResultFile {
-  return {
-    name: row.name,
-    path: row.path,
-    key: row.key,
-    size: row.size,
-    sha256: row.sha256 ?? undefined,
-    contentType: row.content_type ?? undefined,
-    ...(row.identity === null ? {} : { identity: row.identity }),
-  };
-}
-
-/** The columns of `results`, in the order `resultValues` produces. */
-export const RESULT_COLUMNS = [
-  'id',
-  'path',
-  'state',
-  'target_id',
-  'key',
-  'location',
-  'metadata',
-  'local_copy',
-  'attempts',
-  'last_error_code',
-  'last_error_message',
-  'last_error_at',
-  'due_at',
-  'intent',
-  'lease_until',
-  'migration_id',
-  'version',
-  'created_at',
-  'updated_at',
-] as const;
 
 /** The SQL casts of RESULT_COLUMNS' parameters (JSONB columns are sent as JSON text). */
 const RESULT_CASTS: Readonly<Partial<Record<(typeof RESULT_COLUMNS)[number], string>>> = {
@@ -162,57 +77,34 @@ export function resultPlaceholders(first: number): string[] {
   return RESULT_COLUMNS.map((column, index) => `$${first + index}${RESULT_CASTS[column] ?? ''}`);
 }
 
-/** The column values of `record`, in the order of RESULT_COLUMNS. */
-export function resultValues(record: ResultRecord): unknown[] {
-  return [
-    record.id,
-    record.path,
-    record.state,
-    record.targetId,
-    record.key,
-    record.location,
-    JSON.stringify(record.metadata),
-    record.localCopy,
-    record.attempts,
-    record.lastError?.code ?? null,
-    record.lastError?.message ?? null,
-    record.lastError?.at ?? null,
-    record.dueAt ?? null,
-    record.intent === undefined ? null : JSON.stringify(record.intent),
-    record.intent?.leaseUntil ?? null,
-    record.migrationId ?? null,
-    record.version,
-    record.createdAt,
-    record.updatedAt,
-  ];
-}
-
 /**
  * One INSERT of every file of `record` (one array parameter per column,
  * unnested), so a result with many variants still costs one round trip.
  */
 export function insertFilesQuery(tables: Tables, record: ResultRecord): { text: string; values: unknown[] } {
-  const files = record.files;
+  const rows = fileColumnValues(record);
+  const column = (index: number) => rows.map((row) => row[index] ?? null);
   return {
-    text: `INSERT INTO ${tables.files} (result_id, position, name, path, target_id, key, live, size, sha256, content_type, identity)
-      SELECT $1, f.position, f.name, f.path, $2, f.key, $3, f.size, f.sha256, f.content_type, f.identity
-      FROM unnest($4::int4[], $5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], $10::text[], $11::jsonb[])
-        AS f (position, name, path, key, size, sha256, content_type, identity)`,
-    values: [
-      record.id,
-      record.targetId,
-      record.state !== 'deleted',
-      files.map((_, position) => position),
-      files.map((file) => file.name),
-      files.map((file) => file.path),
-      files.map((file) => file.key),
-      files.map((file) => file.size),
-      files.map((file) => file.sha256 ?? null),
-      files.map((file) => file.contentType ?? null),
-      files.map((file) => (file.identity === undefined ? null : JSON.stringify(file.identity))),
-    ],
+    text: `INSERT INTO ${tables.files} (${FILE_COLUMNS.join(', ')})
+      SELECT * FROM unnest(${FILE_COLUMNS.map((name, i) => `$${i + 1}::${FILE_TYPES[name]}[]`).join(', ')})`,
+    values: FILE_COLUMNS.map((_, index) => column(index)),
   };
 }
+
+/** The SQL type of each of FILE_COLUMNS, for the arrays unnest takes apart. */
+const FILE_TYPES: Readonly<Record<(typeof FILE_COLUMNS)[number], string>> = {
+  result_id: 'text',
+  position: 'int4',
+  name: 'text',
+  path: 'text',
+  target_id: 'text',
+  key: 'text',
+  live: 'bool',
+  size: 'int8',
+  sha256: 'text',
+  content_type: 'text',
+  identity: 'jsonb',
+};
 
 /**
  * A WHERE clause (without the keyword) over `results` aliased `r`, its

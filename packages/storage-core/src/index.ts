@@ -2,6 +2,7 @@ export * from './abort.js';
 export * from './atomic-file.js';
 export * from './body.js';
 export * from './catalog/apply-changes.js';
+export * from './catalog/columns.js';
 export * from './catalog/conflicts.js';
 export * from './catalog/new-record.js';
 export * from './catalog/record-problems.js';

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, StorageError } from '../../errors.js';
 import { applyChanges } from '../apply-changes.js';
+import { FILE_COLUMNS, RESULT_COLUMNS } from '../columns.js';
 import { keyTakenError, locationTakenError, pathTakenError } from '../conflicts.js';
 import { recordToInsert } from '../new-record.js';
 import { changeProblems, listingPageSize, newRecordProblems, refuseProblems } from '../record-problems.js';
@@ -28,15 +29,7 @@ import type {
   UpdateOptions,
 } from '../types.js';
 import { SqliteDatabase } from './database.js';
-import {
-  type FileRow,
-  fileValues,
-  loadRecord,
-  RESULT_COLUMNS,
-  type ResultRow,
-  resultValues,
-  whereClause,
-} from './rows.js';
+import { type FileRow, fileValues, loadRecord, type ResultRow, resultValues, whereClause } from './rows.js';
 import { claimRecords, renewRecordLease } from './sqlite-claims.js';
 import { SqliteJobs } from './sqlite-jobs.js';
 import { catalogStats, countResults } from './sqlite-stats.js';
@@ -309,8 +302,7 @@ export class SqliteCatalog implements Catalog {
   #writeFiles(record: ResultRecord): void {
     for (const values of fileValues(record)) {
       this.#db.run(
-        `INSERT INTO result_files (result_id, position, name, path, target_id, key, live, size, sha256, content_type, identity)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO result_files (${FILE_COLUMNS.join(', ')}) VALUES (${FILE_COLUMNS.map(() => '?').join(', ')})`,
         ...values,
       );
     }
