@@ -6,60 +6,28 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { openPostgresCatalog, type PostgresCatalog } from '../packages/catalog-postgres/src/index.js';
+import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
 import {
-  type AnyDriverDefinition,
-  ErrorCode,
-  type Storage,
-  type StorageDriver,
-  StorageError,
-  streamToBuffer,
-} from '../packages/storage-core/src/index.js';
-import {
+  controlledDefinition,
   createWorkspace,
+  eventually,
   fileSha256,
-  localDefinition,
   sha256,
   type Workspace,
-  withOverrides,
+  type WriteControl,
 } from './support/fixture.js';
 
 const { url } = inject('postgres');
 const FAST_RETRY = { firstDelayMs: 100, maxDelayMs: 400, jitter: 0.2 };
 
-/** A real local root named "archive" whose writes are counted and can be made to fail. */
-function archiveDefinition(control: { writes: string[]; failure?: ErrorCode }): AnyDriverDefinition {
-  return {
-    ...localDefinition,
-    name: 'archive',
-    create(settings: { root: string }) {
-      const driver = localDefinition.create(settings) as StorageDriver;
-      const write: StorageDriver['write'] = async (key, body, options) => {
-        control.writes.push(key);
-        if (control.failure) throw new StorageError(control.failure, `injected ${control.failure}`, { key });
-        return driver.write(key, body, options);
-      };
-      return withOverrides(driver, { write });
-    },
-  };
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
-}
-
 describe('createStorage() on the Postgres catalog, two servers', () => {
   let ws: Workspace;
   let schema: string;
   let catalogs: PostgresCatalog[];
-  let control: { writes: string[]; failure?: ErrorCode };
+  let control: WriteControl;
   let archiveRoot: string;
   let serverA: Storage;
   let serverB: Storage;
@@ -68,7 +36,7 @@ describe('createStorage() on the Postgres catalog, two servers', () => {
     const catalog = await openPostgresCatalog({ connectionString: url, schema, maxConnections: 4 });
     catalogs.push(catalog);
     const storage = await ws.open({ catalog, retry: FAST_RETRY });
-    storage.registry.register(archiveDefinition(control));
+    storage.registry.register(controlledDefinition(control));
     return storage;
   }
 
