@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openPostgresCatalog, type PostgresCatalog } from '../src/index.js';
 import { Admin, uniqueSchema } from './support/postgres.js';
+import { localRecord } from './support/records.js';
 
 const { url } = inject('postgres');
 const admin = new Admin(url);
@@ -34,16 +35,7 @@ async function addPending(catalog: Catalog, count: number, dueAt = (i: number) =
   for (let i = 0; i < count; i += 20) {
     const batch = Array.from({ length: Math.min(20, count - i) }, (_, j) => {
       const path = `queue/${String(i + j).padStart(4, '0')}.png`;
-      return catalog.insert({
-        path,
-        state: 'pending',
-        dueAt: dueAt(i + j),
-        targetId: 'local',
-        key: path,
-        location: `local:${path}`,
-        localCopy: true,
-        files: [{ name: '', path, key: path, size: 1, sha256: undefined, contentType: undefined }],
-      });
+      return catalog.insert(localRecord(path, { state: 'pending', dueAt: dueAt(i + j) }));
     });
     records.push(...(await Promise.all(batch)));
   }

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openPostgresCatalog } from '../src/index.js';
 import { Admin, passwordOf, uniqueSchema, urlForDatabase, urlWithPassword } from './support/postgres.js';
+import { localRecord } from './support/records.js';
 
 const { url } = inject('postgres');
 const admin = new Admin(url);
@@ -118,18 +119,14 @@ describe('the postgres catalog in an app', () => {
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     try {
       const catalog = await openPostgresCatalog({ pool, schema: admin.track(uniqueSchema()) });
-      const record = await catalog.insert({
-        path: 'a.png',
-        state: 'local',
-        targetId: 'local',
-        key: 'a.png',
-        location: 'local:a.png',
-        localCopy: true,
-        files: [
-          { name: '', path: 'a.png', key: 'a.png', size: 5_000_000_000, sha256: undefined, contentType: undefined },
-        ],
-        now: 1_700_000_000_000,
-      });
+      const record = await catalog.insert(
+        localRecord('a.png', {
+          files: [
+            { name: '', path: 'a.png', key: 'a.png', size: 5_000_000_000, sha256: undefined, contentType: undefined },
+          ],
+          now: 1_700_000_000_000,
+        }),
+      );
       expect(await catalog.get(record.id)).toMatchObject({ createdAt: 1_700_000_000_000, version: 1 });
       expect(await catalog.count()).toEqual({ results: 1, bytes: 5_000_000_000 });
       // The app's own queries on the same pool still get pg's default: int8 as a string.
@@ -147,17 +144,7 @@ describe('the postgres catalog in an app', () => {
     const catalog = await openPostgresCatalog({ connectionString: url, schema: admin.track(uniqueSchema()) });
     try {
       await expectStorageError(
-        () =>
-          catalog.insert({
-            path: 'nul.png',
-            state: 'local',
-            targetId: 'local',
-            key: 'nul.png',
-            location: 'local:nul.png',
-            localCopy: true,
-            metadata: { prompt: 'a\u0000b' },
-            files: [{ name: '', path: 'nul.png', key: 'nul.png', size: 1, sha256: undefined, contentType: undefined }],
-          }),
+        () => catalog.insert(localRecord('nul.png', { metadata: { prompt: 'a\u0000b' } })),
         ErrorCode.InvalidInput,
       );
       expect(await catalog.findByPath('nul.png')).toBeUndefined();

@@ -13,6 +13,7 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { migrationLockKey, openPostgresCatalog, type PostgresCatalog, SCHEMA_VERSION } from '../src/index.js';
 import { type ChildOpener, startChildOpener } from './support/child-opener.js';
 import { Admin, uniqueSchema, urlForDatabase, urlWithPassword } from './support/postgres.js';
+import { localRecord } from './support/records.js';
 
 const { url } = inject('postgres');
 const admin = new Admin(url);
@@ -26,18 +27,6 @@ async function open(schema: string, connectionString = url): Promise<PostgresCat
   const catalog = await openPostgresCatalog({ connectionString, schema, maxConnections: 2 });
   opened.push(catalog);
   return catalog;
-}
-
-function localRecord(path: string) {
-  return {
-    path,
-    state: 'local' as const,
-    targetId: 'local',
-    key: path,
-    location: `local:${path}`,
-    localCopy: true,
-    files: [{ name: '', path, key: path, size: 1, sha256: undefined, contentType: undefined }],
-  };
 }
 
 async function appliedVersions(schema: string): Promise<number[]> {
@@ -97,6 +86,22 @@ describe('migrations on open', () => {
     expect(await appliedVersions(schema)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
   });
 
+  it('upgrades a schema an older Stowage left at version 1, step by step, keeping its records', async () => {
+    const schema = admin.track(uniqueSchema());
+    const old = await open(schema);
+    const record = await old.insert(localRecord('from-v1.png'));
+    await old.close();
+    // What version 1 alone made: no jobs table, one step recorded.
+    await admin.query(`DROP TABLE "${schema}".jobs`);
+    await admin.query(`DELETE FROM "${schema}".schema_migrations WHERE version > 1`);
+
+    const upgraded = await open(schema);
+    expect(await appliedVersions(schema)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    expect(await upgraded.get(record.id)).toEqual(record);
+    const job = await upgraded.createJob({ kind: 'migrate', params: { from: 'local' } });
+    expect(await upgraded.getJob(job.id)).toEqual(job);
+  });
+
   it('refuses a schema written by a newer Stowage instead of guessing, and changes nothing', async () => {
     const schema = admin.track(uniqueSchema());
     await open(schema);
@@ -129,7 +134,7 @@ describe('migrations on open', () => {
 
     const catalog = await open(uniqueSchema(), databaseUrl);
     for (const key of ['a.png', 'B.png', 'A.png', 'b.png', 'é.png']) {
-      await catalog.insert({ ...localRecord(key), targetId: 'r2.1', state: 'offloaded' });
+      await catalog.insert(localRecord(key, { targetId: 'r2.1', state: 'offloaded' }));
     }
     const keys: string[] = [];
     for await (const entry of catalog.listFiles('r2.1', { pageSize: 2 })) keys.push(entry.key);
