@@ -2,7 +2,10 @@
  * The catalog as the job queue several app servers share: claims take rows
  * with FOR UPDATE SKIP LOCKED, so three pools claiming at once never hand one
  * record to two owners, every record is claimed once, and a row another
- * server holds is passed over rather than waited for.
+ * server holds is passed over rather than waited for. And the uniqueness
+ * rules hold when servers race: one insert wins, the others are refused in
+ * the catalog's own words (the loser of a unique index is run again, and its
+ * checks see the winner).
  */
 import type { Catalog, ClaimRequest, ResultRecord } from '@stowage/storage-core';
 import pg from 'pg';
@@ -96,6 +99,51 @@ describe('claims shared by several servers', () => {
       expect((await claim()).map((record) => record.id)).toEqual([first?.id]);
     } finally {
       await other.end();
+    }
+  });
+});
+
+describe('uniqueness under racing servers', () => {
+  it('lets one of many servers inserting one path, key or location win, and refuses the rest in the catalog’s words', async () => {
+    const pools = await servers(3);
+    const cases = [
+      { rule: 'path', make: (i: number) => localRecord('race/same.png', { location: `local:race/same-${i}` }) },
+      {
+        rule: 'key',
+        make: (i: number) =>
+          localRecord(`race/key-${i}.png`, {
+            targetId: 'r2.1',
+            state: 'offloaded',
+            key: 'race/shared-key.png',
+            location: `r2:race/key-${i}`,
+            files: [
+              {
+                name: '',
+                path: `race/key-${i}.png`,
+                key: 'race/shared-key.png',
+                size: 1,
+                sha256: undefined,
+                contentType: undefined,
+              },
+            ],
+          }),
+      },
+      {
+        rule: 'location',
+        make: (i: number) => localRecord(`race/loc-${i}.png`, { location: 'local:race/shared-location' }),
+      },
+    ];
+    for (const { rule, make } of cases) {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 9 }, (_, i) => (pools[i % 3] as Catalog).insert(make(i))),
+      );
+      const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      expect(won, rule).toHaveLength(1);
+      for (const outcome of outcomes) {
+        if (outcome.status === 'fulfilled') continue;
+        expect(outcome.reason, rule).toMatchObject({ code: 'PRECONDITION_FAILED' });
+        expect((outcome.reason as Error).message, rule).toMatch(/^catalog: (path|key|location) "/);
+      }
     }
   });
 });
