@@ -14,17 +14,18 @@ import {
   createS3Proxy,
   createTestBucket,
   removeTestBucket,
-  ToxiproxyClient,
   type ToxiproxyProxy,
 } from '../packages/testing/src/index.js';
+import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { controlledDefinition, createWorkspace, eventually, fileSha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
+
+const toxiproxy = await fileToxiproxy();
 
 const FAST_RETRY = { firstDelayMs: 150, maxDelayMs: 600, jitter: 0.2 };
 
 describe('the worker after an outage (toxiproxy between the S3 driver and MinIO)', () => {
   const s3 = inject('s3');
-  const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
   let bucket: string;
   let proxy: ToxiproxyProxy;
   let ws: Workspace;

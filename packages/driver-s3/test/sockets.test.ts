@@ -5,14 +5,9 @@
  */
 import type { Agent } from 'node:http';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import {
-  createS3Proxy,
-  createTestBucket,
-  removeTestBucket,
-  ToxiproxyClient,
-  type ToxiproxyProxy,
-} from '@stowage/testing';
+import { createS3Proxy, createTestBucket, removeTestBucket, type ToxiproxyProxy } from '@stowage/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { fileToxiproxy } from '../../../test-support/file-toxiproxy.js';
 import {
   createS3Driver,
   maxSocketsFor,
@@ -23,9 +18,10 @@ import {
 } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';
 
+const toxiproxy = await fileToxiproxy();
+
 const MiB = 1024 * 1024;
 const server = inject('s3');
-const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
 let bucket: string;
 let proxy: ToxiproxyProxy;
 let proxiedEndpoint: string;
