@@ -29,14 +29,14 @@ import {
   createTestBucket,
   createTestS3Client,
   removeTestBucket,
-  ToxiproxyClient,
   type ToxiproxyProxy,
 } from '../packages/testing/src/index.js';
+import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, eventually, fileSha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
 
 const s3 = inject('s3');
-const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
+const toxiproxy = await fileToxiproxy();
 let bucket: string;
 let otherBucket: string;
 let plain: S3Client;

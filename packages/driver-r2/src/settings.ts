@@ -24,9 +24,9 @@ const endpointField = z
     if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
   });
 
-/** The R2 driver's settings. */
+/** The R2 driver's settings. Strict: a field it does not declare is refused ("unknown setting"). */
 export const r2SettingsSchema = z
-  .object({
+  .strictObject({
     /** Cloudflare account id (32 hex characters); the endpoint is derived from it. */
     accountId: z
       .string({ error: 'must be a string' })

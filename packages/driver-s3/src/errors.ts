@@ -5,7 +5,7 @@
  * error always stays as `cause`; messages name the operation, bucket, key and
  * status, never credentials.
  */
-import { ErrorCode, StorageError } from '@stowage/storage-core';
+import { ErrorCode, redactSecrets, StorageError } from '@stowage/storage-core';
 
 export interface ErrorContext {
   /** What was being done, e.g. "read", "write", "list". */
@@ -13,7 +13,7 @@ export interface ErrorContext {
   readonly bucket: string;
   /** The caller's key (without the driver's prefix). */
   readonly key?: string;
-  /** Strings that must never appear in a message (secrets); replaced by "[redacted]". */
+  /** Strings that must never appear in a message (secrets), in any case or URL-encoding; replaced by "[redacted]". */
   readonly secrets?: readonly string[];
 }
 
@@ -188,12 +188,6 @@ const REASON: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.NotS3Api]: 'the endpoint is not an S3 API',
 };
 
-function redact(text: string, secrets: readonly string[] | undefined): string {
-  let out = text;
-  for (const secret of secrets ?? []) if (secret) out = out.split(secret).join('[redacted]');
-  return out;
-}
-
 /**
  * Maps any error thrown by the SDK, the HTTP layer or a body stream to a
  * StorageError with a stable code. StorageErrors pass through unchanged.
@@ -219,9 +213,9 @@ export function toStorageError(error: unknown, context: ErrorContext): StorageEr
     .join(' ');
   const detail = top.message && top.message !== s3Name ? `: ${top.message}` : '';
   const reason = plainHttp ? 'TLS connection failed: the endpoint speaks plain HTTP' : REASON[code];
-  const message = redact(
+  const message = redactSecrets(
     `${context.operation} ${target} failed: ${reason ?? 'unexpected error'}${facts ? ` (${facts})` : ''}${detail}`,
-    context.secrets,
+    context.secrets ?? [],
   );
   return new StorageError(code, message, {
     cause: error,

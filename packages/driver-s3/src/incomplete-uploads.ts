@@ -24,6 +24,7 @@ import {
   type SweepIncompleteUploadsResult,
   stripKeyPrefix,
 } from '@stowage/storage-core';
+import pLimit from 'p-limit';
 import { backendKeyFor } from './backend-key.js';
 import { toStorageError } from './errors.js';
 import { type RetryPolicy, withRetry } from './retry.js';
@@ -153,24 +154,19 @@ export async function sweepIncompleteUploads(
   }
   let aborted = 0;
   const failed: Array<{ key: string; uploadId: string; error: Error }> = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < due.length && !options.signal?.aborted) {
-      const upload = due[next++] as MultipartUpload;
-      const uploadKey = upload.Key as string;
-      try {
-        await abortUpload(target, uploadKey, upload.UploadId as string, target.retry, options.signal);
-        aborted++;
-      } catch (error) {
-        failed.push({
-          key: stripKeyPrefix(target.keyPrefix, uploadKey),
-          uploadId: upload.UploadId as string,
-          error: error as Error,
-        });
-      }
+  const limit = pLimit(ABORT_CONCURRENCY);
+  const abortOne = async (upload: MultipartUpload) => {
+    if (options.signal?.aborted) return;
+    const uploadKey = upload.Key as string;
+    try {
+      await abortUpload(target, uploadKey, upload.UploadId as string, target.retry, options.signal);
+      aborted++;
+    } catch (error) {
+      const key = stripKeyPrefix(target.keyPrefix, uploadKey);
+      failed.push({ key, uploadId: upload.UploadId as string, error: error as Error });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(ABORT_CONCURRENCY, due.length) }, worker));
+  await Promise.all(due.map((upload) => limit(() => abortOne(upload))));
   if (options.signal?.aborted) throw abortedError(options.signal);
   return { aborted, failed };
 }

@@ -19,7 +19,6 @@ export {
 } from './lifecycle.js';
 export { notS3Answer } from './not-s3.js';
 export { type ChecksumMode, S3_PRESETS, S3_PROVIDERS, type S3Preset, type S3Provider } from './presets.js';
-export { MAX_PRESIGN_SECONDS } from './presign.js';
 export { createS3Driver, S3Driver, type S3DriverOptions } from './s3-driver.js';
 export {
   CANNED_ACLS,

@@ -16,6 +16,20 @@
  * verification could not finish (the HEAD failed, or a mismatching object could
  * not be deleted). It is absent when the server answered with an error, or the
  * write failed before such a request was sent.
+ *
+ * Two lib-storage internals are relied on here, with the SDK pinned to exact
+ * versions and test/sdk-canaries.test.ts failing when a bump changes them:
+ * - Upload's `done()` rejects as soon as the upload is aborted, while parts are
+ *   still being sent, so control comes back before anything was cleaned up;
+ *   abortUnfinished() waits on Upload's private `concurrentUploaders` for the
+ *   parts in flight to settle, then aborts the upload id itself, so no part
+ *   lands after the abort. Upstream, https://github.com/aws/aws-sdk-js-v3/pull/7322
+ *   (open) makes Upload keep control until every pending request settled and
+ *   cancel parts as soon as it is aborted.
+ * - Upload reaches its client only through `send` and `config`, and sends its
+ *   requests without an abortSignal (https://github.com/aws/aws-sdk-js-v3/issues/5109):
+ *   the views of the client it gets (abortable-client.ts, trackingStores below)
+ *   override only `send`.
  */
 import {
   CompleteMultipartUploadCommand,

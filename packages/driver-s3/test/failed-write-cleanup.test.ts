@@ -17,16 +17,17 @@ import {
   createTestBucket,
   createTestS3Client,
   removeTestBucket,
-  ToxiproxyClient,
   type ToxiproxyProxy,
 } from '@stowage/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { fileToxiproxy } from '../../../test-support/file-toxiproxy.js';
 import { createS3Driver, type S3Driver, type S3DriverOptions, type S3SettingsInput } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';
 
+const toxiproxy = await fileToxiproxy();
+
 const MiB = 1024 * 1024;
 const server = inject('s3');
-const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
 let bucket: string;
 let direct: S3Driver;
 let proxy: ToxiproxyProxy;

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ErrorCode, StorageError } from './errors.js';
 import { openFileSource } from './file-source.js';
@@ -57,9 +58,9 @@ export async function normalizeBody(body: WriteBody, key?: string): Promise<Norm
   );
 }
 
-/** Reads a whole stream into one Buffer. For tests and small objects only. */
-export async function streamToBuffer(stream: AsyncIterable<Uint8Array | string>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
-  return Buffer.concat(chunks);
-}
+/**
+ * Reads a whole stream (Node, web or any async iterable) into one Buffer. It is
+ * `buffer` from `node:stream/consumers`, under the name the README's quick
+ * start uses. For tests and small objects only: the whole body is held in memory.
+ */
+export const streamToBuffer: typeof buffer = buffer;

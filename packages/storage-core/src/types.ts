@@ -137,7 +137,7 @@ export interface CopyOptions {
 }
 
 export interface PresignGetOptions {
-  /** Seconds until the URL expires; drivers cap it at their maximum (7 days for S3/R2). */
+  /** Seconds until the URL expires (at least 1); every driver caps it at MAX_PRESIGN_EXPIRES_IN (7 days). */
   expiresIn?: number;
   /** Sets Content-Disposition on the response, e.g. `attachment; filename="a.png"`. */
   contentDisposition?: string;

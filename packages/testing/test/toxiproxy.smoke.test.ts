@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { fileToxiproxy } from '../../../test-support/file-toxiproxy.js';
 import {
   createS3Proxy,
   createTestBucket,
@@ -11,8 +12,9 @@ import {
   type ToxiproxyProxy,
 } from '../src/index.js';
 
+const toxiproxy = await fileToxiproxy();
+
 const s3 = inject('s3');
-const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
 const KEY = 'through/proxy.txt';
 const BODY = 'bytes that crossed the proxy';
 const LARGE_KEY = 'through/large.txt';

@@ -154,3 +154,12 @@ export function jobChangeProblems(changes: JobChanges): string[] {
 export function refuseProblems(subject: string, problems: readonly string[]): void {
   if (problems.length > 0) throw new StorageError(ErrorCode.InvalidInput, `${subject}: ${problems.join('; ')}`);
 }
+
+/** The page size of a listing: `pageSize`, or 500 when not given; INVALID_INPUT outside 1 to 10,000. */
+export function listingPageSize(pageSize: number | undefined): number {
+  if (pageSize === undefined) return 500;
+  if (!(Number.isSafeInteger(pageSize) && pageSize >= 1 && pageSize <= 10_000)) {
+    throw new StorageError(ErrorCode.InvalidInput, 'catalog listing: pageSize must be a whole number from 1 to 10,000');
+  }
+  return pageSize;
+}

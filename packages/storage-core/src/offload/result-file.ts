@@ -6,7 +6,7 @@
  * file, and its real path (from /proc/self/fd on Linux) lies inside the root.
  * Every byte offload hashes and sends comes from that handle, or from a
  * re-open that proves it is the same unchanged file (dev, inode, size, mtime,
- * ctime). See docs/architecture.md, "Offload".
+ * ctime). See docs/architecture.md, "Offload: the data-safety protocol".
  */
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open, readlink, realpath, stat } from 'node:fs/promises';

@@ -9,7 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, StorageError } from '../../errors.js';
 import { applyChanges } from '../apply-changes.js';
-import { changeProblems, newRecordProblems, refuseProblems } from '../record-problems.js';
+import { FILE_COLUMNS, RESULT_COLUMNS } from '../columns.js';
+import { keyTakenError, locationTakenError, pathTakenError } from '../conflicts.js';
+import { recordToInsert } from '../new-record.js';
+import { changeProblems, listingPageSize, newRecordProblems, refuseProblems } from '../record-problems.js';
 import type {
   Catalog,
   CatalogFileEntry,
@@ -27,15 +30,7 @@ import type {
   UpdateOptions,
 } from '../types.js';
 import { SqliteDatabase } from './database.js';
-import {
-  type FileRow,
-  fileValues,
-  loadRecord,
-  RESULT_COLUMNS,
-  type ResultRow,
-  resultValues,
-  whereClause,
-} from './rows.js';
+import { type FileRow, fileValues, loadRecord, type ResultRow, resultValues, whereClause } from './rows.js';
 import { claimRecords, renewRecordLease } from './sqlite-claims.js';
 import { SqliteJobs } from './sqlite-jobs.js';
 import { catalogStats, countResults } from './sqlite-stats.js';
@@ -47,8 +42,6 @@ export interface SqliteCatalogOptions {
   /** How long a write waits for another process's transaction, in milliseconds. Default 10,000. */
   readonly busyTimeoutMs?: number;
 }
-
-const DEFAULT_PAGE_SIZE = 500;
 
 /** Opens (creating and upgrading as needed) the SQLite catalog at `options.file`. */
 export async function openSqliteCatalog(options: SqliteCatalogOptions): Promise<SqliteCatalog> {
@@ -107,33 +100,15 @@ export class SqliteCatalog implements Catalog {
 
   async insert(input: NewResultRecord): Promise<ResultRecord> {
     refuseProblems('catalog record', newRecordProblems(input));
-    const now = input.now ?? Date.now();
-    const record: ResultRecord = {
-      id: randomUUID(),
-      path: input.path,
-      state: input.state,
-      targetId: input.targetId,
-      key: input.key,
-      location: input.location,
-      files: input.files.map((file) => ({ ...file })),
-      metadata: { ...(input.metadata ?? {}) },
-      localCopy: input.localCopy,
-      attempts: input.attempts ?? 0,
-      lastError: input.lastError,
-      dueAt: input.dueAt,
-      intent: input.intent,
-      migrationId: input.migrationId,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const record = recordToInsert(input, randomUUID());
+    const now = record.createdAt;
     return this.#db.transaction(() => {
       if (record.state !== 'deleted') {
         const taken = this.#db.one<{ id: string }>(
           "SELECT id FROM results WHERE path = ? AND state <> 'deleted'",
           record.path,
         );
-        if (taken) throw conflict(`path "${record.path}" already has a live record`);
+        if (taken) throw pathTakenError(record.path);
         this.#assertKeysFree(record);
       }
       this.#assertLocationFree(input.location, record.id);
@@ -166,7 +141,7 @@ export class SqliteCatalog implements Catalog {
             next.path,
             id,
           );
-          if (taken) throw conflict(`path "${next.path}" already has a live record`);
+          if (taken) throw pathTakenError(next.path);
         }
         this.#assertKeysFree(next);
       }
@@ -194,7 +169,7 @@ export class SqliteCatalog implements Catalog {
 
   async *list(query: ResultQuery = {}): AsyncIterable<ResultRecord> {
     const { sql, params } = whereClause(query);
-    const pageSize = pageSizeOf(query.pageSize);
+    const pageSize = listingPageSize(query.pageSize);
     let after = '';
     for (;;) {
       const rows = this.#db.all<ResultRow>(
@@ -213,7 +188,7 @@ export class SqliteCatalog implements Catalog {
     targetId: string,
     options: { readonly keyPrefix?: string; readonly pageSize?: number } = {},
   ): AsyncIterable<CatalogFileEntry> {
-    const pageSize = pageSizeOf(options.pageSize);
+    const pageSize = listingPageSize(options.pageSize);
     const prefix = startsWith('key', options.keyPrefix ?? '');
     let after: string | undefined;
     for (;;) {
@@ -244,7 +219,7 @@ export class SqliteCatalog implements Catalog {
   async *listPaths(
     options: { readonly pathPrefix?: string; readonly pageSize?: number } = {},
   ): AsyncIterable<CatalogPathEntry> {
-    const pageSize = pageSizeOf(options.pageSize);
+    const pageSize = listingPageSize(options.pageSize);
     const prefix = startsWith('path', options.pathPrefix ?? '');
     // SQLite compares TEXT with memcmp over UTF-8 (the BINARY collation): UTF-8 byte order.
     let after: [string, string, string] | undefined;
@@ -322,7 +297,7 @@ export class SqliteCatalog implements Catalog {
         file.key,
         record.id,
       );
-      if (other) throw conflict(`key "${file.key}" in target "${record.targetId}" is already used by another result`);
+      if (other) throw keyTakenError(file.key, record.targetId);
     }
   }
 
@@ -332,7 +307,7 @@ export class SqliteCatalog implements Catalog {
       location,
     );
     if (owner && owner.id !== id && owner.state !== 'deleted') {
-      throw conflict(`location "${location}" already points to another result`);
+      throw locationTakenError(location);
     }
   }
 
@@ -350,16 +325,11 @@ export class SqliteCatalog implements Catalog {
   #writeFiles(record: ResultRecord): void {
     for (const values of fileValues(record)) {
       this.#db.run(
-        `INSERT INTO result_files (result_id, position, name, path, target_id, key, live, size, sha256, content_type, identity)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO result_files (${FILE_COLUMNS.join(', ')}) VALUES (${FILE_COLUMNS.map(() => '?').join(', ')})`,
         ...values,
       );
     }
   }
-}
-
-function conflict(message: string): StorageError {
-  return new StorageError(ErrorCode.PreconditionFailed, `catalog: ${message}`);
 }
 
 /**
@@ -384,12 +354,4 @@ function firstStringAfterPrefix(prefix: string): string | undefined {
     if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last + 1 === 0xd800 ? 0xe000 : last + 1);
   }
   return undefined;
-}
-
-function pageSizeOf(pageSize: number | undefined): number {
-  if (pageSize === undefined) return DEFAULT_PAGE_SIZE;
-  if (!(Number.isSafeInteger(pageSize) && pageSize >= 1 && pageSize <= 10_000)) {
-    throw new StorageError(ErrorCode.InvalidInput, 'catalog listing: pageSize must be a whole number from 1 to 10,000');
-  }
-  return pageSize;
 }

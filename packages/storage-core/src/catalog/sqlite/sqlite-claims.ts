@@ -5,8 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQLInputValue } from 'node:sqlite';
+import { claimedIntent } from '../new-record.js';
 import { claimProblems, refuseProblems } from '../record-problems.js';
-import type { ClaimRequest, ResultIntent, ResultRecord } from '../types.js';
+import type { ClaimRequest, ResultRecord } from '../types.js';
 import type { SqliteDatabase } from './database.js';
 import { loadRecord, type ResultRow } from './rows.js';
 
@@ -35,17 +36,7 @@ export function claimRecords(db: SqliteDatabase, request: ClaimRequest): ResultR
     );
     return rows.map((row) => {
       const current = loadRecord(db, row) as ResultRecord;
-      const { previous: recovering, ...abandoned } = current.intent ?? {};
-      const intent = {
-        kind: request.kind,
-        attemptId: randomUUID(),
-        owner: request.owner,
-        startedAt: now,
-        leaseUntil: now + request.leaseMs,
-        ...(current.intent
-          ? { previous: current.intent.kind === 'recover' && recovering ? recovering : (abandoned as ResultIntent) }
-          : {}),
-      };
+      const intent = claimedIntent(current, request, randomUUID(), now);
       const next: ResultRecord = { ...current, intent, version: current.version + 1, updatedAt: now };
       db.run(
         'UPDATE results SET intent = ?, lease_until = ?, version = ?, updated_at = ? WHERE id = ?',

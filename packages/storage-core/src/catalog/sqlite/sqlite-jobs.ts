@@ -5,65 +5,25 @@
 import { randomUUID } from 'node:crypto';
 import type { SQLInputValue } from 'node:sqlite';
 import { applyJobChanges } from '../apply-changes.js';
+import { JOB_COLUMNS, type JobColumns, jobColumnValues, jobFromColumns } from '../columns.js';
+import { jobToCreate } from '../new-record.js';
 import { jobChangeProblems, newJobProblems, refuseProblems } from '../record-problems.js';
 import type { CatalogJob, JobChanges, JobKind, JobState, ResultQuery } from '../types.js';
 import type { SqliteDatabase } from './database.js';
-import { whereClause } from './rows.js';
+import { sqliteValue, whereClause } from './rows.js';
 
-interface JobRow {
-  id: string;
-  kind: string;
-  state: string;
-  params: string;
-  progress: string;
-  owner: string | null;
-  lease_until: number | null;
-  last_error_code: string | null;
-  last_error_message: string | null;
-  last_error_at: number | null;
-  version: number;
-  created_at: number;
-  updated_at: number;
-}
+/** A row of `jobs`: JSON columns as text. */
+type JobRow = Omit<JobColumns, 'params' | 'progress'> & { params: string; progress: string };
 
 function jobFromRow(row: JobRow): CatalogJob {
-  return {
-    id: row.id,
-    kind: row.kind as JobKind,
-    state: row.state as JobState,
-    params: JSON.parse(row.params),
-    progress: JSON.parse(row.progress),
-    owner: row.owner ?? undefined,
-    leaseUntil: row.lease_until ?? undefined,
-    lastError:
-      row.last_error_code === null
-        ? undefined
-        : { code: row.last_error_code, message: row.last_error_message ?? '', at: row.last_error_at ?? 0 },
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  return jobFromColumns({ ...row, params: JSON.parse(row.params), progress: JSON.parse(row.progress) });
 }
 
 function jobValues(job: CatalogJob): SQLInputValue[] {
-  return [
-    job.kind,
-    job.state,
-    JSON.stringify(job.params),
-    JSON.stringify(job.progress),
-    job.owner ?? null,
-    job.leaseUntil ?? null,
-    job.lastError?.code ?? null,
-    job.lastError?.message ?? null,
-    job.lastError?.at ?? null,
-    job.version,
-    job.createdAt,
-    job.updatedAt,
-  ];
+  return jobColumnValues(job).map(sqliteValue);
 }
 
-const JOB_COLUMNS =
-  'kind, state, params, progress, owner, lease_until, last_error_code, last_error_message, last_error_at, version, created_at, updated_at';
+const JOB_COLUMN_LIST = JOB_COLUMNS.join(', ');
 
 /** Jobs on one SQLite database. */
 export class SqliteJobs {
@@ -75,22 +35,9 @@ export class SqliteJobs {
 
   create(input: { kind: JobKind; params: Readonly<Record<string, unknown>>; now?: number }): CatalogJob {
     refuseProblems('catalog job', newJobProblems(input));
-    const now = input.now ?? Date.now();
-    const job: CatalogJob = {
-      id: randomUUID(),
-      kind: input.kind,
-      state: 'queued',
-      params: { ...input.params },
-      progress: {},
-      owner: undefined,
-      leaseUntil: undefined,
-      lastError: undefined,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const job = jobToCreate(input, randomUUID());
     this.#db.run(
-      `INSERT INTO jobs (id, ${JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO jobs (id, ${JOB_COLUMN_LIST}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       job.id,
       ...jobValues(job),
     );
@@ -127,9 +74,7 @@ export class SqliteJobs {
       if (!current || current.version !== expectedVersion) return undefined;
       const next = applyJobChanges(current, changes, now);
       this.#db.run(
-        `UPDATE jobs SET ${JOB_COLUMNS.split(', ')
-          .map((column) => `${column} = ?`)
-          .join(', ')} WHERE id = ?`,
+        `UPDATE jobs SET ${JOB_COLUMNS.map((column) => `${column} = ?`).join(', ')} WHERE id = ?`,
         ...jobValues(next),
         id,
       );
