@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Catalog,
+  type CatalogJob,
   ErrorCode,
   openSqliteCatalog,
   type ReconcileProgress,
@@ -321,6 +322,13 @@ describe('reconcile as a catalog job shared by servers', () => {
     return ws.open({ catalog, leaseMs: 1000 });
   }
 
+  /** A reconcile of "local" that `owner` holds until `leaseUntil`, as a server running it leaves it in the catalog. */
+  async function heldReconcile(storage: Storage, owner: string, leaseUntil: number): Promise<CatalogJob> {
+    const catalog = storage.catalog as Catalog;
+    const job = await catalog.createJob({ kind: 'reconcile', params: { target: 'local', requested: 'local' } });
+    return (await catalog.updateJob(job.id, job.version, { state: 'running', owner, leaseUntil })) as CatalogJob;
+  }
+
   async function reportOf(storage: Storage, id: string): Promise<ReconcileReport | undefined> {
     const job = await storage.catalog?.getJob(id);
     return job?.state === 'done' ? (job.progress.report as ReconcileReport) : undefined;
@@ -343,55 +351,34 @@ describe('reconcile as a catalog job shared by servers', () => {
 
   it('takes over a reconcile whose server died, once its lease has passed', async () => {
     const survivor = await server();
-    const job = await survivor.catalog?.createJob({
-      kind: 'reconcile',
-      params: { target: 'local', requested: 'local' },
-    });
     // The server that held it stopped renewing its lease a while ago.
-    const held = await survivor.catalog?.updateJob(job?.id as string, job?.version as number, {
-      state: 'running',
-      owner: 'dead-host/1/x',
-      leaseUntil: Date.now() - 1,
-    });
-    expect(held?.state).toBe('running');
+    const job = await heldReconcile(survivor, 'dead-host/1/x', Date.now() - 1);
+    expect(job.state).toBe('running');
     survivor.startWorker({ pollIntervalMs: 100, jobPollIntervalMs: 100, sweepIntervalMs: false });
-    await eventually(async () => (await reportOf(survivor, job?.id as string)) !== undefined, 15_000, 'taken over');
-    expect((await survivor.catalog?.getJob(job?.id as string))?.owner).toBe(survivor.owner);
+    await eventually(async () => (await reportOf(survivor, job.id)) !== undefined, 15_000, 'taken over');
+    expect((await survivor.catalog?.getJob(job.id))?.owner).toBe(survivor.owner);
   });
 
   it('refuses to start a second reconcile of a target that another server is reconciling now', async () => {
     const first = await server();
     const second = await server();
-    const job = await first.catalog?.createJob({ kind: 'reconcile', params: { target: 'local', requested: 'local' } });
-    await first.catalog?.updateJob(job?.id as string, job?.version as number, {
-      state: 'running',
-      owner: first.owner,
-      leaseUntil: Date.now() + 60_000,
-    });
+    const job = await heldReconcile(first, first.owner, Date.now() + 60_000);
     await expect(second.reconcile({ target: 'local' })).rejects.toMatchObject({
       code: ErrorCode.PreconditionFailed,
-      message: expect.stringContaining(`is being reconciled already (job ${job?.id}, by ${first.owner})`),
+      message: expect.stringContaining(`is being reconciled already (job ${job.id}, by ${first.owner})`),
     });
   });
 
   it('leaves a queued reconcile of a target in the queue while another server reconciles that target', async () => {
     const first = await server();
     const second = await server();
-    const running = await first.catalog?.createJob({
-      kind: 'reconcile',
-      params: { target: 'local', requested: 'local' },
-    });
-    const held = await first.catalog?.updateJob(running?.id as string, running?.version as number, {
-      state: 'running',
-      owner: first.owner,
-      leaseUntil: Date.now() + 60_000,
-    });
+    const held = await heldReconcile(first, first.owner, Date.now() + 60_000);
     const queued = await first.queueReconcile({ target: 'local' });
     second.startWorker({ pollIntervalMs: 100, jobPollIntervalMs: 100, sweepIntervalMs: false });
     await sleep(1000);
     expect(await second.catalog?.getJob(queued)).toMatchObject({ state: 'queued', owner: undefined });
 
-    await first.catalog?.updateJob(held?.id as string, held?.version as number, { state: 'done', leaseUntil: null });
+    await first.catalog?.updateJob(held.id, held.version, { state: 'done', leaseUntil: null });
     await eventually(async () => (await reportOf(second, queued)) !== undefined, 15_000, 'the queued job ran');
   });
 
