@@ -1,5 +1,5 @@
 /**
- * The benchmark: the Stowage S3 driver against the raw AWS SDK, both measured
+ * The driver benchmark (`pnpm bench` or `pnpm bench driver`): the Stowage S3 driver against the raw AWS SDK, both measured
  * in the same run against one local MinIO process. Each run is a fresh child
  * process; sides alternate within a round and swap who goes first between
  * rounds, so drift on a shared machine hits both. Figures are medians over the
@@ -225,10 +225,11 @@ async function benchmark(options: BenchOptions): Promise<string[]> {
   }
 }
 
-async function main(): Promise<void> {
+/** Entry point of `pnpm bench driver`; `argv` is what follows the word `driver`. */
+export async function driverBench(argv: readonly string[]): Promise<void> {
   let options: BenchOptions | undefined;
   try {
-    options = parseOptions(process.argv.slice(2));
+    options = parseOptions(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`bench: ${error.message}\n\n${usage()}`);
@@ -248,5 +249,3 @@ async function main(): Promise<void> {
   for (const failure of failures) console.log(`  - ${failure}`);
   process.exitCode = 1;
 }
-
-await main();
