@@ -32,6 +32,7 @@ import { checkStored } from './check-stored.js';
 import { contenders, RAW, roundOrder, STOWAGE } from './contenders.js';
 import { type CountingProxy, startCountingProxy } from './counting-proxy.js';
 import { type OffloadOptions, parseOffloadOptions, usage } from './options.js';
+import { processCpuMs } from './process-cpu.js';
 import { formatProfileSummary, summariseProfile } from './profile-summary.js';
 import { rcloneRssMethod, runRclone } from './rclone-run.js';
 import { type ExpectedFiles, writeResultFiles } from './result-files.js';
@@ -135,7 +136,11 @@ function runLine(round: string, workload: Workload, label: string, figures: Offl
       ? `${figures.filesPerSecond.toFixed(0).padStart(6)} files/s`
       : `${figures.mbPerSecond.toFixed(0).padStart(6)} MB/s   `;
   const growth = figures.rssGrowthMib === undefined ? '' : ` (+${figures.rssGrowthMib.toFixed(0)})`;
-  return `  ${round.padEnd(8)} ${workload.dir.padEnd(18)} ${label.padEnd(8)} ${rate}  peak RSS ${figures.peakRssMib.toFixed(0).padStart(4)} MiB${growth}`;
+  const cpu = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${(ms * workload.files.size).toFixed(0)} ms`);
+  return (
+    `  ${round.padEnd(8)} ${workload.dir.padEnd(18)} ${label.padEnd(8)} ${rate}  peak RSS ${figures.peakRssMib.toFixed(0).padStart(4)} MiB${growth.padEnd(7)}` +
+    `  CPU client ${cpu(figures.clientCpuMsPerFile)}, MinIO ${cpu(figures.serverCpuMsPerFile)}`
+  );
 }
 
 /** Runs `contender` on `workload` once in `bucket`. */
@@ -180,10 +185,16 @@ function runOnce(
   );
 }
 
+/** A run that succeeded and checked out, with MinIO's CPU time during it. */
+interface Measured {
+  readonly result: OffloadRunResult;
+  readonly serverCpuMs: number | undefined;
+}
+
 /**
  * One run in a fresh bucket: upload, then check every object through the
  * plain client, then remove the bucket. Failures are recorded, not thrown.
- * Resolves with the run's result, or undefined when it failed.
+ * Resolves with the run's figures, or undefined when it failed.
  */
 async function measured(
   bench: Bench,
@@ -191,15 +202,19 @@ async function measured(
   contender: Contender,
   workload: Workload,
   mode: RunMode = {},
-): Promise<OffloadRunResult | undefined> {
+): Promise<Measured | undefined> {
   const { info } = bench.server;
   const bucket = await createTestBucket(info, 'offload');
   const what = `${round} ${workload.dir} ${contender.label}`;
   try {
     const target: ServerTarget = { ...info, endpoint: mode.endpoint ?? info.endpoint, bucket };
     let result: OffloadRunResult;
+    let serverCpuMs: number | undefined;
     try {
+      const serverBefore = await processCpuMs(bench.server.pid);
       result = await runOnce(bench, contender, workload, target, mode);
+      const serverAfter = await processCpuMs(bench.server.pid);
+      if (serverBefore !== undefined && serverAfter !== undefined) serverCpuMs = serverAfter - serverBefore;
     } catch (error) {
       bench.failures.push(`${what}: ${(error as Error).message}`);
       console.log(`  ${round.padEnd(8)} ${workload.dir.padEnd(18)} ${contender.label.padEnd(8)} FAILED (see below)`);
@@ -212,7 +227,7 @@ async function measured(
       ])),
     ];
     for (const problem of problems) bench.failures.push(`${what}: ${problem}`);
-    return problems.length === 0 ? result : undefined;
+    return problems.length === 0 ? { result, serverCpuMs } : undefined;
   } finally {
     await removeTestBucket(info, bucket).catch((error: Error) => {
       console.log(`  (could not remove bucket ${bucket}: ${error.message})`);
@@ -224,9 +239,9 @@ async function timedRounds(bench: Bench, workloads: readonly Workload[], list: r
   for (let round = 1; round <= bench.options.rounds; round++) {
     for (const workload of workloads) {
       for (const contender of roundOrder(list, round)) {
-        const result = await measured(bench, `round ${round}`, contender, workload);
-        if (!result) continue;
-        const figures = offloadFigures(result, workload.bytes);
+        const run = await measured(bench, `round ${round}`, contender, workload);
+        if (!run) continue;
+        const figures = offloadFigures(run.result, workload.bytes, run.serverCpuMs);
         const byLabel = bench.results.get(workload.dir) ?? new Map<string, OffloadFigures[]>();
         byLabel.set(contender.label, [...(byLabel.get(contender.label) ?? []), figures]);
         bench.results.set(workload.dir, byLabel);
@@ -248,8 +263,8 @@ async function countRequests(bench: Bench, workloads: readonly Workload[], list:
     for (const workload of workloads) {
       for (const contender of list) {
         proxy.reset();
-        const result = await measured(bench, 'count', contender, workload, { endpoint: proxy.endpoint });
-        if (!result) continue;
+        const run = await measured(bench, 'count', contender, workload, { endpoint: proxy.endpoint });
+        if (!run) continue;
         const counts = Object.entries(proxy.counts()).sort((a, b) => b[1] - a[1]);
         const total = counts.reduce((sum, [, count]) => sum + count, 0);
         rows.push([
@@ -274,11 +289,14 @@ async function profileRuns(bench: Bench, workloads: readonly Workload[], list: r
     for (const contender of list.filter((entry) => entry.label === STOWAGE || entry.label === RAW)) {
       const name = `${workload.dir}-${contender.label.replace(/\W+/g, '-')}.cpuprofile`;
       const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
-      const result = await measured(bench, 'profile', contender, workload, { nodeArgs });
-      if (!result) continue;
-      const figures = offloadFigures(result, workload.bytes);
+      const run = await measured(bench, 'profile', contender, workload, { nodeArgs });
+      if (!run) continue;
+      const figures = offloadFigures(run.result, workload.bytes, run.serverCpuMs);
+      const window = run.result.workWindowUs;
+      // Saved next to the profile, so `pnpm bench profile <file>` cuts it to the same window later.
+      if (window) await writeFile(join(dir, `${name}.window.json`), JSON.stringify(window));
       console.log(`\n${runLine('profile', workload, contender.label, figures)}   (${join(dir, name)})`);
-      console.log(formatProfileSummary(await summariseProfile(join(dir, name), result.workWindowUs)));
+      console.log(formatProfileSummary(await summariseProfile(join(dir, name), window)));
     }
   }
 }

@@ -50,23 +50,32 @@ export interface ProfileSummary {
   readonly stowageInclusive: readonly FrameTime[];
 }
 
+/** The workspace root (this file is bench/dist/offload/profile-summary.js), as a file URL prefix. */
+const WORKSPACE = new URL('../../../', import.meta.url).href;
+
+/** A script URL relative to the workspace root, e.g. `packages/driver-s3/dist/upload.js`; undefined outside it. */
+function inWorkspace(url: string): string | undefined {
+  return url.startsWith(WORKSPACE) && !url.includes('/node_modules/') ? url.slice(WORKSPACE.length) : undefined;
+}
+
 /** Where a script URL belongs: a package name, a workspace package, node internals or V8/runtime. */
 function packageOf(url: string): string {
   if (url === '') return '(native / V8)';
   if (url.startsWith('node:')) return 'node: internals';
   // pnpm nests packages (node_modules/.pnpm/<id>/node_modules/<name>/): the last one is the code's own.
-  const inPackage = [...url.matchAll(/node_modules\/(@[^/]+\/[^/]+|[^/@.][^/]*)\//g)].at(-1)?.[1];
-  if (inPackage) return inPackage;
-  const workspace = /\/(packages|bench)\/([^/]+)\//.exec(url);
-  if (workspace) return workspace[1] === 'bench' ? 'bench' : `@stowage/${workspace[2]}`;
-  return url;
+  const dependency = [...url.matchAll(/node_modules\/(@[^/]+\/[^/]+|[^/@.][^/]*)\//g)].at(-1)?.[1];
+  if (dependency) return dependency;
+  const local = inWorkspace(url);
+  const workspacePackage = local === undefined ? undefined : /^packages\/([^/]+)\//.exec(local)?.[1];
+  if (workspacePackage) return `@stowage/${workspacePackage}`;
+  return local?.startsWith('bench/') ? 'bench' : url;
 }
 
 function frameName(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;
   const name = functionName || '(anonymous)';
   if (!url) return name;
-  const short = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(packages|bench)\//, '$1/');
+  const short = inWorkspace(url) ?? url.replace(/^.*node_modules\//, '');
   return `${name} ${short}:${lineNumber + 1}`;
 }
 
@@ -76,8 +85,9 @@ function inPackage(node: ProfileNode): boolean {
   return url !== '' && !url.startsWith('node:');
 }
 
+/** True for frames of Stowage's own packages. */
 function isStowage(node: ProfileNode): boolean {
-  return /\/packages\/[^/]+\//.test(node.callFrame.url) && !node.callFrame.url.includes('node_modules');
+  return inWorkspace(node.callFrame.url)?.startsWith('packages/') ?? false;
 }
 
 const SYNTHETIC = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);

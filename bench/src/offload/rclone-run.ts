@@ -8,10 +8,11 @@
  * RCLONE_CONFIG_BENCH_* variables and an empty config file, so no rclone
  * configuration of the machine can leak in.
  *
- * Peak RSS: GNU time (`/usr/bin/time -f %M`) reports the ru_maxrss that
- * wait4() returns for rclone, the kernel's high-water mark. Without GNU time,
- * the VmHWM line of /proc/<pid>/status (the same high-water mark) is read every
- * 10 ms until rclone exits. The time is rclone's whole process, start-up
+ * Peak RSS: GNU time (`/usr/bin/time -f '%M %U %S'`) reports the ru_maxrss
+ * that wait4() returns for rclone, the kernel's high-water mark, and its user
+ * and system CPU time. Without GNU time, the VmHWM line of /proc/<pid>/status
+ * (the same high-water mark) is read every 10 ms until rclone exits, and the
+ * CPU time is not known. The time is rclone's whole process, start-up
  * included (a Go binary starts in tens of milliseconds).
  */
 import { spawn } from 'node:child_process';
@@ -41,7 +42,9 @@ export interface RcloneRun {
 
 /** How the peak RSS of rclone is measured on this machine. */
 export function rcloneRssMethod(): string {
-  return existsSync(GNU_TIME) ? 'GNU time %M (ru_maxrss from wait4)' : '/proc/<pid>/status VmHWM, read every 10 ms';
+  return existsSync(GNU_TIME)
+    ? 'GNU time %M (ru_maxrss from wait4), CPU time from its %U %S'
+    : '/proc/<pid>/status VmHWM, read every 10 ms';
 }
 
 /** The environment for rclone: the parent's minus any RCLONE_* setting, plus the bench remote. */
@@ -134,15 +137,19 @@ export async function runRclone(run: RcloneRun): Promise<OffloadRunResult> {
   const useTime = existsSync(GNU_TIME);
   const timeFile = join(run.scratchDir, `rclone-time-${process.pid}-${Date.now()}.txt`);
   const exit = useTime
-    ? await runProcess(GNU_TIME, ['-f', '%M', '-o', timeFile, run.binary, ...args], env, false)
+    ? await runProcess(GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, run.binary, ...args], env, false)
     : await runProcess(run.binary, args, env, true);
   let maxRssBytes = exit.vmHwmBytes;
+  let cpuMs: number | undefined;
   if (useTime) {
     const report = await readFile(timeFile, 'utf8').catch(() => '');
     await rm(timeFile, { force: true });
-    // GNU time writes "Command exited with non-zero status N" before the figure when the command failed.
-    const last = report.trim().split('\n').pop() ?? '';
-    if (/^\d+$/.test(last)) maxRssBytes = Number(last) * 1024;
+    // GNU time writes "Command exited with non-zero status N" before the figures when the command failed.
+    const figures = /^(\d+) (\d+\.\d+) (\d+\.\d+)$/.exec(report.trim().split('\n').pop() ?? '');
+    if (figures) {
+      maxRssBytes = Number(figures[1]) * 1024;
+      cpuMs = (Number(figures[2]) + Number(figures[3])) * 1000;
+    }
   }
   if (exit.code !== 0) {
     const output = exit.stderr.split(run.target.secretAccessKey).join('<redacted>').trim();
@@ -154,6 +161,7 @@ export async function runRclone(run: RcloneRun): Promise<OffloadRunResult> {
     files: run.files,
     rssBeforeBytes: undefined,
     maxRssBytes,
+    cpuMs,
     problems: [],
   };
 }

@@ -47,6 +47,12 @@ export interface OffloadRunResult {
   readonly rssBeforeBytes: number | undefined;
   /** The kernel's high-water mark of the process's RSS. */
   readonly maxRssBytes: number;
+  /**
+   * CPU time (user + system) the contender used: during the timed work for the
+   * Node contenders, the whole process for rclone (start-up included);
+   * undefined when it could not be read.
+   */
+  readonly cpuMs: number | undefined;
   /** Timed-work window on the monotonic clock (µs), to cut a CPU profile to the work. */
   readonly workWindowUs?: { readonly start: number; readonly end: number };
   /** What went wrong though the process exited cleanly (e.g. an offload that stayed local). */

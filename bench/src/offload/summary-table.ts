@@ -6,6 +6,7 @@
 import { formatTable } from '../report.js';
 import { median, ratio } from '../stats.js';
 import { RAW, RCLONE, STOWAGE } from './contenders.js';
+import type { OffloadRunResult } from './run-spec.js';
 
 const MIB = 1024 * 1024;
 
@@ -17,19 +18,30 @@ export interface OffloadFigures {
   readonly peakRssMib: number;
   /** Peak minus the RSS right before the work; undefined for rclone. */
   readonly rssGrowthMib: number | undefined;
+  /** RSS right before the work; undefined for rclone. */
+  readonly rssBeforeMib: number | undefined;
+  /** The contender's CPU time (see OffloadRunResult.cpuMs) per file. */
+  readonly clientCpuMsPerFile: number | undefined;
+  /** MinIO's CPU time during the run, per file. */
+  readonly serverCpuMsPerFile: number | undefined;
 }
 
 /** Figures from a run that moved `bytes` in `files` files. */
 export function offloadFigures(
-  result: { elapsedMs: number; files: number; rssBeforeBytes: number | undefined; maxRssBytes: number },
+  result: OffloadRunResult,
   bytes: number,
+  serverCpuMs: number | undefined,
 ): OffloadFigures {
   const seconds = result.elapsedMs / 1000;
+  const perFile = (ms: number | undefined) => (ms === undefined ? undefined : ms / result.files);
   return {
     filesPerSecond: result.files / seconds,
     mbPerSecond: bytes / 1e6 / seconds,
     peakRssMib: result.maxRssBytes / MIB,
     rssGrowthMib: result.rssBeforeBytes === undefined ? undefined : (result.maxRssBytes - result.rssBeforeBytes) / MIB,
+    rssBeforeMib: result.rssBeforeBytes === undefined ? undefined : result.rssBeforeBytes / MIB,
+    clientCpuMsPerFile: perFile(result.cpuMs),
+    serverCpuMsPerFile: perFile(serverCpuMs),
   };
 }
 
@@ -44,7 +56,7 @@ export interface WorkloadNames {
   readonly rssHigh?: { readonly key: string; readonly title: string };
 }
 
-type Metric = 'filesPerSecond' | 'mbPerSecond' | 'peakRssMib';
+type Metric = Exclude<keyof OffloadFigures, 'rssGrowthMib'>;
 
 function format(value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
@@ -55,17 +67,24 @@ function times(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a';
 }
 
-function medianOf(results: Results, workload: string, label: string, metric: Metric): number {
+/** The metric's values over the runs; a metric a contender does not report (undefined) gives none. */
+function valuesOf(results: Results, workload: string, label: string, metric: Metric): number[] {
   const runs = results.get(workload)?.get(label) ?? [];
-  return runs.length === 0 ? Number.NaN : median(runs.map((run) => run[metric]));
+  return runs.flatMap((run) => (run[metric] === undefined ? [] : [run[metric]]));
+}
+
+function medianOf(results: Results, workload: string, label: string, metric: Metric): number {
+  const values = valuesOf(results, workload, label, metric);
+  return values.length === 0 ? Number.NaN : median(values);
 }
 
 function cell(results: Results, workload: string, label: string, metric: Metric): string {
   const runs = results.get(workload)?.get(label) ?? [];
   if (runs.length === 0) return 'failed';
-  const values = runs.map((run) => run[metric]);
+  const values = valuesOf(results, workload, label, metric);
+  if (values.length === 0) return 'n/a';
   const middle = format(median(values));
-  return runs.length === 1 ? middle : `${middle} (${format(Math.min(...values))}-${format(Math.max(...values))})`;
+  return values.length === 1 ? middle : `${middle} (${format(Math.min(...values))}-${format(Math.max(...values))})`;
 }
 
 function verdict(met: boolean | undefined): string {
@@ -122,16 +141,21 @@ export function offloadTable(results: Results, workloads: WorkloadNames, labels:
       return `>= 1.00x raw and rclone: ${verdict(met)}`;
     });
     row('  peak RSS MiB', small.key, 'peakRssMib', () => '');
+    row('  client CPU ms/file', small.key, 'clientCpuMsPerFile', () => '');
+    row('  MinIO CPU ms/file', small.key, 'serverCpuMsPerFile', () => '');
   }
   if (big) {
     row(`${big.title}: MB/s`, big.key, 'mbPerSecond', ([raw]) => `>= 0.95x raw: ${verdict(known(raw) && raw >= 0.95)}`);
     row('  peak RSS MiB', big.key, 'peakRssMib', () => '');
+    row('  client CPU ms (the file)', big.key, 'clientCpuMsPerFile', () => '');
+    row('  MinIO CPU ms (the file)', big.key, 'serverCpuMsPerFile', () => '');
   }
   if (rssLow && rssHigh) {
     row(`${rssLow.title}: peak RSS MiB`, rssLow.key, 'peakRssMib', () => '');
     row(`${rssHigh.title}: peak RSS MiB`, rssHigh.key, 'peakRssMib', (_, stowage) => {
       return `<= 100 MiB: ${verdict(known(stowage) && stowage <= 100)}`;
     });
+    row('  RSS before the work MiB', rssHigh.key, 'rssBeforeMib', () => '');
     const growth = labels.map((label) => {
       const low = medianOf(results, rssLow.key, label, 'peakRssMib');
       const high = medianOf(results, rssHigh.key, label, 'peakRssMib');

@@ -33,17 +33,20 @@ export async function runUploads(spec: OffloadRunSpec): Promise<OffloadRunResult
   try {
     await uploads.warmUp();
     const rssBeforeBytes = process.memoryUsage.rss();
+    const cpuBefore = process.cpuUsage();
     const start = monotonicMicros();
     const started = performance.now();
     const problems = await uploads.upload(keys);
     const elapsedMs = performance.now() - started;
     const end = monotonicMicros();
+    const cpu = process.cpuUsage(cpuBefore);
     return {
       elapsedMs,
       files: keys.length,
       rssBeforeBytes,
       // getrusage reports maxrss in KiB on Linux.
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      cpuMs: (cpu.user + cpu.system) / 1000,
       workWindowUs: { start, end },
       problems,
     };
