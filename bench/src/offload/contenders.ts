@@ -23,6 +23,28 @@ export function contenders(options: OffloadOptions): Contender[] {
   return list;
 }
 
+/**
+ * The attribution pass: the raw baseline, the baseline plus each of offload's
+ * extra steps alone, plus all of them, and Stowage. What Stowage costs beyond
+ * "raw + all steps" is its own per-offload work (and, for big files, the MD5).
+ */
+export function attributionContenders(withUrlAndHead: boolean): Contender[] {
+  const none = { sha256First: false, headAfter: false, presignUrl: false };
+  const list: Contender[] = [
+    { label: RAW, kind: 'raw' },
+    { label: 'raw+sha256', kind: 'raw', steps: { ...none, sha256First: true } },
+  ];
+  if (withUrlAndHead) {
+    list.push(
+      { label: 'raw+head', kind: 'raw', steps: { ...none, headAfter: true } },
+      { label: 'raw+url', kind: 'raw', steps: { ...none, presignUrl: true } },
+      { label: 'raw+all3', kind: 'raw', steps: { sha256First: true, headAfter: true, presignUrl: true } },
+    );
+  }
+  list.push({ label: STOWAGE, kind: 'stowage', variant: { catalog: false } });
+  return list;
+}
+
 /** Contenders in the order of `round` (1-based): rotated by one each round, so none always goes first. */
 export function roundOrder<T>(list: readonly T[], round: number): T[] {
   const shift = (round - 1) % list.length;

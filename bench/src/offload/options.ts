@@ -19,6 +19,7 @@ export interface OffloadOptions {
   readonly rclone: boolean;
   readonly countRequests: boolean;
   readonly profile: boolean;
+  readonly attribute: boolean;
 }
 
 const FLAGS = {
@@ -49,6 +50,7 @@ const SWITCHES = {
   'no-rclone': 'leave rclone out (it is built with go install on first use)',
   'count-requests': 'after the timed rounds, one untimed pass per contender through a counting proxy',
   profile: 'after the timed rounds, one Stowage and one raw run per workload under node --cpu-prof, summarised',
+  attribute: "after the timed rounds, rounds of the raw SDK plus each of offload's steps (small and big files)",
 } as const;
 
 /** The usage text printed for --help and after a bad option. */
@@ -78,6 +80,7 @@ export function parseOffloadOptions(argv: readonly string[]): OffloadOptions | u
     rclone: !parsed.switches['no-rclone'],
     countRequests: parsed.switches['count-requests'],
     profile: parsed.switches.profile,
+    attribute: parsed.switches.attribute,
   };
   const problems = [...parsed.problems];
   if ((options.rssLowBytes === 0) !== (options.rssHighBytes === 0)) {

@@ -15,10 +15,23 @@ export interface StowageVariant {
   readonly catalog: boolean;
 }
 
+/**
+ * Steps of Stowage's offload added to the raw baseline one at a time (the
+ * attribution pass), so each is priced on its own, outside Stowage's code.
+ */
+export interface RawSteps {
+  /** SHA-256 of the file in a read of its own before the upload, sent as "sha256" metadata (as offload does). */
+  readonly sha256First: boolean;
+  /** A HeadObject after the upload (offload's verify step stats the object). */
+  readonly headAfter: boolean;
+  /** A presigned GET URL per file (offload's outcome URL when the backend has no public base URL). */
+  readonly presignUrl: boolean;
+}
+
 /** One implementation under test, as it appears in the tables. */
 export type Contender =
   | { readonly label: string; readonly kind: 'stowage'; readonly variant: StowageVariant }
-  | { readonly label: string; readonly kind: 'raw' }
+  | { readonly label: string; readonly kind: 'raw'; readonly steps?: RawSteps }
   | { readonly label: string; readonly kind: 'rclone' };
 
 /** The Node contenders, which run in a child process of this package. */
