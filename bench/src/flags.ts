@@ -88,3 +88,27 @@ export function parseFlags<N extends string, S extends string>(
   for (const flag of switchNames) flags[flag] = parsed.values[flag] === true;
   return { numbers: values, switches: flags, given, problems };
 }
+
+/**
+ * Runs `parse` on `argv` for the benchmark `name`: prints the usage for
+ * `--help`, or the problems and the usage for bad options (exit code 2).
+ * Returns the options, or undefined when there is nothing to run.
+ */
+export function optionsOrUsage<T>(
+  name: string,
+  argv: readonly string[],
+  parse: (argv: readonly string[]) => T | undefined,
+  usage: () => string,
+): T | undefined {
+  let options: T | undefined;
+  try {
+    options = parse(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${name}: ${error.message}\n\n${usage()}`);
+    process.exitCode = 2;
+    return undefined;
+  }
+  if (options === undefined) console.log(usage());
+  return options;
+}

@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestBucket, type MinioProcess, removeTestBucket, startMinioProcess } from '@stowage/driver-s3/testing';
 import type { BenchCase, ServerTarget, Side, UploadTuning } from './case-spec.js';
+import { optionsOrUsage } from './flags.js';
 import { generatedBytes, generatedSha256, writeGeneratedFile } from './generated-body.js';
-import { type BenchOptions, parseOptions, UsageError, usage } from './options.js';
+import { type BenchOptions, parseOptions, usage } from './options.js';
 import { createRawClient } from './raw-side.js';
 import { figures, loadAverage, machineFacts, type RunFigures, runLine, summaryTable } from './report.js';
 import { spawnCase } from './spawn-case.js';
@@ -227,19 +228,8 @@ async function benchmark(options: BenchOptions): Promise<string[]> {
 
 /** Entry point of `pnpm bench driver`; `argv` is what follows the word `driver`. */
 export async function driverBench(argv: readonly string[]): Promise<void> {
-  let options: BenchOptions | undefined;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`bench: ${error.message}\n\n${usage()}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (!options) {
-    console.log(usage());
-    return;
-  }
+  const options = optionsOrUsage('bench', argv, parseOptions, usage);
+  if (!options) return;
   const failures = await benchmark(options);
   if (failures.length === 0) {
     console.log('\ncorrectness: every object read back with the size and SHA-256 that was sent');

@@ -5,8 +5,6 @@
  */
 import { flagUsage, type NumberFlag, parseFlags, UsageError } from './flags.js';
 
-export { UsageError } from './flags.js';
-
 const MIB = 1024 * 1024;
 
 /** What one benchmark run does; sizes in bytes. */

@@ -100,9 +100,11 @@ export async function attributionRounds(bench: Bench, workloads: readonly Worklo
       workload.role === 'small' ? figures.filesPerSecond : figures.mbPerSecond;
     const client = (figures: OffloadFigures) => figures.clientCpuMsPerFile;
     const server = (figures: OffloadFigures) => figures.serverCpuMsPerFile;
-    const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+    const fixed = (value: number, places: number) => (Number.isFinite(value) ? value.toFixed(places) : 'n/a');
+    // Per-file figures of small files are fractions of a millisecond; a big file's are seconds.
+    const digits = workload.role === 'small' ? 2 : 0;
     const delta = (value: number, base: number) =>
-      Number.isFinite(value - base) ? `${value >= base ? '+' : ''}${(value - base).toFixed(2)}` : 'n/a';
+      Number.isFinite(value - base) ? `${value >= base ? '+' : ''}${(value - base).toFixed(digits)}` : 'n/a';
     const perFile = workload.role === 'small' ? 'ms/file' : 'ms';
     const rows: string[][] = [
       [
@@ -120,9 +122,9 @@ export async function attributionRounds(bench: Bench, workloads: readonly Worklo
         label,
         fixed(medianOf(label, rate), 0),
         `${fixed(ratio(medianOf(label, rate), medianOf(RAW, rate)), 2)}x`,
-        fixed(medianOf(label, client), 2),
+        fixed(medianOf(label, client), digits),
         delta(medianOf(label, client), medianOf(RAW, client)),
-        fixed(medianOf(label, server), 2),
+        fixed(medianOf(label, server), digits),
         delta(medianOf(label, server), medianOf(RAW, server)),
       ]);
     }

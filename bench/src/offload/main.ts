@@ -21,7 +21,7 @@ import {
   startMinioProcess,
 } from '@stowage/driver-s3/testing';
 import type { UploadTuning } from '../case-spec.js';
-import { UsageError } from '../flags.js';
+import { optionsOrUsage } from '../flags.js';
 import { createRawClient } from '../raw-side.js';
 import { loadAverage, machineFacts } from '../report.js';
 import { median } from '../stats.js';
@@ -112,6 +112,9 @@ async function rcloneStartUp(bench: Bench): Promise<void> {
     console.log(
       `rclone start-up (copy of an empty directory, counted in every rclone run): ${median(times).toFixed(0)} ms median of 3`,
     );
+  } catch (error) {
+    bench.failures.push(`rclone start-up: ${(error as Error).message}`);
+    console.log('rclone start-up: FAILED (see below)');
   } finally {
     await removeTestBucket(bench.server.info, bucket).catch(() => undefined);
     await rm(join(bench.resultsRoot, dir), { recursive: true, force: true });
@@ -199,19 +202,8 @@ async function benchmark(options: OffloadOptions, rcloneBinary: string | undefin
 
 /** Entry point of `pnpm bench offload`; `argv` is what follows the word `offload`. */
 export async function offloadBench(argv: readonly string[]): Promise<void> {
-  let options: OffloadOptions | undefined;
-  try {
-    options = parseOffloadOptions(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`bench offload: ${error.message}\n\n${usage()}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (!options) {
-    console.log(usage());
-    return;
-  }
+  const options = optionsOrUsage('bench offload', argv, parseOffloadOptions, usage);
+  if (!options) return;
   const rcloneBinary = options.rclone ? process.env.STOWAGE_RCLONE_BIN : undefined;
   if (options.rclone && !rcloneBinary) {
     console.error(
