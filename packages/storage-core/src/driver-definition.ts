@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
+import type { SettingsField } from './settings-field.js';
 import type { StorageDriver } from './types.js';
 
 /**
@@ -16,6 +17,11 @@ export interface DriverDefinition<S = Record<string, unknown>> {
   readonly schema: z.ZodType<S>;
   /** Top-level settings fields that hold secrets. */
   readonly secretFields: readonly string[];
+  /**
+   * The fields an admin screen shows, in order: label, help text, input kind.
+   * Fields left out keep what the app stored. Check them with `settingsFieldsProblems`.
+   */
+  readonly fields: readonly SettingsField[];
   /** Builds a driver from settings that passed `schema`. Must not do network I/O. */
   create(settings: S): StorageDriver;
 }
