@@ -5,7 +5,7 @@
  * path-style. There is no region field: R2's region is always "auto".
  */
 
-import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '@stowage/driver-s3';
+import { KEY_PREFIX_FIELD, PART_SIZE_FIELD } from '@stowage/driver-s3';
 import type { SettingsField } from '@stowage/storage-core';
 
 /** The fields an admin fills in for Cloudflare R2. */
@@ -77,15 +77,7 @@ export const R2_SETTINGS_FIELDS: readonly SettingsField[] = [
     placeholder: 'https://media.example.com',
     section: 'advanced',
   },
-  {
-    name: 'keyPrefix',
-    label: 'Key Prefix',
-    kind: 'text',
-    help: 'Optional folder inside the bucket (e.g. media), put in front of every object key.',
-    required: false,
-    placeholder: 'media',
-    section: 'advanced',
-  },
+  KEY_PREFIX_FIELD,
   {
     name: 'forcePathStyle',
     label: 'Use path-style endpoint',
@@ -95,13 +87,5 @@ export const R2_SETTINGS_FIELDS: readonly SettingsField[] = [
     default: true,
     section: 'advanced',
   },
-  {
-    name: 'partSize',
-    label: 'Part size (bytes)',
-    kind: 'number',
-    help: `Files larger than this are uploaded in parts of this size. At least ${MIN_PART_SIZE} (5 MiB); blank means ${DEFAULT_PART_SIZE} (8 MiB).`,
-    required: false,
-    placeholder: String(DEFAULT_PART_SIZE),
-    section: 'advanced',
-  },
+  PART_SIZE_FIELD,
 ];

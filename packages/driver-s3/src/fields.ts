@@ -8,6 +8,28 @@ import type { SettingsField } from '@stowage/storage-core';
 import { S3_PRESETS, S3_PROVIDERS, type S3Preset, type S3Provider } from './presets.js';
 import { CANNED_ACLS, DEFAULT_PART_SIZE, MIN_PART_SIZE } from './settings.js';
 
+/** The key prefix field, shared with the drivers built on this one (R2). */
+export const KEY_PREFIX_FIELD: SettingsField = {
+  name: 'keyPrefix',
+  label: 'Key Prefix',
+  kind: 'text',
+  help: 'Optional folder inside the bucket (e.g. media), put in front of every object key.',
+  required: false,
+  placeholder: 'media',
+  section: 'advanced',
+};
+
+/** The multipart part size field, shared with the drivers built on this one (R2). */
+export const PART_SIZE_FIELD: SettingsField = {
+  name: 'partSize',
+  label: 'Part size (bytes)',
+  kind: 'number',
+  help: `Files larger than this are uploaded in parts of this size. At least ${MIN_PART_SIZE} (5 MiB); blank means ${DEFAULT_PART_SIZE} (8 MiB).`,
+  required: false,
+  placeholder: String(DEFAULT_PART_SIZE),
+  section: 'advanced',
+};
+
 function endpointHelp(preset: S3Preset | undefined): string {
   if (preset === undefined) {
     return 'The S3 API URL of an S3-compatible service, without the bucket name. Leave blank for Amazon S3 or a provider whose endpoint follows from the region.';
@@ -104,15 +126,7 @@ export function s3SettingsFields(provider: S3Provider | undefined): readonly Set
       placeholder: 'https://media.example.com',
       section: 'advanced',
     },
-    {
-      name: 'keyPrefix',
-      label: 'Key Prefix',
-      kind: 'text',
-      help: 'Optional folder inside the bucket (e.g. media), put in front of every object key.',
-      required: false,
-      placeholder: 'media',
-      section: 'advanced',
-    },
+    KEY_PREFIX_FIELD,
     {
       name: 'forcePathStyle',
       label: 'Use path-style endpoint',
@@ -144,15 +158,7 @@ export function s3SettingsFields(provider: S3Provider | undefined): readonly Set
       placeholder: '',
       section: 'advanced',
     },
-    {
-      name: 'partSize',
-      label: 'Part size (bytes)',
-      kind: 'number',
-      help: `Files larger than this are uploaded in parts of this size. At least ${MIN_PART_SIZE} (5 MiB); blank means ${DEFAULT_PART_SIZE} (8 MiB).`,
-      required: false,
-      placeholder: String(DEFAULT_PART_SIZE),
-      section: 'advanced',
-    },
+    PART_SIZE_FIELD,
   );
   return fields;
 }

@@ -10,7 +10,7 @@ export {
   wasabiDriverDefinition,
 } from './definitions.js';
 export { classifyS3Error, type ErrorContext, toStorageError } from './errors.js';
-export { s3SettingsFields } from './fields.js';
+export { KEY_PREFIX_FIELD, PART_SIZE_FIELD, s3SettingsFields } from './fields.js';
 export { type ChecksumMode, S3_PRESETS, S3_PROVIDERS, type S3Preset, type S3Provider } from './presets.js';
 export { MAX_PRESIGN_SECONDS } from './presign.js';
 export { createS3Driver, S3Driver, type S3DriverOptions } from './s3-driver.js';
