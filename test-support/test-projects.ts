@@ -23,7 +23,7 @@ export const TEST_FILE_PATTERNS = [
  * setup provides, or a starter from @stowage/testing / test-support.
  */
 const NEEDS_A_SERVER =
-  /\binject\(|\bstart(?:MinioProcess|MinioContainer|S3TestServer|Toxiproxy|Postgres)\(|\blaunchChromium\(/;
+  /\binject\(|\bstart(?:MinioProcess|MinioContainer|S3TestServer|Toxiproxy|Postgres)\(|\blaunchChromium\(|\bfileToxiproxy\(/;
 
 /** True when the test source needs a server (see NEEDS_A_SERVER). */
 export function needsAServer(source: string): boolean {

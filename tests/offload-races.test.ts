@@ -18,16 +18,17 @@ import {
   createS3Proxy,
   createTestBucket,
   removeTestBucket,
-  ToxiproxyClient,
   type ToxiproxyProxy,
 } from '../packages/testing/src/index.js';
+import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, fileSha256, sha256, type Workspace } from './support/fixture.js';
+
+const toxiproxy = await fileToxiproxy();
 
 const RACES = 30;
 
 describe('offload with delete-local while the generator rewrites the result', () => {
   const s3 = inject('s3');
-  const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
   let bucket: string;
   let proxy: ToxiproxyProxy;
   let ws: Workspace;

@@ -10,9 +10,12 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ConfigError, ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
-import { createS3Proxy, createTestBucket, removeTestBucket, ToxiproxyClient } from '../packages/testing/src/index.js';
+import { createS3Proxy, createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
+import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, fileSha256, sha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
+
+const toxiproxy = await fileToxiproxy();
 
 describe('offload to MinIO', () => {
   const s3 = inject('s3');
@@ -173,7 +176,6 @@ describe('offload to MinIO', () => {
 
 describe('offload upload timeout against a slow S3 link (toxiproxy)', () => {
   const s3 = inject('s3');
-  const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
   let bucket: string;
   let bucketView: ReturnType<typeof inspectBucket>;
   let ws: Workspace;

@@ -9,37 +9,23 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
-import {
-  type AnyDriverDefinition,
-  ErrorCode,
-  type Storage,
-  type StorageDriver,
-  StorageError,
-} from '../packages/storage-core/src/index.js';
+import { ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
 import {
   createS3Proxy,
   createTestBucket,
   removeTestBucket,
-  ToxiproxyClient,
   type ToxiproxyProxy,
 } from '../packages/testing/src/index.js';
-import { createWorkspace, fileSha256, localDefinition, type Workspace, withOverrides } from './support/fixture.js';
+import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
+import { controlledDefinition, createWorkspace, eventually, fileSha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
+
+const toxiproxy = await fileToxiproxy();
 
 const FAST_RETRY = { firstDelayMs: 150, maxDelayMs: 600, jitter: 0.2 };
 
-/** Polls `check` until it returns true, failing after `timeoutMs`. */
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
-}
-
 describe('the worker after an outage (toxiproxy between the S3 driver and MinIO)', () => {
   const s3 = inject('s3');
-  const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
   let bucket: string;
   let proxy: ToxiproxyProxy;
   let ws: Workspace;
@@ -108,28 +94,6 @@ describe('the worker after an outage (toxiproxy between the S3 driver and MinIO)
     }
   });
 });
-
-/** A real local root whose writes can be made to fail, slowed down, and counted. */
-function controlledDefinition(control: {
-  writes: string[];
-  failure?: ErrorCode;
-  delayMs?: number;
-}): AnyDriverDefinition {
-  return {
-    ...localDefinition,
-    name: 'archive',
-    create(settings: { root: string }) {
-      const driver = localDefinition.create(settings) as StorageDriver;
-      const write: StorageDriver['write'] = async (key, body, options) => {
-        control.writes.push(key);
-        if (control.delayMs) await sleep(control.delayMs);
-        if (control.failure) throw new StorageError(control.failure, `injected ${control.failure}`, { key });
-        return driver.write(key, body, options);
-      };
-      return withOverrides(driver, { write });
-    },
-  };
-}
 
 describe('the worker and the retry schedule', () => {
   let ws: Workspace;

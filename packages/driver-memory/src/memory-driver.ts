@@ -7,6 +7,7 @@ import {
   type DeleteManyResult,
   type DriverCapabilities,
   ErrorCode,
+  emptySweepResult,
   encodeKeyPath,
   type ListEntry,
   type ListOptions,
@@ -19,9 +20,12 @@ import {
   parseSettings,
   type ReadOptions,
   resolveContentType,
+  resolveSweepOptions,
   runProbe,
   type StorageDriver,
   StorageError,
+  type SweepIncompleteUploadsOptions,
+  type SweepIncompleteUploadsResult,
   validateKey,
   validatePrefix,
   type WriteBody,
@@ -106,7 +110,11 @@ export class MemoryDriver implements StorageDriver {
     const parsed = parseSettings('memory driver settings', memoryDriverSettingsSchema, settings);
     this.bucket = bucket ?? new MemoryBucket();
     this.#publicBaseUrl = parsed.publicBaseUrl?.replace(/\/+$/, '');
-    this.capabilities = { publicUrls: this.#publicBaseUrl !== undefined, presignedUrls: true };
+    this.capabilities = {
+      publicUrls: this.#publicBaseUrl !== undefined,
+      presignedUrls: true,
+      incompleteUploads: false,
+    };
     this.#urls = new PresignedUrlServer({
       lookup: (key) => this.bucket.get(key),
       write: (key, body, writeOptions) => this.write(key, body, writeOptions),
@@ -285,6 +293,13 @@ export class MemoryDriver implements StorageDriver {
   }
 
   /** Stops the presigned-URL server. The objects stay in the bucket. */
+  /** A memory write is whole or absent: there are no incomplete uploads to sweep. */
+  async sweepIncompleteUploads(options?: SweepIncompleteUploadsOptions): Promise<SweepIncompleteUploadsResult> {
+    const resolved = resolveSweepOptions(options);
+    if (resolved.key !== undefined) validateKey(resolved.key);
+    return emptySweepResult();
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.#urls.close();

@@ -3,11 +3,11 @@ import {
   ErrorCode,
   type PresignGetOptions,
   type PresignPutOptions,
+  presignExpiresIn,
   StorageError,
 } from '@stowage/storage-core';
 
-/** Presigned URLs live at most this long, as on S3 and R2 (7 days). */
-export const MAX_PRESIGN_EXPIRES_IN = 7 * 24 * 3600;
+/** Lifetime of a presigned URL when the caller gives none. */
 const DEFAULT_PRESIGN_EXPIRES_IN = 3600;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
@@ -17,11 +17,9 @@ function invalid(key: string, message: string): StorageError {
   return new StorageError(ErrorCode.InvalidInput, `presign of "${key}": ${message}`, { key });
 }
 
-/** When a URL asked for `expiresIn` seconds from now expires, capped at 7 days. */
+/** When a URL asked for `expiresIn` seconds from now expires, by core's one rule (`presignExpiresIn`: 1 s to 7 days). */
 export function presignExpiry(key: string, expiresIn: number | undefined): Date {
-  const seconds = expiresIn ?? DEFAULT_PRESIGN_EXPIRES_IN;
-  if (!Number.isFinite(seconds) || seconds < 1) throw invalid(key, 'expiresIn must be at least 1 second');
-  return new Date(Date.now() + Math.min(Math.floor(seconds), MAX_PRESIGN_EXPIRES_IN) * 1000);
+  return new Date(Date.now() + presignExpiresIn(key, expiresIn, DEFAULT_PRESIGN_EXPIRES_IN) * 1000);
 }
 
 /** Refuses response headers with control characters, and for PUT a bad content type or length. */

@@ -22,10 +22,10 @@ export const s3DriverDefinition: DriverDefinition<S3Settings> = {
 
 function presetDefinition(provider: S3Provider): DriverDefinition<S3Settings> {
   // The preset is fixed: whatever `provider` the stored settings carry, this entry's wins.
-  const schema = z.preprocess(
+  const schema: z.ZodType<S3Settings> = z.preprocess(
     (input) => (typeof input === 'object' && input !== null ? { ...input, provider } : input),
     s3SettingsSchema,
-  ) as unknown as z.ZodType<S3Settings>;
+  );
   return {
     name: provider,
     label: S3_PRESETS[provider].label,

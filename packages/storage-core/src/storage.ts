@@ -13,6 +13,8 @@ import { ErrorCode, StorageError } from './errors.js';
 import { StorageEvents } from './events.js';
 import { resolveLocation } from './locations.js';
 import { errorFacts, type Logger, silentLogger } from './logger.js';
+import { type MigrationReport, migrate } from './migrate/migrate.js';
+import type { MigrateOptions } from './migrate/plan.js';
 import { instanceOwner, OffloadJournal } from './offload/journal.js';
 import { type ObjectUrl, objectUrl } from './offload/object-url.js';
 import { offloadResult } from './offload/offload.js';
@@ -89,6 +91,8 @@ export class Storage {
     this.#targets = {
       current: (backend) => backend,
       open: (target) => ({ backend: target, driver: registry.driver(target) }),
+      isTarget: (name) => name === 'local',
+      targetsOf: (backend) => (registry.providers().some((view) => view.name === backend) ? [backend] : []),
     };
     this.#journal = new OffloadJournal({
       catalog: this.catalog,
@@ -230,7 +234,7 @@ export class Storage {
    * before the first offload of this storage; the worker runs it on its schedule.
    */
   async recover(): Promise<RecoveryReport> {
-    if (!this.catalog) return { adopted: 0, requeued: 0, deletesFinished: 0, deferred: 0 };
+    if (!this.catalog) return { adopted: 0, requeued: 0, deletesFinished: 0, cleanupsFinished: 0, deferred: 0 };
     return recoverAbandoned({
       catalog: this.catalog,
       targets: this.#targets,
@@ -298,6 +302,41 @@ export class Storage {
     }
     this.#worker?.poke();
     return queued;
+  }
+
+  /**
+   * Moves results between providers or targets (local disk included, both
+   * ways): each is streamed, verified by size and SHA-256 on the destination,
+   * switched in the catalog in one commit, and only then (with `deleteSource`)
+   * deleted at the source. Every location handed out keeps resolving, to the
+   * new place once switched. Resumable: after a crash, run it again with the
+   * same `from` and `to`. Progress as 'migrate:progress' events; one
+   * 'migrate:moved' event per result. `dryRun` reports what would move.
+   * Throws, before anything is touched, for a bad request: the same target,
+   * a disabled or failing destination, a filter that matches nothing.
+   */
+  async migrate(options: MigrateOptions): Promise<MigrationReport> {
+    const catalog = this.#requireCatalog('migrating');
+    await this.#recoverOnce();
+    return migrate(
+      {
+        catalog,
+        targets: this.#targets,
+        isEnabled: (backend) => backend === 'local' || this.registry.provider(backend).enabled,
+        owner: this.owner,
+        leaseMs: this.#tuning.leaseMs,
+        resultsRoot: this.registry.local.root,
+        events: this.events,
+        logger: this.#logger,
+      },
+      options,
+    );
+  }
+
+  #requireCatalog(what: string): Catalog {
+    if (!this.catalog)
+      throw new StorageError(ErrorCode.Unsupported, `${what} works from the catalog, and this storage keeps none`);
+    return this.catalog;
   }
 
   /** Counts from the catalog: by state and target, work in flight, recent failures by code. */

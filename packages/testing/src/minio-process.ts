@@ -7,12 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { ErrorCode, StorageError } from '@stowage/storage-core';
 import { findBinary } from './find-binary.js';
 import { findFreePort, LOOPBACK } from './free-port.js';
 import { type ManagedProcess, spawnManaged } from './managed-process.js';
 import { MINIO_GO_MODULE } from './pinned-tools.js';
 import { DEFAULT_TEST_REGION, type S3TestServerInfo, type StartedS3TestServer } from './server-info.js';
+import { createTestS3Client } from './test-s3-client.js';
 import { waitForHttpOk } from './wait-for-http.js';
 
 export interface MinioProcessOptions {
@@ -26,7 +28,7 @@ export interface MinioProcessOptions {
   region?: string;
   /** Start the web console on its own free loopback port. Default off. */
   console?: boolean;
-  /** How long to wait for `/minio/health/live`. Default 30 s. */
+  /** How long to wait for `/minio/health/ready`. Default 30 s. */
   startTimeoutMs?: number;
 }
 
@@ -102,10 +104,12 @@ export async function startMinioProcess(options: MinioProcessOptions = {}): Prom
     const endpoint = `http://${LOOPBACK}:${port}`;
     const consoleUrl = consolePort === undefined ? undefined : `http://${LOOPBACK}:${consolePort}`;
     const deadline = Date.now() + timeoutMs;
-    let ready = await waitForHttpOk(`${endpoint}/minio/health/live`, { timeoutMs, giveUp: child.exited });
+    // "ready", not "live": a live MinIO can still answer XMinioServerNotInitialized while it initializes.
+    let ready = await waitForHttpOk(`${endpoint}/minio/health/ready`, { timeoutMs, giveUp: child.exited });
     // The console comes up after the S3 API; wait for it too so consoleUrl works on return.
     if (ready.ok && consoleUrl !== undefined)
       ready = await waitForHttpOk(consoleUrl, { timeoutMs: Math.max(1, deadline - Date.now()), giveUp: child.exited });
+    if (ready.ok) await untilIamAnswers({ endpoint, region, accessKeyId, secretAccessKey }, deadline);
     if (ready.ok) return started(child, { endpoint, region, accessKeyId, secretAccessKey }, dataDir, consoleUrl);
 
     await child.stop(1_000);
@@ -121,6 +125,31 @@ export async function startMinioProcess(options: MinioProcessOptions = {}): Prom
       ready.reason === 'timeout' ? ErrorCode.Timeout : ErrorCode.Unavailable,
       `${what}. Binary: ${binary}. Last output:\n${output || '(none)'}`,
     );
+  }
+}
+
+/** MinIO's own words for "still starting": its IAM or server is not initialized yet. */
+const NOT_INITIALIZED = /NotInitialized|ServiceUnavailable/;
+
+/**
+ * Even "ready", a loaded MinIO can answer an authenticated request with
+ * XMinioIAMNotInitialized for a moment: wait until the root credentials work,
+ * so the first test request never meets a half-started server.
+ */
+async function untilIamAnswers(connection: Omit<S3TestServerInfo, 'source'>, deadline: number): Promise<void> {
+  const client = createTestS3Client({ ...connection, source: 'process' }, connection, { maxAttempts: 1 });
+  try {
+    for (;;) {
+      try {
+        await client.send(new ListBucketsCommand({}));
+        return;
+      } catch (error) {
+        if (!NOT_INITIALIZED.test((error as Error).name) || Date.now() > deadline) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    client.destroy();
   }
 }
 

@@ -90,6 +90,25 @@ function validateToxic(toxic: ToxicOptions): void {
         `toxiproxy: ${toxic.type} attribute "${name}" must be a non-negative number, got ${String(value)}`,
       );
   }
+  if (toxic.type === 'slicer') validateSlicer(toxic.attributes);
+}
+
+/**
+ * toxiproxy 2.12 splits each packet around its middle ± size_variation: a
+ * variation not below the average size produces negative slice bounds and the
+ * whole server panics (slicer.go), taking every other test's proxy with it; an
+ * average of 0 never stops splitting. Refused here, before anything is sent.
+ * https://github.com/Shopify/toxiproxy/blob/main/toxics/slicer.go
+ */
+function validateSlicer(attributes: { average_size: number; size_variation?: number }): void {
+  const { average_size: average, size_variation: variation = 0 } = attributes;
+  if (average < 1)
+    throw new StorageError(ErrorCode.InvalidInput, `toxiproxy: slicer average_size must be at least 1, got ${average}`);
+  if (variation >= average)
+    throw new StorageError(
+      ErrorCode.InvalidInput,
+      `toxiproxy: slicer size_variation (${variation}) must be below average_size (${average}); toxiproxy 2.12 crashes otherwise`,
+    );
 }
 
 /** Talks to one toxiproxy server. */
@@ -108,7 +127,8 @@ export class ToxiproxyClient {
         method,
         headers: body === undefined ? undefined : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
+        // Generous: on a loaded two-core machine the API can stall for seconds while proxies close their links.
+        signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
       throw new StorageError(ErrorCode.Unavailable, `toxiproxy: ${what} failed: API at ${this.apiUrl} unreachable`, {

@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { fileToxiproxy } from '../../../test-support/file-toxiproxy.js';
 import {
   createS3Proxy,
   createTestBucket,
@@ -11,8 +12,9 @@ import {
   type ToxiproxyProxy,
 } from '../src/index.js';
 
+const toxiproxy = await fileToxiproxy();
+
 const s3 = inject('s3');
-const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
 const KEY = 'through/proxy.txt';
 const BODY = 'bytes that crossed the proxy';
 const LARGE_KEY = 'through/large.txt';
@@ -120,6 +122,22 @@ describe('toxiproxy in front of the S3 test server', () => {
       message: expect.stringContaining('"latency"'),
     });
     expect((await proxy.state()).toxics).toEqual([]);
+  });
+
+  it('refuses a slicer that would crash toxiproxy 2.12, before calling the API, and the server stays up', async () => {
+    for (const attributes of [
+      { average_size: 100, size_variation: 100 },
+      { average_size: 100, size_variation: 150 },
+      { average_size: 0 },
+    ]) {
+      await expect(proxy.addToxic({ type: 'slicer', attributes })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/slicer (size_variation|average_size)/),
+      });
+    }
+    expect((await proxy.state()).toxics).toEqual([]);
+    await proxy.addToxic({ type: 'slicer', attributes: { average_size: 100, size_variation: 99 } });
+    expect(await getThrough(proxied, bucket, LARGE_KEY)).toBe(LARGE_BODY);
   });
 
   it('reports API errors with the server message and status', async () => {

@@ -3,14 +3,13 @@
  * default, the stats, and what the request that led here did (saved, tested,
  * refused) so its result appears next to the provider it was about.
  */
-import type { CatalogStats } from '@stowage/storage-core';
+import type { CatalogStats, ProbeReport } from '@stowage/storage-core';
 import type { AdminProvider } from '../providers.js';
-import type { ReportWithWarnings } from './probe-report.js';
 
 /** What a form post did to one provider. */
 export type ProviderOutcome =
   | { readonly kind: 'saved' }
-  | { readonly kind: 'tested'; readonly report: ReportWithWarnings }
+  | { readonly kind: 'tested'; readonly report: ProbeReport }
   | { readonly kind: 'enabled' }
   | { readonly kind: 'disabled' }
   | {

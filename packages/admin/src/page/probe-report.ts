@@ -7,26 +7,23 @@
 import type { ProbeReport, ProbeStep } from '@stowage/storage-core';
 import { type Html, html } from '../html.js';
 
-/** A report, with the warnings drivers may add (e.g. no lifecycle rule for incomplete uploads). */
-export type ReportWithWarnings = ProbeReport & {
-  readonly warnings?: readonly { readonly code: string; readonly message: string }[];
-};
-
 const STEP_LABELS: Readonly<Record<ProbeStep, string>> = {
   configure: 'Check the settings',
   connect: 'Reach the bucket',
   write: 'Upload a probe object',
   read: 'Read it back',
   compare: 'Compare the bytes',
+  'public-url': 'Fetch it through the public URL',
   delete: 'Delete it',
 };
 
-const NETWORK_STEPS: readonly ProbeStep[] = ['connect', 'write', 'read', 'compare', 'delete'];
+const NETWORK_STEPS: readonly ProbeStep[] = ['connect', 'write', 'read', 'compare', 'public-url', 'delete'];
 
 function stepList(report: ProbeReport): Html {
   const ran = new Map(report.steps.map((step) => [step.step, step]));
   // Drivers without a connect step (local folders) never show one; the steps after a failure show as not run.
-  const network = NETWORK_STEPS.filter((step) => step !== 'connect' || ran.has('connect'));
+  // Nor does a backend without a public URL show that step.
+  const network = NETWORK_STEPS.filter((step) => (step !== 'connect' && step !== 'public-url') || ran.has(step));
   const shown = ran.has('configure') ? ['configure' as const, ...network] : network;
   return html`<ol class="steps" aria-label="Steps">
     ${shown.map((step) => {
@@ -38,7 +35,7 @@ function stepList(report: ProbeReport): Html {
 }
 
 /** The report as a notice block. */
-export function probeReportBlock(report: ReportWithWarnings): Html {
+export function probeReportBlock(report: ProbeReport): Html {
   const warnings = report.warnings ?? [];
   const warningBlock =
     warnings.length > 0

@@ -1,5 +1,5 @@
 import { ErrorCode, StorageError } from '../errors.js';
-import type { ResultChanges, ResultRecord } from './types.js';
+import type { CatalogJob, JobChanges, ResultChanges, ResultRecord } from './types.js';
 
 /**
  * The record after `changes`, with its version bumped: a field left out keeps
@@ -26,6 +26,22 @@ export function applyChanges(current: ResultRecord, changes: ResultChanges, now:
     dueAt: pick(changes.dueAt, current.dueAt),
     intent: pick(changes.intent, current.intent),
     migrationId: pick(changes.migrationId, current.migrationId),
+    version: current.version + 1,
+    updatedAt: now,
+  };
+}
+
+/** The job after `changes`, with its version bumped. Shared by every Catalog implementation. */
+export function applyJobChanges(current: CatalogJob, changes: JobChanges, now: number): CatalogJob {
+  const pick = <T>(value: T | null | undefined, old: T | undefined): T | undefined =>
+    value === null ? undefined : value === undefined ? old : value;
+  return {
+    ...current,
+    state: changes.state ?? current.state,
+    progress: changes.progress ? { ...changes.progress } : current.progress,
+    owner: pick(changes.owner, current.owner),
+    leaseUntil: pick(changes.leaseUntil, current.leaseUntil),
+    lastError: pick(changes.lastError, current.lastError),
     version: current.version + 1,
     updatedAt: now,
   };

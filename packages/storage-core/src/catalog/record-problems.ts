@@ -7,6 +7,7 @@ import { ErrorCode, StorageError } from '../errors.js';
 import { keyProblem } from '../keys.js';
 import {
   type ClaimRequest,
+  type JobChanges,
   type NewResultRecord,
   RESULT_STATES,
   type ResultChanges,
@@ -15,7 +16,7 @@ import {
   type ResultState,
 } from './types.js';
 
-const INTENT_KINDS = new Set(['offload', 'migrate', 'delete', 'recover']);
+const INTENT_KINDS = new Set(['offload', 'migrate', 'delete', 'cleanup', 'recover']);
 
 function isCount(value: unknown): boolean {
   return Number.isSafeInteger(value) && (value as number) >= 0;
@@ -58,7 +59,7 @@ function intentProblems(intent: unknown): string[] {
   const value = intent as Partial<ResultIntent>;
   const problems: string[] = [];
   if (!INTENT_KINDS.has(value.kind as string))
-    problems.push('intent.kind: must be offload, migrate, delete or recover');
+    problems.push('intent.kind: must be offload, migrate, delete, cleanup or recover');
   if (typeof value.attemptId !== 'string' || value.attemptId.length === 0) problems.push('intent.attemptId: required');
   if (typeof value.owner !== 'string' || value.owner.length === 0) problems.push('intent.owner: required');
   if (!isCount(value.startedAt)) problems.push('intent.startedAt: must be a time in epoch milliseconds');
@@ -108,14 +109,57 @@ export function claimProblems(request: ClaimRequest): string[] {
   const select = request.select as Record<string, unknown> | undefined;
   const selectors = ['due', 'migrationId', 'expired'].filter((name) => select?.[name] !== undefined);
   if (selectors.length !== 1) problems.push('select: must be exactly one of { due }, { migrationId }, { expired }');
-  if (!INTENT_KINDS.has(request.kind)) problems.push('kind: must be offload, migrate, delete or recover');
+  if (!INTENT_KINDS.has(request.kind)) problems.push('kind: must be offload, migrate, delete, cleanup or recover');
   if (typeof request.owner !== 'string' || request.owner.length === 0) problems.push('owner: required');
   if (!(Number.isSafeInteger(request.leaseMs) && request.leaseMs > 0)) problems.push('leaseMs: must be positive');
   if (!(Number.isSafeInteger(request.limit) && request.limit > 0)) problems.push('limit: must be positive');
   return problems;
 }
 
+const JOB_KINDS = new Set(['migrate', 'reconcile']);
+const JOB_STATES = new Set(['queued', 'running', 'done', 'failed', 'cancelled']);
+
+function isJsonObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every reason a new job cannot be created; empty when it can. */
+export function newJobProblems(job: { kind: unknown; params: unknown }): string[] {
+  if (typeof job !== 'object' || job === null) return ['job: must be an object'];
+  const problems: string[] = [];
+  if (!JOB_KINDS.has(job.kind as string)) problems.push('kind: must be migrate or reconcile');
+  if (!isJsonObject(job.params)) problems.push('params: must be a JSON object');
+  return problems;
+}
+
+/** Every reason job `changes` cannot be applied; empty when they can. */
+export function jobChangeProblems(changes: JobChanges): string[] {
+  if (typeof changes !== 'object' || changes === null) return ['changes: must be an object'];
+  const problems: string[] = [];
+  if (changes.state !== undefined && !JOB_STATES.has(changes.state)) {
+    problems.push('state: must be queued, running, done, failed or cancelled');
+  }
+  if (changes.progress !== undefined && !isJsonObject(changes.progress))
+    problems.push('progress: must be a JSON object');
+  return problems;
+}
+
 /** Throws one INVALID_INPUT naming every problem, when there are any. */
 export function refuseProblems(subject: string, problems: readonly string[]): void {
   if (problems.length > 0) throw new StorageError(ErrorCode.InvalidInput, `${subject}: ${problems.join('; ')}`);
+}
+
+/** The page size of a listing: `pageSize`, or 500 when not given; INVALID_INPUT outside 1 to 10,000. */
+export function listingPageSize(pageSize: number | undefined): number {
+  if (pageSize === undefined) return 500;
+  if (!(Number.isSafeInteger(pageSize) && pageSize >= 1 && pageSize <= 10_000)) {
+    throw new StorageError(ErrorCode.InvalidInput, 'catalog listing: pageSize must be a whole number from 1 to 10,000');
+  }
+  return pageSize;
 }

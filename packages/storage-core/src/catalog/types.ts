@@ -1,3 +1,5 @@
+import type { FileIdentity } from '../types.js';
+
 /**
  * The catalog: Stowage's durable record of every result it was asked to keep,
  * where its bytes are now, and the work in flight on it. One interface, proven
@@ -39,7 +41,11 @@ export const RESULT_STATES: readonly ResultState[] = [
 export const LOCAL_TARGET_ID = 'local';
 
 /** What a piece of in-flight work is doing. */
-export type IntentKind = 'offload' | 'migrate' | 'delete' | 'recover';
+/**
+ * What a piece of in-flight work is doing. `cleanup` removes copies no record
+ * points to any more (a migration's source copies after the switch).
+ */
+export type IntentKind = 'offload' | 'migrate' | 'delete' | 'cleanup' | 'recover';
 
 /**
  * Work in flight on a record, held by one owner until `leaseUntil`. Written
@@ -61,6 +67,8 @@ export interface ResultIntent {
   readonly key?: string;
   /** The keys of every file there (original first), for recovery to inspect. */
   readonly keys?: readonly string[];
+  /** For a cleanup on the results disk: the identity of each file to remove (parallel to `keys`). */
+  readonly identities?: readonly RecordedFileIdentity[];
   /** The SHA-256 of the bytes the attempt sends, when known before sending. */
   readonly sha256?: string;
   /**
@@ -71,14 +79,8 @@ export interface ResultIntent {
   readonly previous?: Omit<ResultIntent, 'previous'>;
 }
 
-/** Identity of the local file that was verified, so it is removed only if the path still holds it. */
-export interface RecordedFileIdentity {
-  readonly dev: string;
-  readonly ino: string;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly ctimeMs: number;
-}
+/** Identity of the local file that was verified (device, inode, size, mtime, ctime), as drivers check it on re-open. */
+export type RecordedFileIdentity = FileIdentity;
 
 /** One file of a result: the original (name "") or a named variant (thumbnail, size...). */
 export interface ResultFile {
@@ -242,6 +244,43 @@ export interface CatalogStats {
   readonly recentFailures: ReadonlyArray<{ readonly code: string; readonly count: number }>;
 }
 
+/** The kinds of long work kept as jobs. */
+export type JobKind = 'migrate' | 'reconcile';
+
+/** Where a job stands. */
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/**
+ * Long work that several servers share or hand over: a migration (whose
+ * results are the records marked with its id, claimed one by one by every
+ * server's worker) or a reconcile (run by one server at a time, under a lease).
+ */
+export interface CatalogJob {
+  readonly id: string;
+  readonly kind: JobKind;
+  readonly state: JobState;
+  /** What the job was asked to do, as given (JSON). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Counters and the last report (JSON). */
+  readonly progress: Readonly<Record<string, unknown>>;
+  /** Who runs it, for jobs one server runs at a time. */
+  readonly owner: string | undefined;
+  readonly leaseUntil: number | undefined;
+  readonly lastError: RecordedError | undefined;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** A change to a job; `null` clears an optional field. */
+export interface JobChanges {
+  readonly state?: JobState;
+  readonly progress?: Readonly<Record<string, unknown>>;
+  readonly owner?: string | null;
+  readonly leaseUntil?: number | null;
+  readonly lastError?: RecordedError | null;
+}
+
 /** The durable record of every result. Every method is one atomic, durable step. */
 export interface Catalog {
   /** "sqlite", "postgres", ... */
@@ -293,6 +332,38 @@ export interface Catalog {
   count(query?: ResultQuery): Promise<{ readonly results: number; readonly bytes: number }>;
   /** Counts by state and target, work in flight, failures since `since` (default: the last 24 hours). */
   stats(options?: { readonly since?: number; readonly now?: number }): Promise<CatalogStats>;
+  /** Adds a job in state `queued`. */
+  createJob(job: {
+    readonly kind: JobKind;
+    readonly params: Readonly<Record<string, unknown>>;
+    readonly now?: number;
+  }): Promise<CatalogJob>;
+  /** The job with this id. */
+  getJob(id: string): Promise<CatalogJob | undefined>;
+  /** Jobs, newest first, optionally of one kind and in some states. */
+  listJobs(query?: { readonly kind?: JobKind; readonly state?: JobState | readonly JobState[] }): Promise<CatalogJob[]>;
+  /** Applies `changes` when the job's version is still `expectedVersion`; undefined otherwise. */
+  updateJob(
+    id: string,
+    expectedVersion: number,
+    changes: JobChanges,
+    options?: { readonly now?: number },
+  ): Promise<CatalogJob | undefined>;
+  /**
+   * Takes the oldest job of `kind` that is queued, or running under a lease that has passed,
+   * for `owner` until `now + leaseMs` (state `running`). Two claims never take one job at once.
+   */
+  claimJob(request: {
+    readonly kind: JobKind;
+    readonly owner: string;
+    readonly leaseMs: number;
+    readonly now?: number;
+  }): Promise<CatalogJob | undefined>;
+  /**
+   * Queues, for migration `jobId`, every record matching `query` that has no intent and is
+   * queued for no other migration, in one commit. Returns how many were queued.
+   */
+  queueForMigration(jobId: string, query: ResultQuery): Promise<number>;
   /** Releases the database. */
   close(): Promise<void>;
 }

@@ -15,10 +15,10 @@ import {
   type ResultRecord,
 } from '../catalog/types.js';
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
+import { sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { OpenedResultFile } from './result-file.js';
-import { sameIdentity } from './result-file.js';
 import { nextAttemptAt, type RetrySchedule, stateAfterFailure } from './retry-schedule.js';
 
 /** What the journal needs from the storage. */
@@ -252,14 +252,61 @@ export class OffloadJournal {
     }
   }
 
-  /** Records that the local copy was removed after the commit. */
+  /**
+   * Records, before any local file is touched, that the local copies are going:
+   * the record says there is no local copy, and a cleanup intent names the
+   * verified files, so a crash mid-removal leaves work recovery finishes, never
+   * a record that claims a file the disk no longer has. False when the record
+   * moved on (then nothing is removed).
+   */
+  async removingLocal(ticket: Ticket, files: readonly JournalFile[]): Promise<boolean> {
+    const { catalog, owner, leaseMs } = this.#context;
+    if (!catalog || !ticket.recordId) return true;
+    const record = await catalog.get(ticket.recordId);
+    if (!record || record.version !== ticket.version) return false;
+    const now = Date.now();
+    const updated = await catalog.update(record.id, record.version, {
+      localCopy: false,
+      files: record.files.map(({ identity: _going, ...file }) => file),
+      intent: {
+        kind: 'cleanup',
+        attemptId: ticket.attemptId,
+        owner,
+        startedAt: now,
+        leaseUntil: now + leaseMs,
+        targetId: LOCAL_TARGET_ID,
+        keys: files.map((file) => file.opened.path),
+        identities: files.map((file) => file.opened.identity),
+      },
+    });
+    if (!updated) return false;
+    ticket.version = updated.version;
+    return true;
+  }
+
+  /** Records that the local copies are gone (the cleanup intent is done). */
   async localRemoved(ticket: Ticket): Promise<void> {
     const { catalog } = this.#context;
     if (!catalog || !ticket.recordId) return;
+    const updated = await catalog.update(ticket.recordId, ticket.version, { intent: null });
+    if (updated) ticket.version = updated.version;
+  }
+
+  /** Records that removing the local copies failed and they are still there. */
+  async localKept(ticket: Ticket, files: readonly JournalFile[]): Promise<void> {
+    const { catalog } = this.#context;
+    if (!catalog || !ticket.recordId) return;
     const record = await catalog.get(ticket.recordId);
-    if (!record) return;
-    const files = record.files.map(({ identity: _gone, ...file }) => file);
-    const updated = await catalog.update(ticket.recordId, ticket.version, { localCopy: false, files });
+    if (!record || record.version !== ticket.version) return;
+    const identities = new Map(files.map((file) => [file.opened.path, file.opened.identity]));
+    const updated = await catalog.update(record.id, record.version, {
+      localCopy: true,
+      files: record.files.map((file) => {
+        const identity = identities.get(file.path);
+        return identity ? { ...file, identity } : file;
+      }),
+      intent: null,
+    });
     if (updated) ticket.version = updated.version;
   }
 
@@ -274,6 +321,7 @@ export class OffloadJournal {
       state: 'pending',
       dueAt: Date.now(),
       files,
+      intent: null,
     });
     if (updated) ticket.version = updated.version;
   }
@@ -337,7 +385,7 @@ function sameFiles(record: ResultRecord, files: readonly JournalFile[]): boolean
         file.name === opened.name &&
         file.path === opened.opened.path &&
         file.identity !== undefined &&
-        sameIdentity(file.identity, opened.opened.identity)
+        sameFileIdentity(file.identity, opened.opened.identity)
       );
     })
   );

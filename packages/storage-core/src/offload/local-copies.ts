@@ -1,4 +1,4 @@
-import { asStorageError, ErrorCode, type StorageError } from '../errors.js';
+import { asStorageError, ErrorCode, StorageError } from '../errors.js';
 import type { JournalFile, OffloadJournal, Ticket } from './journal.js';
 import { removeVerifiedFile } from './local-removal.js';
 import type { OutcomeReporter } from './outcome.js';
@@ -17,6 +17,15 @@ export async function removeLocalCopies(
   files: readonly JournalFile[],
   outcome: OffloadOutcome,
 ): Promise<OffloadOutcome> {
+  if (!(await context.journal.removingLocal(ticket, files))) {
+    const failure = new StorageError(
+      ErrorCode.PreconditionFailed,
+      `the record of "${outcome.key}" changed before its local copy could be removed; the copy stays`,
+      { key: outcome.key },
+    );
+    report.localDeleted(outcome, failure);
+    return { ...outcome, localDeleteError: failure, durationMs: report.elapsed() };
+  }
   let failure: StorageError | undefined;
   for (const file of files) {
     try {
@@ -27,6 +36,7 @@ export async function removeLocalCopies(
   }
   if (!failure) await context.journal.localRemoved(ticket);
   else if (failure.code === ErrorCode.ChangedDuringOffload) await context.journal.newVersionAtPath(ticket);
+  else await context.journal.localKept(ticket, files);
   report.localDeleted(outcome, failure);
   return failure
     ? { ...outcome, localDeleteError: failure, durationMs: report.elapsed() }

@@ -10,7 +10,7 @@ import { link, lstat, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RecordedFileIdentity } from '../catalog/types.js';
 import { ErrorCode, StorageError } from '../errors.js';
-import { identityOf, sameIdentity } from './result-file.js';
+import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
 
 /** What became of the local copy. */
 export type LocalRemoval = 'removed' | 'already-gone';
@@ -29,7 +29,7 @@ export async function removeVerifiedFile(
   const full = join(root, path);
   const current = await identityAt(full);
   if (current === undefined) return 'already-gone';
-  if (!sameIdentity(current, identity)) throw replaced(path);
+  if (!sameFileIdentity(current, identity)) throw replaced(path);
   const aside = join(dirname(full), `.${basename(full)}.stowage-removing-${tag}`);
   try {
     await rename(full, aside);
@@ -65,7 +65,7 @@ function sameContent(a: RecordedFileIdentity, b: RecordedFileIdentity): boolean 
 
 async function identityAt(path: string): Promise<RecordedFileIdentity | undefined> {
   try {
-    return identityOf(await lstat(path, { bigint: true }));
+    return fileIdentityOf(await lstat(path));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

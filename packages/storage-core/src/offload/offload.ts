@@ -1,5 +1,5 @@
 /**
- * The offload protocol (docs/architecture.md, "Offload"):
+ * The offload protocol (docs/architecture.md, "Offload: the data-safety protocol"):
  * 1. check the input, and open every file of the result once through the
  *    results disk's containment rule (bad input throws, before any I/O elsewhere);
  * 2. resolve the active backend and its current target once;

@@ -15,10 +15,11 @@ import { join } from 'node:path';
 import type { Catalog, ResultIntent, ResultRecord } from '../catalog/types.js';
 import { removeEveryCopy } from '../delete-result.js';
 import { asStorageError, ErrorCode, isStorageError } from '../errors.js';
+import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
+import { removeCopies } from '../migrate/move-result.js';
 import { sha256File, sha256Stream } from './hash-file.js';
-import { identityOf, sameIdentity } from './result-file.js';
 import { ATTEMPT_METADATA_KEY } from './send-file.js';
 import type { TargetResolver } from './targets.js';
 
@@ -40,6 +41,8 @@ export interface RecoveryReport {
   readonly requeued: number;
   /** Deletes that were interrupted, now finished. */
   readonly deletesFinished: number;
+  /** Removals of copies no record points to (a migration's source copies) that were interrupted, now finished. */
+  readonly cleanupsFinished: number;
   /** Intents left for a later round because the backend could not answer. */
   readonly deferred: number;
 }
@@ -48,7 +51,7 @@ const BATCH = 50;
 
 /** Resolves every abandoned intent it can now. */
 export async function recoverAbandoned(context: RecoveryContext): Promise<RecoveryReport> {
-  const report = { adopted: 0, requeued: 0, deletesFinished: 0, deferred: 0 };
+  const report = { adopted: 0, requeued: 0, deletesFinished: 0, cleanupsFinished: 0, deferred: 0 };
   await takeOverDeadOwners(context);
   for (;;) {
     const claimed = await context.catalog.claim({
@@ -95,6 +98,15 @@ async function recoverOne(context: RecoveryContext, record: ResultRecord): Promi
   try {
     if (abandoned?.kind === 'offload' && abandoned.targetId && abandoned.keys) {
       return await recoverOffload(context, record, abandoned as ResultIntent & { targetId: string; keys: string[] });
+    }
+    if (abandoned?.kind === 'migrate') {
+      await undoMigrationCopy(context, record, abandoned);
+      return 'requeued';
+    }
+    if (abandoned?.kind === 'cleanup') {
+      await removeCopies(context, abandoned);
+      await context.catalog.update(record.id, record.version, { intent: null });
+      return 'cleanupsFinished';
     }
     if (abandoned?.kind === 'delete') {
       // A delete is finished, never undone: some copies may already be gone.
@@ -192,7 +204,7 @@ async function everyFileProven(
     if (!entry?.ours || entry.size !== file.size || !file.identity) return undefined;
     const local = join(context.resultsRoot, file.path);
     try {
-      if (!sameIdentity(identityOf(await stat(local, { bigint: true })), file.identity)) return undefined;
+      if (!sameFileIdentity(fileIdentityOf(await stat(local)), file.identity)) return undefined;
     } catch {
       return undefined;
     }
@@ -201,6 +213,29 @@ async function everyFileProven(
     hashes.push(expected);
   }
   return hashes;
+}
+
+/**
+ * An abandoned migration copy is undone, never adopted: the objects it wrote at
+ * the destination (those carrying its attempt id) are removed, and the record,
+ * still queued for its migration, is claimed again when the migration runs.
+ */
+async function undoMigrationCopy(
+  context: RecoveryContext,
+  record: ResultRecord,
+  abandoned: ResultIntent,
+): Promise<void> {
+  if (abandoned.targetId && abandoned.keys) {
+    const { driver } = context.targets.open(abandoned.targetId);
+    for (const key of abandoned.keys) {
+      try {
+        if ((await driver.stat(key)).metadata[ATTEMPT_METADATA_KEY] === abandoned.attemptId) await driver.delete(key);
+      } catch (error) {
+        if (!isStorageError(error, ErrorCode.NotFound)) throw error;
+      }
+    }
+  }
+  await context.catalog.update(record.id, record.version, { intent: null });
 }
 
 async function requeue(context: RecoveryContext, record: ResultRecord): Promise<void> {

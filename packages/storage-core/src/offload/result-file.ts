@@ -6,13 +6,14 @@
  * file, and its real path (from /proc/self/fd on Linux) lies inside the root.
  * Every byte offload hashes and sends comes from that handle, or from a
  * re-open that proves it is the same unchanged file (dev, inode, size, mtime,
- * ctime). See docs/architecture.md, "Offload".
+ * ctime). See docs/architecture.md, "Offload: the data-safety protocol".
  */
-import { type BigIntStats, constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open, readlink, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { RecordedFileIdentity } from '../catalog/types.js';
 import { ErrorCode, NotFoundError, StorageError } from '../errors.js';
+import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
 
 /** A result file opened for offload. Close it when done. */
 export interface OpenedResultFile {
@@ -24,22 +25,6 @@ export interface OpenedResultFile {
   /** What the file was when opened. */
   readonly identity: RecordedFileIdentity;
   readonly size: number;
-}
-
-/** The identity of a file from its stat, with nanosecond-exact times. */
-export function identityOf(info: BigIntStats): RecordedFileIdentity {
-  return {
-    dev: info.dev.toString(),
-    ino: info.ino.toString(),
-    size: Number(info.size),
-    mtimeMs: Number(info.mtimeNs) / 1e6,
-    ctimeMs: Number(info.ctimeNs) / 1e6,
-  };
-}
-
-/** True when both identities name the same file with the same size and times. */
-export function sameIdentity(a: RecordedFileIdentity, b: RecordedFileIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
 /**
@@ -64,7 +49,7 @@ export async function openResultFile(root: string, path: string): Promise<Opened
     });
   }
   try {
-    const info = await handle.stat({ bigint: true });
+    const info = await handle.stat();
     const kind = fileKind(info);
     if (kind !== 'file') {
       throw new StorageError(ErrorCode.InvalidInput, `offload input "${path}" is a ${kind}, not a regular file`, {
@@ -79,7 +64,7 @@ export async function openResultFile(root: string, path: string): Promise<Opened
         { key: path },
       );
     }
-    const identity = identityOf(info);
+    const identity = fileIdentityOf(info);
     return { path, realPath, handle, identity, size: identity.size };
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -93,22 +78,22 @@ export async function openResultFile(root: string, path: string): Promise<Opened
  * path must still lead to that very file (not a new version renamed over it).
  */
 export async function changeSince(file: OpenedResultFile, root: string): Promise<string | undefined> {
-  const now = identityOf(await file.handle.stat({ bigint: true }));
-  if (!sameIdentity(now, file.identity)) return 'the file was modified while it was being offloaded';
-  let atPath: BigIntStats;
+  const now = fileIdentityOf(await file.handle.stat());
+  if (!sameFileIdentity(now, file.identity)) return 'the file was modified while it was being offloaded';
+  let atPath: Stats;
   try {
-    atPath = await stat(join(root, file.path), { bigint: true });
+    atPath = await stat(join(root, file.path));
   } catch {
     return 'the file was removed while it was being offloaded';
   }
-  if (!sameIdentity(identityOf(atPath), file.identity))
+  if (!sameFileIdentity(fileIdentityOf(atPath), file.identity))
     return 'a new version replaced the file while it was being offloaded';
   return undefined;
 }
 
 const DELETED_SUFFIX = ' (deleted)';
 
-function fileKind(info: BigIntStats): string {
+function fileKind(info: Stats): string {
   if (info.isFile()) return 'file';
   if (info.isDirectory()) return 'directory';
   if (info.isFIFO()) return 'FIFO (named pipe)';
@@ -132,13 +117,13 @@ async function realRootOf(root: string): Promise<string> {
  * place it was opened from. Elsewhere the path is resolved and must still lead
  * to the same inode as the handle.
  */
-async function realPathOf(handle: FileHandle, path: string, info: BigIntStats): Promise<string> {
+async function realPathOf(handle: FileHandle, path: string, info: Stats): Promise<string> {
   try {
     const opened = await readlink(`/proc/self/fd/${handle.fd}`);
     return opened.endsWith(DELETED_SUFFIX) ? opened.slice(0, -DELETED_SUFFIX.length) : opened;
   } catch {
     const resolved = await realpath(path);
-    const again = await stat(resolved, { bigint: true });
+    const again = await stat(resolved);
     if (again.dev !== info.dev || again.ino !== info.ino) {
       throw new StorageError(ErrorCode.InvalidInput, 'the result file was replaced while it was being opened');
     }

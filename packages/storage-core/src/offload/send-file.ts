@@ -2,9 +2,10 @@
  * Sends one opened result file to a backend. Small files (up to one part) are
  * read once into memory through the open handle, hashed and sent as bytes, so
  * what is hashed is exactly what is sent and a retry re-sends the same bytes.
- * Larger files are hashed through the handle, then sent as `{ filePath }` so
- * the driver can stream them and re-open them for a retry; the checks after
- * the upload (see `changeSince`) prove the file did not change meanwhile.
+ * Larger files are hashed through the handle, then sent as `{ filePath,
+ * identity }`: the driver streams them and, for a retry, re-opens them only if
+ * the path still holds that very unchanged file; the checks after the upload
+ * (see `changeSince`) prove the file did not change meanwhile.
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, StorageError } from '../errors.js';
@@ -42,7 +43,7 @@ export async function sendFile(driver: StorageDriver, file: OpenedResultFile, ta
   const { body, sha256 } =
     file.size <= IN_MEMORY_BODY_BYTES
       ? await readWhole(file)
-      : { body: { filePath: file.realPath }, sha256: await hashThroughHandle(file) };
+      : { body: { filePath: file.realPath, identity: file.identity }, sha256: await hashThroughHandle(file) };
   const written = await driver.write(target.key, body, {
     contentType: target.contentType,
     metadata: { ...target.metadata, [SHA256_METADATA_KEY]: sha256, [ATTEMPT_METADATA_KEY]: target.attemptId },

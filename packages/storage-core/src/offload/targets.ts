@@ -11,4 +11,8 @@ export interface TargetResolver {
   current(backend: string): string;
   /** The backend name and a driver for `targetId`. MISCONFIGURED when it cannot be served. */
   open(targetId: string): { readonly backend: string; readonly driver: StorageDriver };
+  /** True when `name` is a target id ("local", "r2.1") rather than a backend name ("r2"). */
+  isTarget(name: string): boolean;
+  /** Every target `backend` has had, oldest first (empty for an unknown backend). */
+  targetsOf(backend: string): readonly string[];
 }

@@ -4,149 +4,59 @@
  * filters or orders on is a column of its own.
  */
 import type { SQLInputValue } from 'node:sqlite';
-import type { RecordedError, ResultFile, ResultIntent, ResultQuery, ResultRecord, ResultState } from '../types.js';
+import {
+  type ColumnValue,
+  type FileColumns,
+  fileColumnValues,
+  type ResultColumns,
+  recordFromColumns,
+  resultColumnValues,
+} from '../columns.js';
+import type { ResultIntent, ResultQuery, ResultRecord } from '../types.js';
+import type { SqliteDatabase } from './database.js';
 
-/** A row of `results`. */
-export interface ResultRow {
-  id: string;
-  path: string;
-  state: string;
-  target_id: string;
-  key: string;
-  location: string;
+/** A row of `results`: JSON columns as text, the flag as 0 or 1. */
+export type ResultRow = Omit<ResultColumns, 'metadata' | 'local_copy' | 'intent'> & {
   metadata: string;
   local_copy: number;
-  attempts: number;
-  last_error_code: string | null;
-  last_error_message: string | null;
-  last_error_at: number | null;
-  due_at: number | null;
   intent: string | null;
-  lease_until: number | null;
-  migration_id: string | null;
-  version: number;
-  created_at: number;
-  updated_at: number;
-}
+};
 
-/** A row of `result_files`. */
-export interface FileRow {
+/** A row of `result_files`: the identity as JSON text, the flag as 0 or 1. */
+export type FileRow = Omit<FileColumns, 'identity'> & {
   result_id: string;
   position: number;
-  name: string;
-  path: string;
   target_id: string;
-  key: string;
   live: number;
-  size: number;
-  sha256: string | null;
-  content_type: string | null;
   identity: string | null;
-}
+};
 
-/** Builds the record from its row and its file rows (in position order). */
+/** Builds the record from its row and its file rows (in position order), decoding SQLite's JSON text and 0/1 flags. */
 export function recordFromRows(row: ResultRow, files: readonly FileRow[]): ResultRecord {
-  const lastError: RecordedError | undefined =
-    row.last_error_code === null
-      ? undefined
-      : { code: row.last_error_code, message: row.last_error_message ?? '', at: row.last_error_at ?? 0 };
-  return {
-    id: row.id,
-    path: row.path,
-    state: row.state as ResultState,
-    targetId: row.target_id,
-    key: row.key,
-    location: row.location,
-    files: files.map(fileFromRow),
-    metadata: JSON.parse(row.metadata) as Record<string, string>,
-    localCopy: row.local_copy === 1,
-    attempts: row.attempts,
-    lastError,
-    dueAt: row.due_at ?? undefined,
-    intent: row.intent === null ? undefined : (JSON.parse(row.intent) as ResultIntent),
-    migrationId: row.migration_id ?? undefined,
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  return recordFromColumns(
+    {
+      ...row,
+      metadata: JSON.parse(row.metadata) as Record<string, string>,
+      local_copy: row.local_copy === 1,
+      intent: row.intent === null ? null : (JSON.parse(row.intent) as ResultIntent),
+    },
+    files.map((file) => ({ ...file, identity: file.identity === null ? null : JSON.parse(file.identity) })),
+  );
 }
 
-function fileFromRow(row: FileRow): ResultFile {
-  return {
-    name: row.name,
-    path: row.path,
-    key: row.key,
-    size: row.size,
-    sha256: row.sha256 ?? undefined,
-    contentType: row.content_type ?? undefined,
-    ...(row.identity === null ? {} : { identity: JSON.parse(row.identity) }),
-  };
+/** `value` as SQLite binds it: flags as 0 and 1. */
+export function sqliteValue(value: ColumnValue): SQLInputValue {
+  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
 }
 
 /** The column values of `record`, in the order of `RESULT_COLUMNS`. */
 export function resultValues(record: ResultRecord): SQLInputValue[] {
-  return [
-    record.id,
-    record.path,
-    record.state,
-    record.targetId,
-    record.key,
-    record.location,
-    JSON.stringify(record.metadata),
-    record.localCopy ? 1 : 0,
-    record.attempts,
-    record.lastError?.code ?? null,
-    record.lastError?.message ?? null,
-    record.lastError?.at ?? null,
-    record.dueAt ?? null,
-    record.intent === undefined ? null : JSON.stringify(record.intent),
-    record.intent?.leaseUntil ?? null,
-    record.migrationId ?? null,
-    record.version,
-    record.createdAt,
-    record.updatedAt,
-  ];
+  return resultColumnValues(record).map(sqliteValue);
 }
 
-/** The columns of `results`, in the order `resultValues` produces. */
-export const RESULT_COLUMNS = [
-  'id',
-  'path',
-  'state',
-  'target_id',
-  'key',
-  'location',
-  'metadata',
-  'local_copy',
-  'attempts',
-  'last_error_code',
-  'last_error_message',
-  'last_error_at',
-  'due_at',
-  'intent',
-  'lease_until',
-  'migration_id',
-  'version',
-  'created_at',
-  'updated_at',
-] as const;
-
-/** The column values of each file of `record`. */
+/** The column values of each file of `record`, in the order of `FILE_COLUMNS`. */
 export function fileValues(record: ResultRecord): SQLInputValue[][] {
-  const live = record.state === 'deleted' ? 0 : 1;
-  return record.files.map((file, position) => [
-    record.id,
-    position,
-    file.name,
-    file.path,
-    record.targetId,
-    file.key,
-    live,
-    file.size,
-    file.sha256 ?? null,
-    file.contentType ?? null,
-    file.identity === undefined ? null : JSON.stringify(file.identity),
-  ]);
+  return fileColumnValues(record).map((values) => values.map(sqliteValue));
 }
 
 /** A WHERE clause (without the keyword) and its parameters for a query over `results` aliased `r`. */
@@ -181,4 +91,11 @@ export function whereClause(query: ResultQuery): { sql: string; params: SQLInput
     params.push(query.updatedBefore);
   }
   return { sql: parts.length > 0 ? parts.join(' AND ') : '1', params };
+}
+
+/** The record of `row`, with its files read; undefined for no row. */
+export function loadRecord(db: SqliteDatabase, row: ResultRow | undefined): ResultRecord | undefined {
+  if (!row) return undefined;
+  const files = db.all<FileRow>('SELECT * FROM result_files WHERE result_id = ? ORDER BY position', row.id);
+  return recordFromRows(row, files);
 }

@@ -69,6 +69,27 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX locations_result ON locations(result_id);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        params TEXT NOT NULL,
+        progress TEXT NOT NULL,
+        owner TEXT,
+        lease_until INTEGER,
+        last_error_code TEXT,
+        last_error_message TEXT,
+        last_error_at INTEGER,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX jobs_kind_state ON jobs(kind, state, created_at);
+    `,
+  },
 ];
 
 /** The newest schema this code knows. */

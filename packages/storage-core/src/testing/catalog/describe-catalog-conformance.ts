@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { Catalog } from '../../catalog/types.js';
 import type { CatalogConformanceOptions, CatalogSuiteContext } from './context.js';
 import { describeClaims } from './suite-claims.js';
+import { describeJobs } from './suite-jobs.js';
 import { describeListing } from './suite-listing.js';
 import { describeRecords } from './suite-records.js';
 import { describeUpdates } from './suite-updates.js';
@@ -59,5 +60,6 @@ export function describeCatalogConformance(name: string, options: CatalogConform
     describeUpdates(ctx);
     describeClaims(ctx);
     describeListing(ctx);
+    describeJobs(ctx);
   });
 }

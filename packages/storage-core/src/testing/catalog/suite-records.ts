@@ -188,5 +188,5 @@ export function describeRecords(ctx: CatalogSuiteContext): void {
 }
 
 function identity() {
-  return { dev: '2049', ino: '131077', size: 100, mtimeMs: 1_700_000_000_123.5, ctimeMs: 1_700_000_000_456.25 };
+  return { dev: 2049, ino: 131077, size: 100, mtimeMs: 1_700_000_000_123.5, ctimeMs: 1_700_000_000_456.25 };
 }
