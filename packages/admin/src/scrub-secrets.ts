@@ -5,10 +5,11 @@
  * URL-encoded). The registry's views and messages hold no secrets already;
  * this catches a third-party driver whose error message repeats one.
  */
+import { REDACTED, redactSecrets } from '@stowage/storage-core';
 import { escapeHtml } from './html.js';
 
-/** What a removed secret is replaced with. */
-export const SCRUBBED = '[secret removed]';
+/** What a removed secret is replaced with: the same marker as everywhere in Stowage. */
+export const SCRUBBED = REDACTED;
 
 // Shorter values would match ordinary words and numbers of the page.
 const MIN_SECRET_LENGTH = 6;
@@ -30,20 +31,12 @@ export function secretsIn(
   return values.filter((value) => value.length >= MIN_SECRET_LENGTH);
 }
 
-/** `text` with every form of every secret in `secrets` replaced. */
+/**
+ * `text` with every form of every secret in `secrets` replaced: core's
+ * `redactSecrets` (as typed, in any letter case, URL-encoded) over the secret
+ * and its HTML- and JSON-escaped forms, the ways a page or an answer carries it.
+ */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let scrubbed = text;
-  for (const secret of secrets) {
-    const forms = new Set([
-      secret,
-      escapeHtml(secret),
-      JSON.stringify(secret).slice(1, -1),
-      encodeURIComponent(secret),
-    ]);
-    // Longest first, so a shorter form inside a longer one does not leave a tail behind.
-    for (const form of [...forms].sort((a, b) => b.length - a.length)) {
-      scrubbed = scrubbed.split(form).join(SCRUBBED);
-    }
-  }
-  return scrubbed;
+  const forms = secrets.flatMap((secret) => [secret, escapeHtml(secret), JSON.stringify(secret).slice(1, -1)]);
+  return redactSecrets(text, forms);
 }

@@ -175,7 +175,7 @@ describe('the admin settings page in headless Chromium', () => {
     await passed.waitFor();
     expect(await passed.getAttribute('data-ok')).toBe('true');
     expect(await passed.textContent()).toContain(
-      'Connection OK: the probe object was uploaded, read back and deleted.',
+      'Connection OK: the probe object was uploaded, read back, served by the public URL and deleted.',
     );
     expect(await page.locator('#provider-minio .secret-state').first().textContent()).toContain('A secret is stored.');
 
