@@ -1,12 +1,12 @@
 /**
  * Types for what test-support/global-setup.ts provides, so `inject('s3')` and
- * `inject('toxiproxy')` are typed in every test file.
+ * `inject('postgres')` are typed in every test file.
  */
-import type { S3TestServerInfo } from '../packages/driver-s3/src/testing/index.js';
+import type { PostgresTestServerInfo, S3TestServerInfo } from '../packages/testing/src/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     s3: S3TestServerInfo;
-    toxiproxy: { apiUrl: string };
+    postgres: PostgresTestServerInfo;
   }
 }

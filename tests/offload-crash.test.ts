@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
-import { createTestBucket, removeTestBucket } from '../packages/driver-s3/src/testing/index.js';
 import { isStorageError, type Storage, sha256File, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
 import { createWorkspace, localDefinition, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/offload-crash-child.mjs', import.meta.url));

@@ -7,16 +7,18 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition, type S3Driver, type S3Settings } from '../packages/driver-s3/src/index.js';
+import { type DriverDefinition, ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
 import {
   createS3Proxy,
   createTestBucket,
   removeTestBucket,
-  ToxiproxyClient,
   type ToxiproxyProxy,
-} from '../packages/driver-s3/src/testing/index.js';
-import { type DriverDefinition, ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
+} from '../packages/testing/src/index.js';
+import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, fileSha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
+
+const toxiproxy = await fileToxiproxy();
 
 /** Bigger than one part, so the upload is multipart and a fault can leave parts behind. */
 const RESULT_SIZE = 6 * 1024 * 1024;
@@ -78,7 +80,6 @@ const FAULTS: readonly Fault[] = [
 
 describe('offload under network faults (toxiproxy between the S3 driver and MinIO)', () => {
   const s3 = inject('s3');
-  const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
   let bucket: string;
   let bucketView: ReturnType<typeof inspectBucket>;
   let proxy: ToxiproxyProxy;

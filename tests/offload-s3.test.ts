@@ -9,15 +9,13 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
-import {
-  createS3Proxy,
-  createTestBucket,
-  removeTestBucket,
-  ToxiproxyClient,
-} from '../packages/driver-s3/src/testing/index.js';
 import { ConfigError, ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { createS3Proxy, createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
+import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, fileSha256, sha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
+
+const toxiproxy = await fileToxiproxy();
 
 describe('offload to MinIO', () => {
   const s3 = inject('s3');
@@ -72,7 +70,7 @@ describe('offload to MinIO', () => {
     ]);
     expect(await fileSha256(join(ws.resultsRoot, 'images/gemini/one.png'))).toBeUndefined();
     expect(sha256(await streamToBuffer(await storage.read(outcome.location)))).toBe(sha);
-    expect(storage.publicUrl(outcome.location)).toBe(outcome.url);
+    expect(await storage.publicUrl(outcome.location)).toBe(outcome.url);
     const signed = await storage.signedUrl(outcome.location, { expiresIn: 60 });
     const response = await fetch(signed.url);
     expect(response.status).toBe(200);
@@ -178,7 +176,6 @@ describe('offload to MinIO', () => {
 
 describe('offload upload timeout against a slow S3 link (toxiproxy)', () => {
   const s3 = inject('s3');
-  const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
   let bucket: string;
   let bucketView: ReturnType<typeof inspectBucket>;
   let ws: Workspace;

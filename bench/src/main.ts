@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestBucket, type MinioProcess, removeTestBucket, startMinioProcess } from '@stowage/driver-s3/testing';
+import { createTestBucket, type MinioProcess, removeTestBucket, startMinioProcess } from '@stowage/testing';
 import type { BenchCase, ServerTarget, Side, UploadTuning } from './case-spec.js';
 import { optionsOrUsage } from './flags.js';
 import { generatedBytes, generatedSha256, writeGeneratedFile } from './generated-body.js';

@@ -8,7 +8,7 @@
 
 set -euo pipefail
 
-STOWAGE_NODE_VERSION="22.23.3" # 22 LTS: lib-storage has a known memory growth on Node 24 (aws-sdk-js-v3#8286)
+STOWAGE_NODE_VERSION="22.23.3" # 22 LTS: lib-storage has a known memory growth on Node 24 (https://github.com/aws/aws-sdk-js-v3/issues/8286)
 STOWAGE_PNPM_VERSION="10.34.8" # keep in step with "packageManager" in package.json
 STOWAGE_CACHE="${STOWAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stowage}"
 STOWAGE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -7,13 +7,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach } from 'vitest';
 import { createLocalDriver, localDriverDefinition } from '../../packages/driver-local/src/index.js';
 import {
   type AnyDriverDefinition,
   createStorage,
+  type ErrorCode,
   JsonFileSettingsStore,
   type Storage,
   type StorageDriver,
+  StorageError,
   type StorageOptions,
 } from '../../packages/storage-core/src/index.js';
 
@@ -77,6 +81,41 @@ export async function createWorkspace(): Promise<Workspace> {
   };
 }
 
+/**
+ * A workspace made before each test of the calling file (or describe block)
+ * and removed after it. The returned object stands for the current test's
+ * workspace, so use it inside tests and hooks only.
+ */
+export function workspaceForEachTest(): Workspace {
+  let current: Workspace | undefined;
+  beforeEach(async () => {
+    current = await createWorkspace();
+  });
+  afterEach(async () => {
+    await current?.remove();
+    current = undefined;
+  });
+  const now = (): Workspace => {
+    if (!current) throw new Error('the workspace exists only while a test runs');
+    return current;
+  };
+  return {
+    get dir() {
+      return now().dir;
+    },
+    get resultsRoot() {
+      return now().resultsRoot;
+    },
+    get settingsFile() {
+      return now().settingsFile;
+    },
+    open: (options) => now().open(options),
+    addResult: (path, size) => now().addResult(path, size),
+    folder: (name) => now().folder(name),
+    remove: () => now().remove(),
+  };
+}
+
 /** SHA-256 (hex) of bytes. */
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -113,7 +152,42 @@ export function withOverrides(driver: StorageDriver, overrides: Partial<StorageD
     presignGet: (key, options) => driver.presignGet(key, options),
     presignPut: (key, options) => driver.presignPut(key, options),
     probe: () => driver.probe(),
+    sweepIncompleteUploads: (options) => driver.sweepIncompleteUploads(options),
     close: () => driver.close(),
     ...overrides,
+  };
+}
+
+/** Polls `check` until it returns true, failing after `timeoutMs`. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(100);
+  }
+}
+
+/** What a `controlledDefinition` root does: the keys written, and an injected failure or delay. */
+export interface WriteControl {
+  writes: string[];
+  failure?: ErrorCode;
+  delayMs?: number;
+}
+
+/** A real local root named "archive" whose writes can be made to fail, slowed down, and counted. */
+export function controlledDefinition(control: WriteControl): AnyDriverDefinition {
+  return {
+    ...localDefinition,
+    name: 'archive',
+    create(settings: { root: string }) {
+      const driver = localDefinition.create(settings) as StorageDriver;
+      const write: StorageDriver['write'] = async (key, body, options) => {
+        control.writes.push(key);
+        if (control.delayMs) await sleep(control.delayMs);
+        if (control.failure) throw new StorageError(control.failure, `injected ${control.failure}`, { key });
+        return driver.write(key, body, options);
+      };
+      return withOverrides(driver, { write });
+    },
   };
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { S3TestServerInfo } from '../../packages/driver-s3/src/testing/index.js';
+import type { S3TestServerInfo } from '../../packages/testing/src/index.js';
 
 /** What a bucket holds under a prefix. */
 export interface BucketView {

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createTestBucket, type MinioProcess, removeTestBucket } from '@stowage/driver-s3/testing';
+import { createTestBucket, type MinioProcess, removeTestBucket } from '@stowage/testing';
 import type { ServerTarget, UploadTuning } from '../case-spec.js';
 import { spawnNodeChild } from '../spawn-case.js';
 import { checkStored } from './check-stored.js';

@@ -19,7 +19,7 @@ import {
   type MinioProcess,
   removeTestBucket,
   startMinioProcess,
-} from '@stowage/driver-s3/testing';
+} from '@stowage/testing';
 import type { UploadTuning } from '../case-spec.js';
 import { optionsOrUsage } from '../flags.js';
 import { createRawClient } from '../raw-side.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestBucket, removeTestBucket } from '../../../packages/driver-s3/src/testing/index.js';
+import { allowAnonymousRead, createTestBucket, removeTestBucket } from '../../../packages/testing/src/index.js';
 
 const DEMO = fileURLToPath(new URL('../demo.mjs', import.meta.url));
 const run = promisify(execFile);
@@ -75,6 +75,9 @@ describe('offload demo', () => {
   });
 
   it('takes provider settings from a settings file', async () => {
+    // Test connection fetches through the public base URL, so it must really serve the bucket.
+    await allowAnonymousRead(s3, bucket);
+    const publicBase = `${s3.endpoint}/${bucket}`;
     const settingsFile = join(dir, 'minio-settings.json');
     await writeFile(
       settingsFile,
@@ -85,7 +88,7 @@ describe('offload demo', () => {
           bucket,
           accessKeyId: s3.accessKeyId,
           secretAccessKey: s3.secretAccessKey,
-          publicBaseUrl: 'https://media.example.com',
+          publicBaseUrl: publicBase,
           keyPrefix: 'from-file',
         },
       }),
@@ -93,10 +96,30 @@ describe('offload demo', () => {
     const { stdout } = await demo({ STOWAGE_DEMO_DIR: join(dir, 'file'), STOWAGE_SETTINGS_FILE: settingsFile });
     expect(stdout).toMatch(/configuring "minio" from .*minio-settings\.json/);
     expect(stdout.match(/went to {3}minio:\S+ \(offloaded, verified\)/g)).toHaveLength(3);
-    expect(stdout).toMatch(
-      /url {7}https:\/\/media\.example\.com\/from-file\/images\/demo\/[0-9a-f]{8}\/sunrise\.png\n/,
-    );
+    expect(stdout).toContain(`url       ${publicBase}/from-file/images/demo/`);
+    expect(stdout).toMatch(/\/from-file\/images\/demo\/[0-9a-f]{8}\/sunrise\.png\n/);
     expect(stdout).toMatch(/local {5}kept/);
+  });
+
+  it('keeps results local when the public URL does not serve the bucket (no false success)', async () => {
+    const settingsFile = join(dir, 'unserved-settings.json');
+    await writeFile(
+      settingsFile,
+      JSON.stringify({
+        backend: 'minio',
+        settings: {
+          endpoint: s3.endpoint,
+          bucket,
+          accessKeyId: s3.accessKeyId,
+          secretAccessKey: s3.secretAccessKey,
+          publicBaseUrl: 'https://media.example.invalid',
+        },
+      }),
+    );
+    const { stdout } = await demo({ STOWAGE_DEMO_DIR: join(dir, 'unserved'), STOWAGE_SETTINGS_FILE: settingsFile });
+    expect(stdout).toMatch(/test connection failed: Fetching the probe object through the public URL failed/);
+    expect(stdout).toMatch(/keeping "local" as the default backend/);
+    expect(stdout).toMatch(/0 of 3 results offloaded/);
   });
 
   it('keeps results local and explains why when the provider rejects the credentials', async () => {

@@ -1,46 +1,32 @@
 /**
- * The file-system steps of an atomic write: a temp file in the destination's
- * own folder (same file system, so the final rename is atomic), fsync of the
- * file, rename or link into place, fsync of the folder so the new name itself
- * survives a crash.
+ * The local driver's use of core's atomic file writes (see `replaceFile` in
+ * @stowage/storage-core): temp files carry the reserved TEMP_PREFIX, so they
+ * never collide with a key and listings skip them, and an "only if absent"
+ * commit hard-links instead of renaming.
  */
-import { randomBytes } from 'node:crypto';
-import { type FileHandle, link, open, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ErrorCode, StorageError } from '@stowage/storage-core';
+import { link, rename } from 'node:fs/promises';
+import {
+  createTempFile as createCoreTempFile,
+  ErrorCode,
+  removeQuietly,
+  StorageError,
+  type TempFile,
+  writeTempFile,
+} from '@stowage/storage-core';
 import { errnoCode } from './fs-errors.js';
 import { TEMP_PREFIX } from './local-keys.js';
 
-/** An open temp file next to its destination. */
-export interface TempFile {
-  readonly path: string;
-  readonly handle: FileHandle;
-}
-
-/** A fresh temp path in `dir`; the reserved prefix keeps it out of listings and away from keys. */
-export function tempPathIn(dir: string): string {
-  return join(dir, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`);
-}
+/** How the local driver names and creates temp files: reserved prefix, readable like the objects. */
+const TEMP = { prefix: TEMP_PREFIX, mode: 0o644 } as const;
 
 /** Creates (O_EXCL) and opens a new temp file in `dir`. */
-export async function createTempFile(dir: string): Promise<TempFile> {
-  const path = tempPathIn(dir);
-  const handle = await open(path, 'wx', 0o644);
-  return { path, handle };
+export function createTempFile(dir: string): Promise<TempFile> {
+  return createCoreTempFile(dir, TEMP);
 }
 
-/** Flushes a folder's entries to disk. Ignored where folders cannot be opened (Windows). */
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
-  } finally {
-    await handle?.close();
-  }
+/** Writes `data` to a new fsynced temp file in `dir`; returns its path. */
+export function stageFile(dir: string, data: string): Promise<string> {
+  return writeTempFile(dir, data, TEMP);
 }
 
 /**
@@ -62,9 +48,4 @@ export async function commitFile(tempPath: string, target: string, exclusive: bo
     throw error;
   }
   await removeQuietly(tempPath);
-}
-
-/** Deletes a file, ignoring every error: used in cleanup paths that must not mask the real failure. */
-export async function removeQuietly(path: string): Promise<void> {
-  await unlink(path).catch(() => undefined);
 }

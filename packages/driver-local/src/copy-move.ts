@@ -1,8 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ErrorCode, NotFoundError, StorageError } from '@stowage/storage-core';
-import { removeQuietly, syncDirectory } from './atomic-file.js';
+import { ErrorCode, NotFoundError, removeQuietly, StorageError, syncDirectory } from '@stowage/storage-core';
 import { errnoCode, fsError } from './fs-errors.js';
 import { commitStaged, objectPaths, openTempNextTo, putSidecar, refuseIfExists } from './object-commit.js';
 import type { RootDirectory } from './root-directory.js';

@@ -1,6 +1,6 @@
 import { stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { removeQuietly } from './atomic-file.js';
+import { removeQuietly } from '@stowage/storage-core';
 import { errnoCode, fsError } from './fs-errors.js';
 import { objectPaths } from './object-commit.js';
 import type { RootDirectory } from './root-directory.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { ErrorCode, isStorageError, type ObjectStat } from '@stowage/storage-core';
+import { type ObjectStat, receiveUpload, replyFailure, replyText } from '@stowage/storage-core';
 import type { LocalDriver } from './local-driver.js';
 
 /** Options of `createLocalFileHandler`. */
@@ -11,34 +11,6 @@ export interface LocalFileHandlerOptions {
 
 /** A node:http request handler (also usable as Express/Connect middleware). */
 export type LocalFileHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
-
-function reply(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  if (response.headersSent) {
-    response.destroy();
-    return;
-  }
-  response.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'cache-control': 'no-store',
-    // The request body may be unread; do not let it be parsed as the next request.
-    connection: 'close',
-    ...headers,
-  });
-  response.end(`${message}\n`);
-}
-
-/** Status for a storage failure; messages of unexpected errors are not shown to clients. */
-function failure(response: ServerResponse, error: unknown): void {
-  if (isStorageError(error, ErrorCode.NotFound)) {
-    reply(response, 404, 'not found');
-  } else if (isStorageError(error, ErrorCode.InvalidInput) || isStorageError(error, ErrorCode.InvalidKey)) {
-    reply(response, 400, error.message);
-  } else if (isStorageError(error, ErrorCode.Aborted)) {
-    reply(response, 400, 'upload aborted');
-  } else {
-    reply(response, 500, 'storage error');
-  }
-}
 
 /** Parses a single `bytes=` range; undefined when absent or not a form we serve (then the whole file is sent). */
 function parseRange(
@@ -91,34 +63,20 @@ export function createLocalFileHandler(driver: LocalDriver, options: LocalFileHa
       basePath,
     );
     if (!verdict.ok) {
-      reply(response, verdict.status, verdict.reason);
+      replyText(response, verdict.status, verdict.reason);
       return;
     }
     const { claims } = verdict;
     try {
       if (claims.method === 'PUT') {
-        const aborter = new AbortController();
-        const onClose = () => {
-          if (!request.complete) aborter.abort(new Error('the client closed the connection mid-upload'));
-        };
-        request.once('close', onClose);
-        try {
-          const result = await driver.write(claims.key, request, {
-            contentType: claims.contentType,
-            contentLength: claims.contentLength,
-            signal: aborter.signal,
-          });
-          response.writeHead(200, { etag: result.etag ?? '', 'content-length': '0' }).end();
-        } finally {
-          request.off('close', onClose);
-        }
+        await receiveUpload(driver, claims.key, request, response, claims);
         return;
       }
       const stat = await driver.stat(claims.key);
       const headers = objectHeaders(stat, claims.responseContentType, claims.responseContentDisposition);
       const range = parseRange(request.headers.range, stat.size);
       if (range === 'unsatisfiable') {
-        reply(response, 416, 'range not satisfiable', { 'content-range': `bytes */${stat.size}` });
+        replyText(response, 416, 'range not satisfiable', { 'content-range': `bytes */${stat.size}` });
         return;
       }
       const length = range ? range.end - range.start + 1 : stat.size;
@@ -132,7 +90,7 @@ export function createLocalFileHandler(driver: LocalDriver, options: LocalFileHa
       const body = await driver.read(claims.key, range ? { range } : {});
       await pipeline(body, response);
     } catch (error) {
-      failure(response, error);
+      replyFailure(response, error);
     }
   };
 }

@@ -6,6 +6,7 @@ import {
   type DeleteManyResult,
   type DriverCapabilities,
   ErrorCode,
+  emptySweepResult,
   encodeKeyPath,
   type ListEntry,
   type ListOptions,
@@ -15,14 +16,19 @@ import {
   type PresignPutOptions,
   type ProbeReport,
   parseSettings,
+  presignExpiresIn,
   type ReadOptions,
+  resolveSweepOptions,
   runProbe,
   type StorageDriver,
   StorageError,
+  type SweepIncompleteUploadsOptions,
+  type SweepIncompleteUploadsResult,
   type WriteBody,
   type WriteOptions,
   type WriteResult,
 } from '@stowage/storage-core';
+import pLimit from 'p-limit';
 import { copyObject, moveObject } from './copy-move.js';
 import { deleteObject } from './delete-object.js';
 import { fsError } from './fs-errors.js';
@@ -40,8 +46,7 @@ import {
 } from './signed-url.js';
 import { writeObject } from './write-object.js';
 
-/** Presigned URLs live at most this long, as on S3 and R2. */
-export const MAX_PRESIGN_EXPIRES_IN = 7 * 24 * 3600;
+/** Lifetime of a presigned URL when the caller gives none. */
 const DEFAULT_PRESIGN_EXPIRES_IN = 3600;
 const DELETE_CONCURRENCY = 8;
 
@@ -81,7 +86,11 @@ export class LocalDriver implements StorageDriver {
       parsed.signingSecret && parsed.signedUrlBaseUrl
         ? { secret: parsed.signingSecret, baseUrl: parsed.signedUrlBaseUrl }
         : undefined;
-    this.capabilities = { publicUrls: this.#publicBaseUrl !== undefined, presignedUrls: this.#signing !== undefined };
+    this.capabilities = {
+      publicUrls: this.#publicBaseUrl !== undefined,
+      presignedUrls: this.#signing !== undefined,
+      incompleteUploads: false,
+    };
   }
 
   /** URL path under which signed URLs put keys ("/files" for https://app.example/files); undefined without signing. */
@@ -120,19 +129,19 @@ export class LocalDriver implements StorageDriver {
     const valid = keys.map((key) => validateLocalKey(key));
     const deleted: string[] = [];
     const failed: Array<{ key: string; error: Error }> = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < valid.length) {
-        const key = valid[next++] as string;
-        try {
-          await deleteObject(this.#dir, key);
-          deleted.push(key);
-        } catch (error) {
-          failed.push({ key, error: fsError(error, 'deleting', key) });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, valid.length) }, worker));
+    const limit = pLimit(DELETE_CONCURRENCY);
+    await Promise.all(
+      valid.map((key) =>
+        limit(async () => {
+          try {
+            await deleteObject(this.#dir, key);
+            deleted.push(key);
+          } catch (error) {
+            failed.push({ key, error: fsError(error, 'deleting', key) });
+          }
+        }),
+      ),
+    );
     return { deleted, failed };
   }
 
@@ -230,6 +239,17 @@ export class LocalDriver implements StorageDriver {
     });
   }
 
+  /**
+   * Local disk has no multipart uploads: checks the options like every driver
+   * (INVALID_INPUT before any I/O) and aborts nothing. A crashed write's temp
+   * file is not an upload; it carries the reserved prefix and never shows in listings.
+   */
+  async sweepIncompleteUploads(options?: SweepIncompleteUploadsOptions): Promise<SweepIncompleteUploadsResult> {
+    const resolved = resolveSweepOptions(options);
+    if (resolved.key !== undefined) validateLocalKey(resolved.key);
+    return emptySweepResult();
+  }
+
   /** Nothing to release: every operation closes its own file handles. */
   async close(): Promise<void> {}
 
@@ -243,12 +263,9 @@ export class LocalDriver implements StorageDriver {
   }
 }
 
+/** Unix time (seconds) at which a URL signed now for `expiresIn` seconds expires. */
 function expiryFor(key: string, expiresIn: number | undefined): number {
-  const seconds = expiresIn ?? DEFAULT_PRESIGN_EXPIRES_IN;
-  if (!Number.isFinite(seconds) || seconds < 1) {
-    throw new StorageError(ErrorCode.InvalidInput, 'expiresIn must be at least 1 second', { key });
-  }
-  return Math.floor(Date.now() / 1000) + Math.min(Math.floor(seconds), MAX_PRESIGN_EXPIRES_IN);
+  return Math.floor(Date.now() / 1000) + presignExpiresIn(key, expiresIn, DEFAULT_PRESIGN_EXPIRES_IN);
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point

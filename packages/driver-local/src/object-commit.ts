@@ -6,10 +6,10 @@
  * the sidecar, then both folders are fsynced. Readers only ever see a complete
  * file under the final name; on failure both temp files are removed.
  */
-import { lstat, open, rename } from 'node:fs/promises';
+import { lstat, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ErrorCode, StorageError } from '@stowage/storage-core';
-import { commitFile, createTempFile, removeQuietly, syncDirectory, type TempFile, tempPathIn } from './atomic-file.js';
+import { ErrorCode, removeQuietly, StorageError, syncDirectory, type TempFile } from '@stowage/storage-core';
+import { commitFile, createTempFile, stageFile } from './atomic-file.js';
 import { errnoCode, fsError, nameConflict } from './fs-errors.js';
 import type { RootDirectory } from './root-directory.js';
 import { type ObjectMetadata, type SidecarRecord, sidecarRecord } from './sidecar.js';
@@ -109,18 +109,9 @@ function sidecarRecordJson(staged: StagedObject, metadata: ObjectMetadata): stri
 async function stageSidecar(root: RootDirectory, paths: ObjectPaths, key: string, json: string): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     await root.ensureParent(paths.real, paths.sidecar, key);
-    const temp = tempPathIn(dirname(paths.sidecar));
     try {
-      const file = await open(temp, 'wx', 0o644);
-      try {
-        await file.writeFile(json, 'utf8');
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      return temp;
+      return await stageFile(dirname(paths.sidecar), json);
     } catch (error) {
-      await removeQuietly(temp);
       if (errnoCode(error) !== 'ENOENT' || attempt >= 5) throw error;
     }
   }

@@ -6,10 +6,11 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 /**
  * Settings of the local driver. `signingSecret` and `signedUrlBaseUrl` go
  * together: with both, presigned URLs are offered (served by
- * `createLocalFileHandler` mounted at `signedUrlBaseUrl`).
+ * `createLocalFileHandler` mounted at `signedUrlBaseUrl`). A field it does
+ * not declare is refused ("unknown setting"), never silently dropped.
  */
 export const localDriverSettingsSchema = z
-  .object({
+  .strictObject({
     /** Absolute path of the folder that holds the objects. */
     root: z
       .string({ error: 'required (an absolute folder path)' })

@@ -5,12 +5,13 @@ import {
   abortedError,
   ErrorCode,
   normalizeBody,
+  removeQuietly,
   StorageError,
+  type TempFile,
   type WriteBody,
   type WriteOptions,
   type WriteResult,
 } from '@stowage/storage-core';
-import { removeQuietly, type TempFile } from './atomic-file.js';
 import { BodyMeter } from './body-meter.js';
 import { fsError } from './fs-errors.js';
 import { commitStaged, hasMetadata, objectPaths, openTempNextTo, refuseIfExists } from './object-commit.js';

@@ -80,14 +80,14 @@ describe('settings validation', () => {
 
   it('keeps the secret out of the driver object and its capabilities follow the settings', () => {
     const plain = createLocalDriver({ root: '/srv/results' });
-    expect(plain.capabilities).toEqual({ publicUrls: false, presignedUrls: false });
+    expect(plain.capabilities).toEqual({ publicUrls: false, presignedUrls: false, incompleteUploads: false });
     const full = createLocalDriver({
       root: '/srv/results',
       publicBaseUrl: 'https://cdn.example.com/r',
       signingSecret: SECRET,
       signedUrlBaseUrl: 'https://app.example/files',
     });
-    expect(full.capabilities).toEqual({ publicUrls: true, presignedUrls: true });
+    expect(full.capabilities).toEqual({ publicUrls: true, presignedUrls: true, incompleteUploads: false });
     expect(JSON.stringify(full)).not.toContain(SECRET);
     expect(Object.values(full).map(String).join(' ')).not.toContain(SECRET);
     expect(full.publicUrl('a b/c+d.png')).toBe('https://cdn.example.com/r/a%20b/c%2Bd.png');

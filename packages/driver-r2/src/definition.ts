@@ -1,4 +1,5 @@
 import type { DriverDefinition } from '@stowage/storage-core';
+import { R2_SETTINGS_FIELDS } from './fields.js';
 import { createR2Driver } from './r2-driver.js';
 import { R2_SECRET_FIELDS, type R2Settings, r2SettingsSchema } from './settings.js';
 
@@ -8,5 +9,6 @@ export const r2DriverDefinition: DriverDefinition<R2Settings> = {
   label: 'Cloudflare R2',
   schema: r2SettingsSchema,
   secretFields: R2_SECRET_FIELDS,
+  fields: R2_SETTINGS_FIELDS,
   create: (settings) => createR2Driver(settings),
 };

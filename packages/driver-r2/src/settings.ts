@@ -24,9 +24,9 @@ const endpointField = z
     if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
   });
 
-/** The R2 driver's settings. */
+/** The R2 driver's settings. Strict: a field it does not declare is refused ("unknown setting"). */
 export const r2SettingsSchema = z
-  .object({
+  .strictObject({
     /** Cloudflare account id (32 hex characters); the endpoint is derived from it. */
     accountId: z
       .string({ error: 'must be a string' })
@@ -47,7 +47,11 @@ export const r2SettingsSchema = z
     secretAccessKey: s3Fields.secretAccessKey,
     /** The r2.dev URL or custom domain that serves the bucket publicly; public URLs never include the bucket name. */
     publicBaseUrl: s3Fields.publicBaseUrl,
-    /** Path-style requests (`endpoint/bucket/key`); default true. */
+    /**
+     * Path-style requests (`endpoint/bucket/key`). Default false: virtual-hosted
+     * (`bucket.endpoint/key`), which works for standard R2 buckets; turn it on only
+     * when a setup requires path-style addressing.
+     */
     forcePathStyle: z.boolean({ error: 'must be true or false' }).optional(),
     keyPrefix: s3Fields.keyPrefix,
     /** Refused rather than dropped, so nobody believes objects are public because an ACL was set. */

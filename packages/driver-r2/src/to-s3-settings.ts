@@ -20,7 +20,8 @@ export function r2ToS3Settings(settings: R2Settings): S3SettingsInput {
     bucket,
     accessKeyId: settings.accessKeyId,
     secretAccessKey: settings.secretAccessKey,
-    forcePathStyle: settings.forcePathStyle ?? true,
+    // Cloudflare's S3 guide uses virtual-hosted requests for standard buckets; path-style only when asked.
+    forcePathStyle: settings.forcePathStyle ?? false,
     checksumMode: 'WHEN_REQUIRED',
     ...(settings.keyPrefix !== undefined ? { keyPrefix: settings.keyPrefix } : {}),
     ...(settings.publicBaseUrl !== undefined ? { publicBaseUrl: settings.publicBaseUrl } : {}),

@@ -78,7 +78,7 @@ describe('CORS request', () => {
   });
 
   it('sends PutBucketCors to the bucket with the policy as XML and the checksum S3 requires', async () => {
-    const driver = createR2Driver({ ...creds, accountId: ACCOUNT, bucket: 'media' });
+    const driver = createR2Driver({ ...creds, accountId: ACCOUNT, bucket: 'media', forcePathStyle: true });
     const built: BuiltRequest[] = [];
     routeClientTo(driver.client, server, built);
     await applyR2Cors(driver, { origins: ['https://app.example.com', 'http://localhost:5173'], maxAgeSeconds: 3600 });

@@ -1,7 +1,13 @@
 import type { S3Driver } from '@stowage/driver-s3';
-import { createTestBucket, type MinioProcess, removeTestBucket, startMinioProcess } from '@stowage/driver-s3/testing';
 import { ErrorCode } from '@stowage/storage-core';
 import { describeDriverConformance } from '@stowage/storage-core/testing';
+import {
+  allowAnonymousRead,
+  createTestBucket,
+  type MinioProcess,
+  removeTestBucket,
+  startMinioProcess,
+} from '@stowage/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyR2Cors, createR2Driver } from '../src/index.js';
 
@@ -20,6 +26,8 @@ afterAll(async () => {
 describeDriverConformance('R2 driver through a custom endpoint (MinIO)', {
   async createDriver() {
     const bucket = await createTestBucket(minio.info, 'r2-conformance');
+    // The public base must really serve the bucket: the probe fetches its probe object through it.
+    await allowAnonymousRead(minio.info, bucket);
     return createR2Driver({
       endpoint: minio.info.endpoint,
       bucket,

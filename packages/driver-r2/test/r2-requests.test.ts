@@ -4,6 +4,7 @@
  * real local HTTP server receives them (R2 itself is not reachable from tests).
  */
 import { Readable } from 'node:stream';
+import type { S3Driver } from '@stowage/driver-s3';
 import { ErrorCode } from '@stowage/storage-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,7 +13,7 @@ import {
   routeClientTo,
   startRecordingS3Server,
 } from '../../driver-s3/test/support/recording-s3-server.js';
-import { createR2Driver, type R2SettingsInput } from '../src/index.js';
+import { createR2Driver, type R2SettingsInput, r2DriverDefinition } from '../src/index.js';
 
 const ACCOUNT = '0123456789abcdef0123456789abcdef';
 const creds = { accessKeyId: 'a'.repeat(32), secretAccessKey: 'r2-secret-access-key-value' };
@@ -49,25 +50,29 @@ function hostAndPath(request: BuiltRequest): string {
 
 describe('R2 endpoint forms on the wire', () => {
   it.each([
-    ['account id', { accountId: ACCOUNT, bucket: 'media' }, `${ACCOUNT}.r2.cloudflarestorage.com/media/images/cat.png`],
     [
-      'account id in the eu jurisdiction',
-      { accountId: ACCOUNT, jurisdiction: 'eu', bucket: 'media' },
-      `${ACCOUNT}.eu.r2.cloudflarestorage.com/media/images/cat.png`,
-    ],
-    [
-      'account id in the fedramp jurisdiction',
-      { accountId: ACCOUNT, jurisdiction: 'fedramp', bucket: 'media' },
-      `${ACCOUNT}.fedramp.r2.cloudflarestorage.com/media/images/cat.png`,
-    ],
-    [
-      'bucket-specific endpoint URL',
-      { endpoint: `https://${ACCOUNT}.r2.cloudflarestorage.com/media` },
+      'account id, path-style when asked',
+      { accountId: ACCOUNT, bucket: 'media', forcePathStyle: true },
       `${ACCOUNT}.r2.cloudflarestorage.com/media/images/cat.png`,
     ],
     [
-      'custom endpoint',
-      { endpoint: 'https://r2-gateway.example.net', bucket: 'media' },
+      'account id in the eu jurisdiction, path-style when asked',
+      { accountId: ACCOUNT, jurisdiction: 'eu', bucket: 'media', forcePathStyle: true },
+      `${ACCOUNT}.eu.r2.cloudflarestorage.com/media/images/cat.png`,
+    ],
+    [
+      'account id in the fedramp jurisdiction, path-style when asked',
+      { accountId: ACCOUNT, jurisdiction: 'fedramp', bucket: 'media', forcePathStyle: true },
+      `${ACCOUNT}.fedramp.r2.cloudflarestorage.com/media/images/cat.png`,
+    ],
+    [
+      'bucket-specific endpoint URL, path-style when asked',
+      { endpoint: `https://${ACCOUNT}.r2.cloudflarestorage.com/media`, forcePathStyle: true },
+      `${ACCOUNT}.r2.cloudflarestorage.com/media/images/cat.png`,
+    ],
+    [
+      'custom endpoint, path-style when asked',
+      { endpoint: 'https://r2-gateway.example.net', bucket: 'media', forcePathStyle: true },
       'r2-gateway.example.net/media/images/cat.png',
     ],
     [
@@ -76,15 +81,57 @@ describe('R2 endpoint forms on the wire', () => {
       `media.${ACCOUNT}.r2.cloudflarestorage.com/images/cat.png`,
     ],
     [
-      'key prefix',
-      { accountId: ACCOUNT, bucket: 'media', keyPrefix: 'site-a' },
+      'key prefix, path-style when asked',
+      { accountId: ACCOUNT, bucket: 'media', keyPrefix: 'site-a', forcePathStyle: true },
       `${ACCOUNT}.r2.cloudflarestorage.com/media/site-a/images/cat.png`,
+    ],
+    // The defaults: virtual-hosted, as Cloudflare's guide has it for standard R2 buckets.
+    [
+      'account id (default)',
+      { accountId: ACCOUNT, bucket: 'media' },
+      `media.${ACCOUNT}.r2.cloudflarestorage.com/images/cat.png`,
+    ],
+    [
+      'account id in the eu jurisdiction (default)',
+      { accountId: ACCOUNT, jurisdiction: 'eu', bucket: 'media' },
+      `media.${ACCOUNT}.eu.r2.cloudflarestorage.com/images/cat.png`,
+    ],
+    [
+      'bucket-specific endpoint URL (default)',
+      { endpoint: `https://${ACCOUNT}.r2.cloudflarestorage.com/media` },
+      `media.${ACCOUNT}.r2.cloudflarestorage.com/images/cat.png`,
+    ],
+    [
+      'key prefix (default)',
+      { accountId: ACCOUNT, bucket: 'media', keyPrefix: 'site-a' },
+      `media.${ACCOUNT}.r2.cloudflarestorage.com/site-a/images/cat.png`,
     ],
   ] as const)('%s: PutObject goes to %s', async (_form, settings, expected) => {
     const { built } = await requestsOf({ ...creds, ...settings } as R2SettingsInput);
     const put = built[0];
     expect(put && hostAndPath(put)).toBe(expected);
     expect(put?.protocol).toBe('https:');
+  });
+
+  it('through the registry definition: virtual-hosted by default, path-style only when the settings ask', async () => {
+    const hostOf = async (input: Record<string, unknown>) => {
+      // The definition's factory returns the S3 driver R2 is built on; its client is what gets routed.
+      const driver = r2DriverDefinition.create(r2DriverDefinition.schema.parse({ ...creds, ...input })) as S3Driver;
+      const built: BuiltRequest[] = [];
+      routeClientTo(driver.client, server, built);
+      try {
+        await driver.write('images/cat.png', 'cat');
+        return built[0] && hostAndPath(built[0]);
+      } finally {
+        await driver.close();
+      }
+    };
+    expect(await hostOf({ accountId: ACCOUNT, bucket: 'media' })).toBe(
+      `media.${ACCOUNT}.r2.cloudflarestorage.com/images/cat.png`,
+    );
+    expect(await hostOf({ accountId: ACCOUNT, bucket: 'media', forcePathStyle: true })).toBe(
+      `${ACCOUNT}.r2.cloudflarestorage.com/media/images/cat.png`,
+    );
   });
 });
 
@@ -121,6 +168,7 @@ describe('R2 rules on every request', () => {
       accountId: ACCOUNT,
       bucket: 'media',
       publicBaseUrl: 'https://files.example.com',
+      forcePathStyle: true,
     });
     for (const signed of [presignedPut, presignedGet]) {
       const url = new URL(signed.url);
@@ -129,6 +177,18 @@ describe('R2 rules on every request', () => {
     }
     expect(new URL(presignedPut.url).pathname).toBe('/media/uploads/new.png');
     expect(new URL(presignedPut.url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host');
+  });
+
+  it('presigns virtual-hosted on the bucket host under r2.cloudflarestorage.com by default', async () => {
+    const { presignedPut } = await requestsOf({
+      ...creds,
+      accountId: ACCOUNT,
+      bucket: 'media',
+      publicBaseUrl: 'https://files.example.com',
+    });
+    const url = new URL(presignedPut.url);
+    expect(url.host).toBe(`media.${ACCOUNT}.r2.cloudflarestorage.com`);
+    expect(url.pathname).toBe('/uploads/new.png');
   });
 
   it('builds public URLs from the r2.dev or custom-domain base without the bucket name', () => {

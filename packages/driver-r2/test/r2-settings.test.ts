@@ -106,12 +106,13 @@ describe('R2 settings: endpoints', () => {
     expect(config.region).toBe('auto');
     expect(config.acl).toBeUndefined();
     expect(config.checksumMode).toBe('WHEN_REQUIRED');
-    expect(config.forcePathStyle).toBe(true);
+    // Virtual-hosted by default, as Cloudflare's guide has it for standard R2 buckets.
+    expect(config.forcePathStyle).toBe(false);
   });
 
   it('keeps path-style configurable and the key prefix normalized', () => {
-    const config = s3ConfigOf({ accountId: ACCOUNT, bucket: 'media', forcePathStyle: false, keyPrefix: '/site-a/' });
-    expect(config.forcePathStyle).toBe(false);
+    const config = s3ConfigOf({ accountId: ACCOUNT, bucket: 'media', forcePathStyle: true, keyPrefix: '/site-a/' });
+    expect(config.forcePathStyle).toBe(true);
     expect(config.keyPrefix).toBe('site-a/');
   });
 

@@ -7,6 +7,7 @@ import type { AgentOptions as HttpsAgentOptions } from 'node:https';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3DriverConfig } from './config.js';
+import { rejectNonS3Answers } from './not-s3.js';
 import type { ChecksumMode } from './presets.js';
 
 /** Knobs that are not user settings: for wrappers (R2) and tests. */
@@ -26,7 +27,9 @@ export const SOCKET_HEADROOM = 8;
 
 /**
  * Sockets for a config: every concurrent write can keep `queueSize` parts in
- * flight, plus headroom, so no part waits for a socket (FIELD-NOTES, #7027).
+ * flight, plus headroom, so no part waits for a socket, which the SDK reports
+ * as "socket usage at capacity" (https://github.com/aws/aws-sdk-js-v3/issues/7027;
+ * docs/architecture.md, "The S3 driver and the AWS SDK").
  */
 export function maxSocketsFor(
   config: Pick<S3DriverConfig, 'maxConcurrentWrites' | 'queueSize'>,
@@ -63,6 +66,7 @@ export function createS3Client(
     ...(options.systemClockOffset ? { systemClockOffset: options.systemClockOffset } : {}),
   };
   const client = new S3Client(clientConfig);
+  rejectNonS3Answers(client);
   if (options.disableExpectContinue) {
     client.middlewareStack.add(
       (next) => async (args) => {
@@ -77,4 +81,61 @@ export function createS3Client(
     );
   }
   return client;
+}
+
+/**
+ * The SDK clients of one driver: the main one, a presigning one with
+ * WHEN_REQUIRED checksums (a WHEN_SUPPORTED client would sign the CRC32 of an
+ * empty body into PUT URLs), and one with long timeouts for cleaning up after
+ * a failed upload. The last two are built on first use. Credentials live only
+ * inside the clients, held in `#private` fields.
+ */
+export class S3Clients {
+  readonly #config: S3DriverConfig;
+  readonly #options: S3ClientOptions;
+  readonly #main: S3Client;
+  #presign: S3Client | undefined;
+  #cleanup: S3Client | undefined;
+
+  constructor(config: S3DriverConfig, options: S3ClientOptions = {}) {
+    this.#config = config;
+    this.#options = options;
+    this.#main = createS3Client(config, options);
+  }
+
+  /** The client every request goes through. */
+  get main(): S3Client {
+    return this.#main;
+  }
+
+  /** The client presigned URLs are made with. */
+  presign(): S3Client {
+    if (this.#config.checksumMode === 'WHEN_REQUIRED') return this.#main;
+    this.#presign ??= createS3Client(this.#config, this.#options, 'WHEN_REQUIRED');
+    return this.#presign;
+  }
+
+  /**
+   * Aborting a failed upload must outlast the fault that failed it: a link slow
+   * enough to time the upload out times out its cleanup too, under the same
+   * request and idle timeouts. `minTimeoutMs` is the least either gets.
+   */
+  cleanup(minTimeoutMs: number): S3Client {
+    this.#cleanup ??= createS3Client(
+      {
+        ...this.#config,
+        requestTimeoutMs: Math.max(this.#config.requestTimeoutMs, minTimeoutMs),
+        idleTimeoutMs: Math.max(this.#config.idleTimeoutMs, minTimeoutMs),
+      },
+      this.#options,
+    );
+    return this.#cleanup;
+  }
+
+  /** Closes the keep-alive sockets of every client built. */
+  destroy(): void {
+    this.#main.destroy();
+    this.#presign?.destroy();
+    this.#cleanup?.destroy();
+  }
 }

@@ -5,6 +5,7 @@
  */
 import type { DriverDefinition } from '@stowage/storage-core';
 import { z } from 'zod';
+import { s3SettingsFields } from './fields.js';
 import { S3_PRESETS, type S3Provider } from './presets.js';
 import { S3Driver } from './s3-driver.js';
 import { S3_SECRET_FIELDS, type S3Settings, s3SettingsSchema } from './settings.js';
@@ -15,20 +16,22 @@ export const s3DriverDefinition: DriverDefinition<S3Settings> = {
   label: 'Amazon S3 / S3-compatible',
   schema: s3SettingsSchema,
   secretFields: S3_SECRET_FIELDS,
+  fields: s3SettingsFields(undefined),
   create: (settings) => new S3Driver(settings),
 };
 
 function presetDefinition(provider: S3Provider): DriverDefinition<S3Settings> {
   // The preset is fixed: whatever `provider` the stored settings carry, this entry's wins.
-  const schema = z.preprocess(
+  const schema: z.ZodType<S3Settings> = z.preprocess(
     (input) => (typeof input === 'object' && input !== null ? { ...input, provider } : input),
     s3SettingsSchema,
-  ) as unknown as z.ZodType<S3Settings>;
+  );
   return {
     name: provider,
     label: S3_PRESETS[provider].label,
     schema,
     secretFields: S3_SECRET_FIELDS,
+    fields: s3SettingsFields(provider),
     create: (settings) => new S3Driver({ ...settings, provider }, { kind: provider }),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { DeleteObjectCommand, DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { applyKeyPrefix, type DeleteManyResult, ErrorCode, validateKey } from '@stowage/storage-core';
+import pLimit from 'p-limit';
 import { backendKeyFor } from './backend-key.js';
 import { toStorageError } from './errors.js';
 import { type RetryPolicy, withRetry } from './retry.js';
@@ -94,31 +95,24 @@ async function deleteSingles(
   deleted: string[],
   failed: Array<{ key: string; error: Error }>,
 ): Promise<void> {
-  const queue = [...keys];
-  const worker = async () => {
-    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
-      const current = key;
-      try {
-        await withRetry(target.retry, async () => {
-          try {
-            await target.client.send(
-              new DeleteObjectCommand({ Bucket: target.bucket, Key: applyKeyPrefix(target.keyPrefix, current) }),
-            );
-          } catch (error) {
-            const mapped = toStorageError(error, {
-              operation: 'delete',
-              bucket: target.bucket,
-              key: current,
-              secrets: target.secrets,
-            });
-            if (mapped.code !== ErrorCode.NotFound) throw mapped;
-          }
-        });
-        deleted.push(current);
-      } catch (error) {
-        failed.push({ key: current, error: error as Error });
-      }
+  const limit = pLimit(SINGLE_DELETE_CONCURRENCY);
+  const deleteOne = async (key: string) => {
+    try {
+      await withRetry(target.retry, async () => {
+        try {
+          await target.client.send(
+            new DeleteObjectCommand({ Bucket: target.bucket, Key: applyKeyPrefix(target.keyPrefix, key) }),
+          );
+        } catch (error) {
+          const context = { operation: 'delete', bucket: target.bucket, key, secrets: target.secrets };
+          const mapped = toStorageError(error, context);
+          if (mapped.code !== ErrorCode.NotFound) throw mapped;
+        }
+      });
+      deleted.push(key);
+    } catch (error) {
+      failed.push({ key, error: error as Error });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(SINGLE_DELETE_CONCURRENCY, keys.length) }, worker));
+  await Promise.all(keys.map((key) => limit(() => deleteOne(key))));
 }

@@ -5,7 +5,7 @@
  * error always stays as `cause`; messages name the operation, bucket, key and
  * status, never credentials.
  */
-import { ErrorCode, StorageError } from '@stowage/storage-core';
+import { ErrorCode, redactSecrets, StorageError } from '@stowage/storage-core';
 
 export interface ErrorContext {
   /** What was being done, e.g. "read", "write", "list". */
@@ -13,7 +13,7 @@ export interface ErrorContext {
   readonly bucket: string;
   /** The caller's key (without the driver's prefix). */
   readonly key?: string;
-  /** Strings that must never appear in a message (secrets); replaced by "[redacted]". */
+  /** Strings that must never appear in a message (secrets), in any case or URL-encoding; replaced by "[redacted]". */
   readonly secrets?: readonly string[];
 }
 
@@ -77,6 +77,45 @@ function chain(error: unknown): SdkLikeError[] {
 function httpStatus(error: SdkLikeError): number | undefined {
   const status = error.$metadata?.httpStatusCode ?? error.$response?.statusCode;
   return typeof status === 'number' && status > 0 ? status : undefined;
+}
+
+/**
+ * An https:// URL pointed at a plain-HTTP port: the server's "HTTP/1.1 400"
+ * reaches OpenSSL as a TLS record and fails as a wrong version number or an
+ * oversized packet, which is a scheme or port mistake, not a certificate problem.
+ */
+const PLAIN_HTTP_CODES = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_HTTP_REQUEST',
+]);
+
+function plainHttpAnswer(errors: SdkLikeError[]): boolean {
+  return errors.some(
+    (e) => PLAIN_HTTP_CODES.has(e.code ?? '') || /wrong version number|packet length too long/i.test(e.message ?? ''),
+  );
+}
+
+/** The error a driver middleware raises for an answer that is not S3's (see not-s3.ts). */
+export const NOT_S3_ANSWER = 'StowageNotS3Answer';
+
+/** Failures to reach the server at all: the request never left this machine. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * True when a request failed in a way that leaves its outcome unknown: no HTTP
+ * answer came back, yet the connection was made, so the server may have acted
+ * on it (a reset or timeout after sending, an abort while it was in flight).
+ * False when the server answered (it said what happened) or was never reached
+ * (refused, unresolvable, TLS handshake failed, connect timeout).
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  const errors = chain(error);
+  if (errors.some((e) => httpStatus(e) !== undefined)) return false;
+  if (errors.some((e) => NOT_CONNECTED.has(e.code ?? ''))) return false;
+  // The HTTP handler's connect timeout (its message is the only mark it has).
+  if (errors.some((e) => /(did not establish|without establishing) a connection/i.test(e.message ?? ''))) return false;
+  return classifyNetwork(errors) !== ErrorCode.Tls;
 }
 
 function classifyNetwork(errors: SdkLikeError[]): ErrorCode | undefined {
@@ -146,13 +185,8 @@ const REASON: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.Aborted]: 'aborted',
   [ErrorCode.Misconfigured]: 'rejected as misconfigured',
   [ErrorCode.Unsupported]: 'not implemented by this provider',
+  [ErrorCode.NotS3Api]: 'the endpoint is not an S3 API',
 };
-
-function redact(text: string, secrets: readonly string[] | undefined): string {
-  let out = text;
-  for (const secret of secrets ?? []) if (secret) out = out.split(secret).join('[redacted]');
-  return out;
-}
 
 /**
  * Maps any error thrown by the SDK, the HTTP layer or a body stream to a
@@ -163,11 +197,14 @@ export function toStorageError(error: unknown, context: ErrorContext): StorageEr
   const errors = chain(error);
   const top = errors[0] ?? { message: String(error) };
   const status = errors.map(httpStatus).find((value) => value !== undefined);
-  const s3Name = top.Code ?? top.name ?? '';
-  const code =
-    status !== undefined
+  const notS3 = errors.some((e) => e.name === NOT_S3_ANSWER);
+  const s3Name = notS3 ? '' : (top.Code ?? top.name ?? '');
+  const code = notS3
+    ? ErrorCode.NotS3Api
+    : status !== undefined
       ? classifyS3Error(status, s3Name)
       : (classifyNetwork(errors) ?? classifyS3Error(status, s3Name));
+  const plainHttp = code === ErrorCode.Tls && plainHttpAnswer(errors);
   const networkCode = errors.map((e) => e.code).find((value) => typeof value === 'string' && value !== s3Name);
   const target =
     context.key === undefined ? `bucket "${context.bucket}"` : `"${context.key}" in bucket "${context.bucket}"`;
@@ -175,14 +212,20 @@ export function toStorageError(error: unknown, context: ErrorContext): StorageEr
     .filter((fact, index, all) => fact !== undefined && all.indexOf(fact) === index)
     .join(' ');
   const detail = top.message && top.message !== s3Name ? `: ${top.message}` : '';
-  const message = redact(
-    `${context.operation} ${target} failed: ${REASON[code] ?? 'unexpected error'}${facts ? ` (${facts})` : ''}${detail}`,
-    context.secrets,
+  const reason = plainHttp ? 'TLS connection failed: the endpoint speaks plain HTTP' : REASON[code];
+  const message = redactSecrets(
+    `${context.operation} ${target} failed: ${reason ?? 'unexpected error'}${facts ? ` (${facts})` : ''}${detail}`,
+    context.secrets ?? [],
   );
   return new StorageError(code, message, {
     cause: error,
     key: context.key,
     status,
-    details: { bucket: context.bucket, operation: context.operation, ...(s3Name ? { s3Code: s3Name } : {}) },
+    details: {
+      bucket: context.bucket,
+      operation: context.operation,
+      ...(s3Name ? { s3Code: s3Name } : {}),
+      ...(plainHttp ? { plainHttp: true } : {}),
+    },
   });
 }

@@ -9,9 +9,17 @@ export {
   spacesDriverDefinition,
   wasabiDriverDefinition,
 } from './definitions.js';
-export { classifyS3Error, type ErrorContext, toStorageError } from './errors.js';
+export { classifyS3Error, type ErrorContext, outcomeUnknown, toStorageError } from './errors.js';
+export { KEY_PREFIX_FIELD, PART_SIZE_FIELD, s3SettingsFields } from './fields.js';
+export {
+  ABORT_INCOMPLETE_UPLOADS_RULE_ID,
+  type AbortIncompleteUploadsRuleOptions,
+  abortIncompleteUploadsRule,
+  applyAbortIncompleteUploadsRule,
+  type LifecycleTarget,
+} from './lifecycle.js';
+export { notS3Answer } from './not-s3.js';
 export { type ChecksumMode, S3_PRESETS, S3_PROVIDERS, type S3Preset, type S3Provider } from './presets.js';
-export { MAX_PRESIGN_SECONDS } from './presign.js';
 export { createS3Driver, S3Driver, type S3DriverOptions } from './s3-driver.js';
 export {
   CANNED_ACLS,

@@ -16,42 +16,44 @@ import { type ChecksumKind, ErrorCode, StorageError } from '@stowage/storage-cor
 export class IntegrityStream extends Transform {
   /** Bytes that passed through so far. */
   bytes = 0;
-  private part: Hash = createHash('md5');
-  private partBytes = 0;
-  private readonly partDigests: Buffer[] = [];
+  #part: Hash = createHash('md5');
+  #partBytes = 0;
+  readonly #partDigests: Buffer[] = [];
+  readonly #partSize: number;
+  readonly #expectedLength: number | undefined;
+  readonly #key: string;
 
-  constructor(
-    private readonly partSize: number,
-    private readonly expectedLength: number | undefined,
-    private readonly key: string,
-  ) {
+  constructor(partSize: number, expectedLength: number | undefined, key: string) {
     super();
+    this.#partSize = partSize;
+    this.#expectedLength = expectedLength;
+    this.#key = key;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     this.bytes += data.length;
-    if (this.expectedLength !== undefined && this.bytes > this.expectedLength) {
-      callback(this.lengthError());
+    if (this.#expectedLength !== undefined && this.bytes > this.#expectedLength) {
+      callback(this.#lengthError());
       return;
     }
     let offset = 0;
     while (offset < data.length) {
-      const take = Math.min(this.partSize - this.partBytes, data.length - offset);
-      this.part.update(data.subarray(offset, offset + take));
-      this.partBytes += take;
+      const take = Math.min(this.#partSize - this.#partBytes, data.length - offset);
+      this.#part.update(data.subarray(offset, offset + take));
+      this.#partBytes += take;
       offset += take;
-      if (this.partBytes === this.partSize) this.closePart();
+      if (this.#partBytes === this.#partSize) this.#closePart();
     }
     callback(null, data);
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.expectedLength !== undefined && this.bytes !== this.expectedLength) {
-      callback(this.lengthError());
+    if (this.#expectedLength !== undefined && this.bytes !== this.#expectedLength) {
+      callback(this.#lengthError());
       return;
     }
-    if (this.partBytes > 0) this.closePart();
+    if (this.#partBytes > 0) this.#closePart();
     callback();
   }
 
@@ -60,30 +62,30 @@ export class IntegrityStream extends Transform {
    * sends), else undefined. Valid after the stream ended.
    */
   md5Hex(): string | undefined {
-    if (this.partDigests.length === 0) return createHash('md5').digest('hex');
-    if (this.partDigests.length === 1) return (this.partDigests[0] as Buffer).toString('hex');
+    if (this.#partDigests.length === 0) return createHash('md5').digest('hex');
+    if (this.#partDigests.length === 1) return (this.#partDigests[0] as Buffer).toString('hex');
     return undefined;
   }
 
   /** The ETag S3 computes for a multipart upload of this body with uniform parts. */
   multipartEtag(): string {
     const combined = createHash('md5');
-    for (const digest of this.partDigests) combined.update(digest);
-    return `${combined.digest('hex')}-${this.partDigests.length}`;
+    for (const digest of this.#partDigests) combined.update(digest);
+    return `${combined.digest('hex')}-${this.#partDigests.length}`;
   }
 
-  private closePart(): void {
-    this.partDigests.push(this.part.digest());
-    this.part = createHash('md5');
-    this.partBytes = 0;
+  #closePart(): void {
+    this.#partDigests.push(this.#part.digest());
+    this.#part = createHash('md5');
+    this.#partBytes = 0;
   }
 
-  private lengthError(): StorageError {
+  #lengthError(): StorageError {
     // The caller's promise about the body was wrong: bad input, not corruption in transit.
     return new StorageError(
       ErrorCode.InvalidInput,
-      `body for "${this.key}" is ${this.bytes > (this.expectedLength ?? 0) ? 'longer' : 'shorter'} than the contentLength ${this.expectedLength} given (${this.bytes} bytes seen)`,
-      { key: this.key, details: { expectedLength: this.expectedLength, seenBytes: this.bytes } },
+      `body for "${this.#key}" is ${this.bytes > (this.#expectedLength ?? 0) ? 'longer' : 'shorter'} than the contentLength ${this.#expectedLength} given (${this.bytes} bytes seen)`,
+      { key: this.#key, details: { expectedLength: this.#expectedLength, seenBytes: this.bytes } },
     );
   }
 }

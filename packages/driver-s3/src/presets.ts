@@ -4,7 +4,11 @@
  * preset puts on the wire, so a change here or in the SDK shows up as a diff.
  */
 
-/** Checksum behaviour of the AWS SDK; WHEN_SUPPORTED breaks most S3-compatibles (FIELD-NOTES). */
+/**
+ * Checksum behaviour of the AWS SDK. WHEN_SUPPORTED (the SDK's default since
+ * 3.729.0) breaks most S3-compatibles (https://github.com/aws/aws-sdk-js-v3/issues/6810;
+ * docs/architecture.md, "The S3 driver and the AWS SDK").
+ */
 export type ChecksumMode = 'WHEN_REQUIRED' | 'WHEN_SUPPORTED';
 
 /** Names of the built-in presets. `custom` is any S3-compatible reached through an explicit endpoint. */

@@ -2,7 +2,8 @@
  * Presigned URLs. PUT URLs sign Content-Type and Content-Length in, so a browser
  * can upload exactly the file it announced and nothing else; the presigning
  * client runs with WHEN_REQUIRED checksums, because WHEN_SUPPORTED signs the
- * CRC32 of an empty body into the URL (FIELD-NOTES). Expiry is capped at 7 days.
+ * CRC32 of an empty body into the URL. Expiry follows core's one rule
+ * (`presignExpiresIn`: at least 1 second, capped at 7 days).
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -11,24 +12,12 @@ import {
   type PresignedRequest,
   type PresignGetOptions,
   type PresignPutOptions,
+  presignExpiresIn,
   StorageError,
 } from '@stowage/storage-core';
 
-/** The longest expiry SigV4 allows (and R2 accepts): 7 days. */
-export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
 /** Expiry when the caller gives none. */
 export const DEFAULT_PRESIGN_SECONDS = 15 * 60;
-
-/** Clamps an expiry to 1 s .. 7 days; rejects values that are not positive numbers. */
-export function presignExpiry(key: string, expiresIn: number | undefined): number {
-  if (expiresIn === undefined) return DEFAULT_PRESIGN_SECONDS;
-  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-    throw new StorageError(ErrorCode.InvalidInput, `expiresIn for "${key}" must be a positive number of seconds`, {
-      key,
-    });
-  }
-  return Math.min(Math.max(1, Math.floor(expiresIn)), MAX_PRESIGN_SECONDS);
-}
 
 export interface PresignTarget {
   readonly client: S3Client;
@@ -39,7 +28,7 @@ export interface PresignTarget {
 
 /** A GET URL plain `fetch` can download from, optionally with Content-Disposition and Content-Type overrides. */
 export async function presignGetUrl(target: PresignTarget, options: PresignGetOptions = {}): Promise<PresignedRequest> {
-  const expiresIn = presignExpiry(target.key, options.expiresIn);
+  const expiresIn = presignExpiresIn(target.key, options.expiresIn, DEFAULT_PRESIGN_SECONDS);
   const command = new GetObjectCommand({
     Bucket: target.bucket,
     Key: target.backendKey,
@@ -74,7 +63,7 @@ export async function presignPutUrl(target: PresignTarget, options: PresignPutOp
       key: target.key,
     });
   }
-  const expiresIn = presignExpiry(target.key, options.expiresIn);
+  const expiresIn = presignExpiresIn(target.key, options.expiresIn, DEFAULT_PRESIGN_SECONDS);
   const command = new PutObjectCommand({
     Bucket: target.bucket,
     Key: target.backendKey,

@@ -4,7 +4,7 @@
  * StorageError, like every other failure the driver reports.
  */
 import { Readable } from 'node:stream';
-import { abortedError } from '@stowage/storage-core';
+import { abortedError, type ByteRange, ErrorCode, StorageError } from '@stowage/storage-core';
 import { type ErrorContext, toStorageError } from './errors.js';
 
 /** Wraps a response body so stream errors arrive as StorageErrors; aborting `signal` ends it with ABORTED. */
@@ -24,4 +24,20 @@ export function classifiedBody(body: Readable, context: ErrorContext, signal: Ab
     }
   }
   return Readable.from(relay(), { objectMode: false });
+}
+
+/** The Range header for a byte range (`end` inclusive), or INVALID_INPUT before any I/O. */
+export function rangeHeader(key: string, range: ByteRange | undefined): string | undefined {
+  if (range === undefined) return undefined;
+  const { start, end } = range;
+  const validStart = Number.isSafeInteger(start) && start >= 0;
+  const validEnd = end === undefined || (Number.isSafeInteger(end) && end >= start);
+  if (!validStart || !validEnd) {
+    throw new StorageError(
+      ErrorCode.InvalidInput,
+      `invalid range for "${key}": start must be a whole number >= 0 and end (inclusive) >= start`,
+      { key },
+    );
+  }
+  return `bytes=${start}-${end ?? ''}`;
 }

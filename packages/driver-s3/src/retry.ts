@@ -12,6 +12,8 @@ export interface RetryPolicy {
   readonly retries: number;
   /** Delay before the first retry; later ones double, each scaled by a random 1-2 factor. */
   readonly minDelayMs: number;
+  /** No retry starts once this long has passed since the first attempt; default unbounded (retries bound it). */
+  readonly maxRetryTimeMs?: number;
 }
 
 export interface RetryOptions {
@@ -40,6 +42,7 @@ export async function withRetry<T>(
       maxTimeout: Math.max(policy.minDelayMs, 20_000),
       factor: 2,
       randomize: true,
+      ...(policy.maxRetryTimeMs !== undefined ? { maxRetryTime: policy.maxRetryTimeMs } : {}),
       // Not unref'd: a script whose only pending work is a retry must wait for it, not exit mid-operation.
       ...(signal ? { signal } : {}),
       shouldRetry: ({ error }) => isStorageError(error) && error.retryable,

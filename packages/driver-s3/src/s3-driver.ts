@@ -5,11 +5,9 @@
 import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
-  type CopyObjectCommandInput,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
@@ -30,9 +28,12 @@ import {
   type ProbeReport,
   parseSettings,
   type ReadOptions,
+  resolveSweepOptions,
   runProbe,
   type StorageDriver,
   StorageError,
+  type SweepIncompleteUploadsOptions,
+  type SweepIncompleteUploadsResult,
   validateKey,
   validatePrefix,
   type WriteBody,
@@ -40,13 +41,16 @@ import {
   type WriteResult,
 } from '@stowage/storage-core';
 import { backendKeyFor } from './backend-key.js';
-import { createS3Client, type S3ClientOptions } from './client.js';
+import { type S3ClientOptions, S3Clients } from './client.js';
 import { resolveS3Config, type S3DriverConfig } from './config.js';
+import { copyObjectInput } from './copy-object.js';
 import { deleteManyObjects } from './delete-many.js';
 import { toStorageError } from './errors.js';
+import { sweepIncompleteUploads } from './incomplete-uploads.js';
 import { listObjects } from './list.js';
 import { presignGetUrl, presignPutUrl } from './presign.js';
-import { classifiedBody } from './read-stream.js';
+import { s3ProbeSteps } from './probe-steps.js';
+import { classifiedBody, rangeHeader } from './read-stream.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 import { type S3SettingsInput, s3SettingsSchema } from './settings.js';
 import { CLEANUP_TIMEOUT_MS, uploadObject } from './upload.js';
@@ -60,50 +64,63 @@ export interface S3DriverOptions {
   readonly client?: S3ClientOptions;
   /** Called before each retry of a failed attempt; for logs and tests. */
   readonly onRetry?: (error: Error, attempt: number) => void | Promise<void>;
+  /** How long aborting what a failed write left keeps retrying (default 60 s, see upload.ts). */
+  readonly cleanupWindowMs?: number;
 }
 
-/** A StorageDriver for S3 and S3-compatibles. Construction validates settings and does no I/O. */
+/**
+ * A StorageDriver for S3 and S3-compatibles. Construction validates settings
+ * and does no I/O. Credentials and clients live in `#private` fields: no
+ * spread, enumeration, JSON or inspect of a driver shows them.
+ */
 export class S3Driver implements StorageDriver {
   readonly kind: string;
   readonly capabilities: DriverCapabilities;
-  // Holds the credentials: private so a driver can be logged or returned without leaking them.
-  private readonly config: S3DriverConfig;
-  private readonly options: S3DriverOptions;
-  private readonly s3: S3Client;
-  private presignClient: S3Client | undefined;
-  private cleanupS3: S3Client | undefined;
-  private readonly secrets: readonly string[];
-  private readonly retry: RetryPolicy;
-  private closed = false;
+  readonly #config: S3DriverConfig;
+  readonly #onRetry: S3DriverOptions['onRetry'];
+  readonly #cleanupWindowMs: number | undefined;
+  readonly #clients: S3Clients;
+  readonly #secrets: readonly string[];
+  readonly #retry: RetryPolicy;
+  #closed = false;
 
   /** Validates `settings` (ConfigError listing every problem) and builds the client. */
   constructor(settings: S3SettingsInput, options: S3DriverOptions = {}) {
     const parsed = parseSettings(options.settingsSubject ?? 'S3 settings', s3SettingsSchema, settings);
-    this.options = options;
     this.kind = options.kind ?? 's3';
-    this.config = resolveS3Config(parsed);
-    this.secrets = [this.config.credentials.secretAccessKey, this.config.credentials.sessionToken ?? ''].filter(
-      Boolean,
-    );
-    this.retry = { retries: this.config.retries, minDelayMs: this.config.retryDelayMs };
-    this.capabilities = { publicUrls: this.config.publicBaseUrl !== undefined, presignedUrls: true };
-    this.s3 = createS3Client(this.config, options.client);
+    this.#config = resolveS3Config(parsed);
+    const { secretAccessKey, sessionToken } = this.#config.credentials;
+    this.#secrets = [secretAccessKey, sessionToken ?? ''].filter(Boolean);
+    this.#retry = { retries: this.#config.retries, minDelayMs: this.#config.retryDelayMs };
+    this.#onRetry = options.onRetry;
+    this.#cleanupWindowMs = options.cleanupWindowMs;
+    this.capabilities = {
+      publicUrls: this.#config.publicBaseUrl !== undefined,
+      presignedUrls: true,
+      incompleteUploads: true,
+    };
+    this.#clients = new S3Clients(this.#config, options.client);
   }
 
   /** The underlying SDK client, for helpers such as R2's CORS policy. */
   get client(): S3Client {
-    this.assertOpen();
-    return this.s3;
+    this.#assertOpen();
+    return this.#clients.main;
   }
 
   /** The bucket this driver writes to. */
   get bucket(): string {
-    return this.config.bucket;
+    return this.#config.bucket;
+  }
+
+  /** The prefix every key gets on the backend ("" or ending in "/"). */
+  get keyPrefix(): string {
+    return this.#config.keyPrefix;
   }
 
   /** A view safe for logs and JSON: where the driver points, never its credentials. */
   toJSON(): Record<string, unknown> {
-    const { provider, endpoint, region, bucket, keyPrefix, publicBaseUrl } = this.config;
+    const { provider, endpoint, region, bucket, keyPrefix, publicBaseUrl } = this.#config;
     return { kind: this.kind, provider, endpoint, region, bucket, keyPrefix, publicBaseUrl };
   }
 
@@ -115,45 +132,43 @@ export class S3Driver implements StorageDriver {
   /** Writes an object, streaming and verifying it (see upload.ts). */
   async write(key: string, body: WriteBody, options: WriteOptions = {}): Promise<WriteResult> {
     validateKey(key);
-    this.assertOpen();
-    return uploadObject(
-      {
-        client: this.s3,
-        cleanupClient: () => this.cleanupClient(),
-        config: this.config,
-        key,
-        backendKey: this.backendKey(key),
-        secrets: this.secrets,
-        onRetry: this.options.onRetry,
-      },
-      body,
-      options,
-    );
+    this.#assertOpen();
+    const target = {
+      client: this.#clients.main,
+      cleanupClient: () => this.#clients.cleanup(CLEANUP_TIMEOUT_MS),
+      config: this.#config,
+      key,
+      backendKey: this.#backendKey(key),
+      secrets: this.#secrets,
+      onRetry: this.#onRetry,
+      cleanupWindowMs: this.#cleanupWindowMs,
+    };
+    return uploadObject(target, body, options);
   }
 
   /** Opens the object (or a byte range) as a stream; opening is retried, reading is not. */
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     validateKey(key);
     const range = rangeHeader(key, options.range);
-    this.assertOpen();
+    this.#assertOpen();
     const { signal } = options;
-    const output = await this.attempt('read', key, signal, () =>
-      this.s3.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.backendKey(key), ...(range ? { Range: range } : {}) }),
+    const output = await this.#attempt('read', key, signal, () =>
+      this.#clients.main.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.#backendKey(key), ...(range ? { Range: range } : {}) }),
         signal ? { abortSignal: signal } : {},
       ),
     );
     const body = output.Body as Readable | undefined;
     if (!body) throw new StorageError(ErrorCode.Unknown, `read "${key}" returned no body`, { key });
-    return classifiedBody(body, { operation: 'read', bucket: this.bucket, key, secrets: this.secrets }, signal);
+    return classifiedBody(body, { operation: 'read', bucket: this.bucket, key, secrets: this.#secrets }, signal);
   }
 
   /** Size, etag, type, cache-control, last modified and metadata; NOT_FOUND when missing. */
   async stat(key: string): Promise<ObjectStat> {
     validateKey(key);
-    this.assertOpen();
-    const head = await this.attempt('stat', key, undefined, () =>
-      this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.backendKey(key) })),
+    this.#assertOpen();
+    const head = await this.#attempt('stat', key, undefined, () =>
+      this.#clients.main.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#backendKey(key) })),
     );
     return {
       key,
@@ -180,10 +195,10 @@ export class S3Driver implements StorageDriver {
   /** Deletes the object; a missing object counts as deleted. */
   async delete(key: string): Promise<void> {
     validateKey(key);
-    this.assertOpen();
+    this.#assertOpen();
     try {
-      await this.attempt('delete', key, undefined, () =>
-        this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.backendKey(key) })),
+      await this.#attempt('delete', key, undefined, () =>
+        this.#clients.main.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.#backendKey(key) })),
       );
     } catch (error) {
       if (!isStorageError(error, ErrorCode.NotFound)) throw error;
@@ -192,74 +207,34 @@ export class S3Driver implements StorageDriver {
 
   /** Deletes many objects in batches; per-key failures are reported, not thrown. */
   async deleteMany(keys: readonly string[]): Promise<DeleteManyResult> {
-    this.assertOpen();
-    return deleteManyObjects(
-      {
-        client: this.s3,
-        bucket: this.bucket,
-        keyPrefix: this.config.keyPrefix,
-        retry: this.retry,
-        secrets: this.secrets,
-        batch: this.config.supportsBatchDelete,
-      },
-      keys,
-    );
+    this.#assertOpen();
+    return deleteManyObjects({ ...this.#requests(), batch: this.#config.supportsBatchDelete }, keys);
   }
 
   /** Every object whose key starts with `prefix`, paging transparently. */
   list(prefix = '', options: ListOptions = {}): AsyncIterable<ListEntry> {
     validatePrefix(prefix);
-    this.assertOpen();
-    return listObjects(
-      {
-        client: this.s3,
-        bucket: this.bucket,
-        keyPrefix: this.config.keyPrefix,
-        retry: this.retry,
-        secrets: this.secrets,
-      },
-      prefix,
-      options.pageSize,
-      options.signal,
-    );
+    this.#assertOpen();
+    return listObjects(this.#requests(), prefix, options.pageSize, options.signal);
   }
 
   /** Server-side copy (no ACL read: R2 has no GetObjectAcl). NOT_FOUND when the source is missing. */
   async copy(from: string, to: string, options: CopyOptions = {}): Promise<void> {
     validateKey(from);
     validateKey(to);
-    this.assertOpen();
+    this.#assertOpen();
     if (options.ifNotExists && (await this.exists(to))) {
       throw new StorageError(ErrorCode.PreconditionFailed, `copy to "${to}" refused: the destination already exists`, {
         key: to,
       });
     }
-    const { config } = this;
-    const input: CopyObjectCommandInput = {
-      Bucket: this.bucket,
-      Key: this.backendKey(to),
-      CopySource: `${encodeURIComponent(this.bucket)}/${encodeKeyPath(this.backendKey(from))}`,
-      MetadataDirective: 'COPY',
-      ...(options.ifNotExists ? { IfNoneMatch: '*' } : {}),
-      ...(config.acl ? { ACL: config.acl as CopyObjectCommandInput['ACL'] } : {}),
-      ...(config.storageClass ? { StorageClass: config.storageClass as CopyObjectCommandInput['StorageClass'] } : {}),
-      ...(config.serverSideEncryption ? { ServerSideEncryption: config.serverSideEncryption } : {}),
-      ...(config.sseKmsKeyId ? { SSEKMSKeyId: config.sseKmsKeyId } : {}),
-    };
+    const input = copyObjectInput(this.#config, this.#backendKey(from), this.#backendKey(to), !!options.ifNotExists);
     try {
-      await this.attempt('copy', from, undefined, () => this.s3.send(new CopyObjectCommand(input)));
+      await this.#attempt('copy', from, undefined, () => this.#clients.main.send(new CopyObjectCommand(input)));
     } catch (error) {
-      if (isStorageError(error, ErrorCode.NotFound)) {
-        throw new StorageError(
-          ErrorCode.NotFound,
-          `copy failed: source "${from}" not found in bucket "${this.bucket}"`,
-          {
-            key: from,
-            cause: error,
-          },
-        );
-      }
-      throw error;
+      if (!isStorageError(error, ErrorCode.NotFound)) throw error;
+      const message = `copy failed: source "${from}" not found in bucket "${this.bucket}"`;
+      throw new StorageError(ErrorCode.NotFound, message, { key: from, cause: error });
     }
   }
 
@@ -272,137 +247,92 @@ export class S3Driver implements StorageDriver {
   /** Public base URL plus the encoded backend key; UNSUPPORTED without a public base. */
   publicUrl(key: string): string {
     validateKey(key);
-    if (!this.config.publicBaseUrl) {
+    if (!this.#config.publicBaseUrl) {
       throw new StorageError(
         ErrorCode.Unsupported,
         `no public URL for "${key}": this ${this.kind} backend has no public base URL configured (set publicBaseUrl)`,
         { key },
       );
     }
-    return `${this.config.publicBaseUrl}/${encodeKeyPath(this.backendKey(key))}`;
+    return `${this.#config.publicBaseUrl}/${encodeKeyPath(this.#backendKey(key))}`;
   }
 
   /** A time-limited GET URL on the S3 endpoint (never on the public domain). */
   async presignGet(key: string, options: PresignGetOptions = {}): Promise<PresignedRequest> {
     validateKey(key);
-    this.assertOpen();
-    return presignGetUrl(this.presignTarget(key), options);
+    this.#assertOpen();
+    return presignGetUrl(this.#presignTarget(key), options);
   }
 
   /** A time-limited PUT URL with content type and exact length signed in. */
   async presignPut(key: string, options: PresignPutOptions): Promise<PresignedRequest> {
     validateKey(key);
-    this.assertOpen();
-    return presignPutUrl(this.presignTarget(key), options);
+    this.#assertOpen();
+    return presignPutUrl(this.#presignTarget(key), options);
   }
 
   /**
-   * "Test connection". The connect step lists one key: it tells an unreachable
-   * endpoint, bad credentials and a missing bucket apart without writing, and an
-   * ACCESS_DENIED there passes on to the write step (write-only tokens cannot list).
+   * Aborts incomplete multipart uploads under the key prefix started more than
+   * `olderThanMs` ago (default 24 h), paging through ListMultipartUploads.
    */
+  async sweepIncompleteUploads(options?: SweepIncompleteUploadsOptions): Promise<SweepIncompleteUploadsResult> {
+    const resolved = resolveSweepOptions(options);
+    this.#assertOpen();
+    return sweepIncompleteUploads(this.#requests(), resolved);
+  }
+
+  /** "Test connection": connect (a one-key listing), write, read back, compare, public URL, delete (probe-steps.ts). */
   async probe(): Promise<ProbeReport> {
-    if (this.closed) return configureFailureReport(this.kind, this.closedError());
-    return runProbe(this, {
-      connect: async () => {
-        try {
-          await this.s3.send(
-            new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1, Prefix: this.config.keyPrefix }),
-          );
-        } catch (error) {
-          const mapped = toStorageError(error, { operation: 'list', bucket: this.bucket, secrets: this.secrets });
-          if (mapped.code !== ErrorCode.AccessDenied) throw mapped;
-        }
-      },
-    });
+    if (this.#closed) return configureFailureReport(this.kind, this.#closedError());
+    const publicUrl = this.capabilities.publicUrls ? (key: string) => this.publicUrl(key) : undefined;
+    return runProbe(this, s3ProbeSteps({ ...this.#requests(), publicUrl }));
   }
 
   /** Closes the keep-alive sockets. The driver refuses further operations. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.s3.destroy();
-    this.presignClient?.destroy();
-    this.cleanupS3?.destroy();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clients.destroy();
   }
 
   /** The key on the backend; INVALID_KEY before any I/O when the prefix pushes it past S3's 1,024 bytes. */
-  private backendKey(key: string): string {
-    return backendKeyFor(this.config.keyPrefix, key);
+  #backendKey(key: string): string {
+    return backendKeyFor(this.#config.keyPrefix, key);
   }
 
-  private presignTarget(key: string) {
-    return { client: this.signingClient(), bucket: this.bucket, key, backendKey: this.backendKey(key) };
+  // What the batch delete and listing modules need to send requests.
+  #requests() {
+    const { keyPrefix } = this.#config;
+    return { client: this.#clients.main, bucket: this.bucket, keyPrefix, retry: this.#retry, secrets: this.#secrets };
   }
 
-  /**
-   * Aborting a failed upload must outlast the fault that failed it: a link slow
-   * enough to time the upload out times out its cleanup too, under the same
-   * request and idle timeouts. Built on first failure only.
-   */
-  private cleanupClient(): S3Client {
-    this.cleanupS3 ??= createS3Client(
-      {
-        ...this.config,
-        requestTimeoutMs: Math.max(this.config.requestTimeoutMs, CLEANUP_TIMEOUT_MS),
-        idleTimeoutMs: Math.max(this.config.idleTimeoutMs, CLEANUP_TIMEOUT_MS),
-      },
-      this.options.client,
-    );
-    return this.cleanupS3;
-  }
-
-  /** Presigning must use WHEN_REQUIRED; a WHEN_SUPPORTED client would sign an empty-body checksum in. */
-  private signingClient(): S3Client {
-    if (this.config.checksumMode === 'WHEN_REQUIRED') return this.s3;
-    this.presignClient ??= createS3Client(this.config, this.options.client, 'WHEN_REQUIRED');
-    return this.presignClient;
+  #presignTarget(key: string) {
+    return { client: this.#clients.presign(), bucket: this.bucket, key, backendKey: this.#backendKey(key) };
   }
 
   /** Runs an idempotent request with retries, mapping every failure to a StorageError. */
-  private attempt<T>(
-    operation: string,
-    key: string,
-    signal: AbortSignal | undefined,
-    run: () => Promise<T>,
-  ): Promise<T> {
+  #attempt<T>(operation: string, key: string, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
     return withRetry(
-      this.retry,
+      this.#retry,
       async () => {
         try {
           return await run();
         } catch (error) {
           if (signal?.aborted) throw abortedError(signal, key);
-          throw toStorageError(error, { operation, bucket: this.bucket, key, secrets: this.secrets });
+          throw toStorageError(error, { operation, bucket: this.bucket, key, secrets: this.#secrets });
         }
       },
-      { signal, key, onRetry: this.options.onRetry },
+      { signal, key, onRetry: this.#onRetry },
     );
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw this.closedError();
+  #assertOpen(): void {
+    if (this.#closed) throw this.#closedError();
   }
 
-  private closedError(): StorageError {
+  #closedError(): StorageError {
     return new StorageError(ErrorCode.Unsupported, `this ${this.kind} driver was closed; create a new one`);
   }
-}
-
-/** Builds the Range header for a byte range, or throws INVALID_INPUT before any I/O. */
-function rangeHeader(key: string, range: ReadOptions['range']): string | undefined {
-  if (range === undefined) return undefined;
-  const { start, end } = range;
-  const validStart = Number.isSafeInteger(start) && start >= 0;
-  const validEnd = end === undefined || (Number.isSafeInteger(end) && end >= start);
-  if (!validStart || !validEnd) {
-    throw new StorageError(
-      ErrorCode.InvalidInput,
-      `invalid range for "${key}": start must be a whole number >= 0 and end (inclusive) >= start`,
-      { key },
-    );
-  }
-  return `bytes=${start}-${end ?? ''}`;
 }
 
 /**

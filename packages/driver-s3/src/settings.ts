@@ -70,9 +70,12 @@ const millis = (max: number) =>
     .min(0, { error: 'must not be negative' })
     .max(max, { error: `must be at most ${max}` });
 
-/** The S3 driver's settings, as stored by the registry and given to `createS3Driver`. */
+/**
+ * The S3 driver's settings, as stored by the registry and given to
+ * `createS3Driver`. Strict: a field it does not declare is refused ("unknown setting").
+ */
 export const s3SettingsSchema = z
-  .object({
+  .strictObject({
     /** Which preset fills in endpoint pattern, region, path-style, checksum mode and ACL support. */
     provider: z.enum(S3_PROVIDERS, { error: `must be one of ${S3_PROVIDERS.join(', ')}` }).optional(),
     /** Base URL of the S3 API, e.g. http://127.0.0.1:9000. Derived from the preset when omitted. */

@@ -13,27 +13,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { ErrorCode, type WriteBody } from '@stowage/storage-core';
+import { digestStream, generatedStream } from '@stowage/storage-core/testing';
 import {
   createS3Proxy,
   createTestBucket,
   createTestS3Client,
   removeTestBucket,
-  ToxiproxyClient,
   type ToxiproxyProxy,
-} from '@stowage/driver-s3/testing';
-import { ErrorCode, type WriteBody } from '@stowage/storage-core';
-import { digestStream, generatedStream } from '@stowage/storage-core/testing';
+} from '@stowage/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { fileToxiproxy } from '../../../test-support/file-toxiproxy.js';
 import { createS3Driver, type S3Driver } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';
 import { type RecordedRequest, startRecordingS3Server } from './support/recording-s3-server.js';
+
+const toxiproxy = await fileToxiproxy();
 
 const MiB = 1024 * 1024;
 const SIZE = 24 * MiB;
 /** How long after the abort the write may take to reject. */
 const PROMPT_MS = 2_000;
 const server = inject('s3');
-const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
 const raw = createTestS3Client(server);
 let bucket: string;
 let direct: S3Driver;

@@ -4,8 +4,9 @@
  * INVALID_KEY before any request, so nothing is deleted; a key exactly at the
  * limit is deleted as usual.
  */
-import { createTestBucket, removeTestBucket } from '@stowage/driver-s3/testing';
+
 import { ErrorCode } from '@stowage/storage-core';
+import { createTestBucket, removeTestBucket } from '@stowage/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';

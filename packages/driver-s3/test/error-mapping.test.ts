@@ -1,5 +1,5 @@
-import { createMinioUser, createTestBucket, removeTestBucket } from '@stowage/driver-s3/testing';
 import { ErrorCode, isStorageError, StorageError } from '@stowage/storage-core';
+import { createMinioUser, createTestBucket, removeTestBucket } from '@stowage/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { classifyS3Error, createS3Driver, type S3Driver, toStorageError } from '../src/index.js';
 

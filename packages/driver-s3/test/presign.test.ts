@@ -2,11 +2,12 @@
  * Presigned URLs used the way a browser would: plain fetch against real MinIO.
  * Content type and exact length are signed in, so MinIO refuses anything else.
  */
-import { createTestBucket, removeTestBucket } from '@stowage/driver-s3/testing';
-import { ErrorCode } from '@stowage/storage-core';
+
+import { ErrorCode, MAX_PRESIGN_EXPIRES_IN as MAX_PRESIGN_SECONDS } from '@stowage/storage-core';
 import { readText } from '@stowage/storage-core/testing';
+import { createTestBucket, removeTestBucket } from '@stowage/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createS3Driver, MAX_PRESIGN_SECONDS, type S3Driver } from '../src/index.js';
+import { createS3Driver, type S3Driver } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';
 
 const server = inject('s3');

@@ -3,8 +3,8 @@
  * and policies made through `mc admin`. Every report is checked for the secret.
  */
 import { createServer } from 'node:net';
-import { createMinioUser, createTestBucket, removeTestBucket } from '@stowage/driver-s3/testing';
 import type { ProbeReport } from '@stowage/storage-core';
+import { createMinioUser, createTestBucket, removeTestBucket } from '@stowage/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, type S3DriverOptions, type S3SettingsInput } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';

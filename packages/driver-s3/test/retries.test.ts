@@ -7,20 +7,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  createS3Proxy,
-  createTestBucket,
-  removeTestBucket,
-  ToxiproxyClient,
-  type ToxiproxyProxy,
-} from '@stowage/driver-s3/testing';
 import { ErrorCode, isStorageError, streamToBuffer } from '@stowage/storage-core';
+import { createS3Proxy, createTestBucket, removeTestBucket, type ToxiproxyProxy } from '@stowage/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { fileToxiproxy } from '../../../test-support/file-toxiproxy.js';
 import { createS3Driver, type S3Driver } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';
 
+const toxiproxy = await fileToxiproxy();
+
 const server = inject('s3');
-const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
 let bucket: string;
 let direct: S3Driver;
 let proxy: ToxiproxyProxy;

@@ -7,8 +7,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { findFreePort } from '@stowage/testing';
 import { expect, it } from 'vitest';
-import { findFreePort } from '../src/testing/free-port.js';
 
 const run = promisify(execFile);
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));

@@ -1,5 +1,5 @@
-import { allowAnonymousRead, createTestBucket, removeTestBucket } from '@stowage/driver-s3/testing';
 import { describeDriverConformance } from '@stowage/storage-core/testing';
+import { allowAnonymousRead, createTestBucket, removeTestBucket } from '@stowage/testing';
 import { inject } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';

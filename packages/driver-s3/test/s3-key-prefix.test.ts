@@ -5,9 +5,9 @@
  * ever shows it.
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { allowAnonymousRead, createTestBucket, createTestS3Client, removeTestBucket } from '@stowage/driver-s3/testing';
 import { ErrorCode } from '@stowage/storage-core';
 import { describeDriverConformance } from '@stowage/storage-core/testing';
+import { allowAnonymousRead, createTestBucket, createTestS3Client, removeTestBucket } from '@stowage/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';

@@ -5,14 +5,9 @@
  */
 import type { Agent } from 'node:http';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import {
-  createS3Proxy,
-  createTestBucket,
-  removeTestBucket,
-  ToxiproxyClient,
-  type ToxiproxyProxy,
-} from '@stowage/driver-s3/testing';
+import { createS3Proxy, createTestBucket, removeTestBucket, type ToxiproxyProxy } from '@stowage/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { fileToxiproxy } from '../../../test-support/file-toxiproxy.js';
 import {
   createS3Driver,
   maxSocketsFor,
@@ -23,9 +18,10 @@ import {
 } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';
 
+const toxiproxy = await fileToxiproxy();
+
 const MiB = 1024 * 1024;
 const server = inject('s3');
-const toxiproxy = new ToxiproxyClient(inject('toxiproxy').apiUrl);
 let bucket: string;
 let proxy: ToxiproxyProxy;
 let proxiedEndpoint: string;
@@ -126,7 +122,7 @@ async function measureConcurrentWrites(shape: { writes: number; maxConcurrentWri
   // 4 parts per write (5 + 5 + 5 + 1 MiB), so each write keeps up to 4 parts in flight.
   const body = Buffer.alloc(16 * MiB, 7);
   // Without `Expect: 100-continue` (as on R2): the SDK sends bodies that carry it through a
-  // throw-away agent of its own (smithy-typescript#1754), so only then do parts use this pool.
+  // throw-away agent of its own (https://github.com/smithy-lang/smithy-typescript/issues/1754), so only then do parts use this pool.
   const driver = driverFor(
     {
       endpoint: proxiedEndpoint,

@@ -4,9 +4,9 @@
  * byte for byte without ever holding it in memory.
  */
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { createTestBucket, createTestS3Client, removeTestBucket } from '@stowage/driver-s3/testing';
 import { ErrorCode, type TransferProgress } from '@stowage/storage-core';
 import { digestStream, generatedStream } from '@stowage/storage-core/testing';
+import { createTestBucket, createTestS3Client, removeTestBucket } from '@stowage/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, type S3Driver } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';

@@ -1,9 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ErrorCode, StorageError } from './errors.js';
-import type { FileSource, WriteBody } from './types.js';
+import { openFileSource } from './file-source.js';
+import type { FileIdentity, FileSource, WriteBody } from './types.js';
 
 /** A write body turned into one Node stream, with its length when known. */
 export interface NormalizedBody {
@@ -12,6 +12,8 @@ export interface NormalizedBody {
   readonly length: number | undefined;
   /** True for bytes, strings and files: the body can be produced again for a retry. */
   readonly reopenable: boolean;
+  /** For `{ filePath }`: the file that was opened. A retry re-opens `{ filePath, identity }` to send the same file. */
+  readonly identity?: FileIdentity;
 }
 
 /** True when `body` is `{ filePath }`. */
@@ -35,29 +37,17 @@ export function bodyBytes(body: WriteBody): Uint8Array | undefined {
 
 /**
  * Turns any WriteBody into a Node Readable. Bytes and strings are never copied
- * twice; files are streamed, never read whole. Throws INVALID_INPUT for anything
- * else, before any I/O against the backend.
+ * twice; files are streamed, never read whole, from one open handle (see
+ * file-source.ts: NOT_FOUND, INVALID_INPUT or CHANGED_DURING_OFFLOAD for a file
+ * that is missing, not a regular file, or not the one `identity` names).
+ * Throws INVALID_INPUT for anything else, before any I/O against the backend.
  */
 export async function normalizeBody(body: WriteBody, key?: string): Promise<NormalizedBody> {
   const bytes = bodyBytes(body);
   if (bytes) return { stream: Readable.from([bytes]), length: bytes.byteLength, reopenable: true };
   if (isFileSource(body)) {
-    let size: number;
-    try {
-      const info = await stat(body.filePath);
-      if (!info.isFile()) throw new Error('not a regular file');
-      size = info.size;
-    } catch (cause) {
-      throw new StorageError(
-        ErrorCode.InvalidInput,
-        `cannot read source file for key "${key ?? ''}": ${(cause as Error).message}`,
-        {
-          cause,
-          key,
-        },
-      );
-    }
-    return { stream: createReadStream(body.filePath), length: size, reopenable: true };
+    const file = await openFileSource(body, key);
+    return { stream: file.stream, length: file.length, reopenable: true, identity: file.identity };
   }
   if (body instanceof Readable) return { stream: body, length: undefined, reopenable: false };
   if (isWebStream(body)) return { stream: Readable.fromWeb(body), length: undefined, reopenable: false };
@@ -68,9 +58,9 @@ export async function normalizeBody(body: WriteBody, key?: string): Promise<Norm
   );
 }
 
-/** Reads a whole stream into one Buffer. For tests and small objects only. */
-export async function streamToBuffer(stream: AsyncIterable<Uint8Array | string>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
-  return Buffer.concat(chunks);
-}
+/**
+ * Reads a whole stream (Node, web or any async iterable) into one Buffer. It is
+ * `buffer` from `node:stream/consumers`, under the name the README's quick
+ * start uses. For tests and small objects only: the whole body is held in memory.
+ */
+export const streamToBuffer: typeof buffer = buffer;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
+import type { SettingsField } from './settings-field.js';
 import type { StorageDriver } from './types.js';
 
 /**
@@ -12,25 +13,58 @@ export interface DriverDefinition<S = Record<string, unknown>> {
   readonly name: string;
   /** Human name for admin screens, e.g. "Cloudflare R2". */
   readonly label: string;
-  /** Validates and normalizes raw settings. Errors must name every bad field. */
+  /**
+   * Validates and normalizes raw settings. Errors must name every bad field.
+   * Build it with `z.strictObject`, so a field it does not declare (a typo such
+   * as `secret_key`) is refused as "unknown setting" instead of being dropped;
+   * the registry also refuses any entered field that parsing drops.
+   */
   readonly schema: z.ZodType<S>;
   /** Top-level settings fields that hold secrets. */
   readonly secretFields: readonly string[];
+  /**
+   * The fields an admin screen shows, in order: label, help text, input kind.
+   * Fields left out keep what the app stored. Check them with `settingsFieldsProblems`.
+   */
+  readonly fields: readonly SettingsField[];
   /** Builds a driver from settings that passed `schema`. Must not do network I/O. */
   create(settings: S): StorageDriver;
 }
 
 /**
  * Validates `input` against `schema` and returns the parsed value, or throws one
- * ConfigError listing every problem ("bucket: required; partSize: must be at
- * least 5 MiB"). Input values are never echoed, so secrets cannot leak.
+ * ConfigError listing every problem ("secret_key: unknown setting; bucket:
+ * required"). Unknown fields come first, since a mistyped field name is often
+ * why another one is missing. Input values are never echoed, so secrets cannot leak.
  */
 export function parseSettings<S>(subject: string, schema: z.ZodType<S>, input: unknown): S {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  throw new ConfigError(subject, problems);
+  const unknown: string[] = [];
+  const other: string[] = [];
+  for (const issue of result.error.issues) {
+    if (issue.code === 'unrecognized_keys') unknown.push(...unknownFieldProblems(issue.path, issue.keys));
+    else {
+      const path = issue.path.map(String).join('.');
+      other.push(path ? `${path}: ${issue.message}` : issue.message);
+    }
+  }
+  throw new ConfigError(subject, [...unknown, ...other]);
+}
+
+/**
+ * "`field`: unknown setting" for every field of `input` a strict `schema`
+ * refuses as unknown, whatever else is wrong with `input`; empty for a valid input.
+ */
+export function unknownSettingProblems(schema: z.ZodType, input: unknown): string[] {
+  const result = schema.safeParse(input);
+  if (result.success) return [];
+  return result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' ? unknownFieldProblems(issue.path, issue.keys) : [],
+  );
+}
+
+function unknownFieldProblems(path: readonly PropertyKey[], keys: readonly string[]): string[] {
+  const prefix = path.map(String).join('.');
+  return keys.map((key) => `${prefix ? `${prefix}.` : ''}${key}: unknown setting`);
 }

@@ -29,8 +29,17 @@ export const ErrorCode = {
   Unavailable: 'UNAVAILABLE',
   /** The operation took longer than its configured timeout. */
   Timeout: 'TIMEOUT',
-  /** The TLS handshake failed (certificate, protocol). */
+  /**
+   * The TLS handshake failed (certificate, protocol). `details.plainHttp` is
+   * true when the server answered in plain HTTP: an https:// URL on an http port.
+   */
   Tls: 'TLS',
+  /**
+   * The endpoint answered HTTP, but not as the API the driver speaks (e.g. an
+   * HTML page or a bare 200 where S3 answers with its XML or an ETag): a wrong
+   * endpoint URL such as a website, dashboard or public/CDN URL.
+   */
+  NotS3Api: 'NOT_S3_API',
   /** The server rejected the request time: the machine clock is off. */
   ClockSkew: 'CLOCK_SKEW',
   /** The caller aborted the operation through its AbortSignal. */
@@ -39,6 +48,13 @@ export const ErrorCode = {
   Misconfigured: 'MISCONFIGURED',
   /** The backend does not offer this operation (e.g. public URLs without a public base). */
   Unsupported: 'UNSUPPORTED',
+  /**
+   * A source file changed while it was being written from: it was replaced,
+   * truncated, appended to or removed between the moment its identity was taken
+   * (or it was opened) and the last byte read. Not retryable as is: the bytes
+   * that were meant no longer exist; take the file's new identity and start over.
+   */
+  ChangedDuringOffload: 'CHANGED_DURING_OFFLOAD',
   /** Anything the driver could not classify. */
   Unknown: 'UNKNOWN',
 } as const;

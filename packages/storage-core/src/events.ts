@@ -5,14 +5,22 @@
  */
 import { EventEmitter } from 'node:events';
 import { errorFacts, type Logger } from './logger.js';
+import type { MigrationProgress } from './migrate/migrate.js';
 import type { OffloadStage } from './offload/types.js';
 
 /** A result reached its backend and was verified. */
 export interface OffloadStoredEvent {
   readonly backend: string;
+  /** The target that holds it, e.g. "r2.1". */
+  readonly target: string;
   readonly key: string;
   readonly location: string;
+  /** Bytes of the original. */
   readonly size: number;
+  /** Bytes of the original and its variants. */
+  readonly bytes: number;
+  /** How many variants travelled with it. */
+  readonly variants: number;
   readonly checksum: string;
   readonly durationMs: number;
 }
@@ -25,6 +33,8 @@ export interface OffloadFailedEvent {
   readonly stage: OffloadStage;
   readonly code: string;
   readonly message: string;
+  /** Bytes of the original. */
+  readonly size: number;
   readonly durationMs: number;
 }
 
@@ -44,12 +54,34 @@ export interface BackendFallbackEvent {
   readonly reason: string;
 }
 
+/** A result moved by a migration: apps that keep their own copy of locations update it here. */
+export interface MigrateMovedEvent {
+  readonly jobId: string;
+  readonly resultId: string;
+  readonly path: string;
+  readonly from: { readonly target: string; readonly location: string };
+  readonly to: { readonly target: string; readonly location: string };
+  readonly bytes: number;
+}
+
+/** A result a migration could not move; it stays where it was. */
+export interface MigrateFailedEvent {
+  readonly jobId: string;
+  readonly resultId: string;
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
 /** Event name → listener arguments. */
 export interface StorageEventMap {
   'offload:stored': [OffloadStoredEvent];
   'offload:failed': [OffloadFailedEvent];
   'offload:local-deleted': [LocalDeletedEvent];
   'backend:fallback': [BackendFallbackEvent];
+  'migrate:moved': [MigrateMovedEvent];
+  'migrate:failed': [MigrateFailedEvent];
+  'migrate:progress': [MigrationProgress];
 }
 
 /** The emitter apps subscribe to, e.g. `storage.events.on('offload:failed', e => counter.inc({ code: e.code }))`. */

@@ -1,101 +1,139 @@
 /**
- * The app-facing entry point: `createStorage()` opens the registry and gives
- * `offload()` for new results plus location-based reads, URLs and deletes for
- * stored ones. Admin tasks (settings, enable, default) live on `storage.registry`.
+ * The app-facing entry point: `createStorage()` opens the registry and the
+ * catalog and gives `offload()` for new results plus location-based reads,
+ * URLs and deletes for stored ones. Admin tasks (settings, enable, default)
+ * live on `storage.registry`.
  */
+import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
+import type { Catalog, CatalogStats } from './catalog/types.js';
+import { deleteResult } from './delete-result.js';
 import { ErrorCode, StorageError } from './errors.js';
 import { StorageEvents } from './events.js';
-import { parseLocation } from './location.js';
-import { type Logger, silentLogger } from './logger.js';
+import { resolveLocation } from './locations.js';
+import { errorFacts, type Logger, silentLogger } from './logger.js';
+import { type MigrationReport, migrate } from './migrate/migrate.js';
+import type { MigrateOptions } from './migrate/plan.js';
+import { instanceOwner, OffloadJournal } from './offload/journal.js';
 import { type ObjectUrl, objectUrl } from './offload/object-url.js';
-import { offloadResult, resultFileSize } from './offload/offload.js';
+import { offloadResult } from './offload/offload.js';
+import { closeResult, openResult } from './offload/open-result.js';
+import { type RecoveryReport, recoverAbandoned } from './offload/recover.js';
+import type { TargetResolver } from './offload/targets.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome } from './offload/types.js';
 import { validateOffloadInput } from './offload/validate-input.js';
-import { BackendRegistry, type RegistryOptions } from './registry/registry.js';
-import type { ObjectStat, PresignedRequest, PresignGetOptions, ReadOptions, StorageDriver } from './types.js';
+import { BackendRegistry } from './registry/registry.js';
+import {
+  defaultCatalog,
+  type ResolvedStorageOptions,
+  resolveStorageOptions,
+  type StorageOptions,
+} from './storage-options.js';
+import type { ObjectStat, PresignedRequest, PresignGetOptions, ReadOptions } from './types.js';
+import { markUnsendable } from './worker/unsendable.js';
+import { Worker, type WorkerOptions } from './worker/worker.js';
 
-/** Options of `createStorage()`: the registry options plus offload tuning. */
-export interface StorageOptions extends RegistryOptions {
-  /** How many offloads run at once; more wait their turn. Default 4. */
-  concurrency?: number;
-  /**
-   * Gives up on one upload after this many milliseconds (outcome local,
-   * TIMEOUT), plus at most ABORT_GRACE_MS for the driver to wind down.
-   * Default: drivers' own timeouts.
-   */
-  uploadTimeoutMs?: number;
-  /** Lifetime, in seconds, of presigned URLs in outcomes and from `url()`. Default 3600. */
-  signedUrlExpiresIn?: number;
+export type { StorageOptions } from './storage-options.js';
+
+/** Options of the location-based reads: which file of the result. */
+export interface LocationOptions {
+  /** A variant of the result, by the name it was offloaded with. */
+  readonly variant?: string;
 }
 
-/** Opens the stored settings and returns a ready Storage. Throws on invalid options, before any I/O. */
+/** Opens the stored settings and the catalog and returns a ready Storage. Throws on invalid options, before any I/O. */
 export async function createStorage(options: StorageOptions): Promise<Storage> {
-  const problems: string[] = [];
-  if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
-    problems.push('concurrency: must be an integer of at least 1');
-  }
-  if (
-    options.uploadTimeoutMs !== undefined &&
-    !(Number.isFinite(options.uploadTimeoutMs) && options.uploadTimeoutMs > 0)
-  ) {
-    problems.push('uploadTimeoutMs: must be a positive number');
-  }
-  if (
-    options.signedUrlExpiresIn !== undefined &&
-    !(Number.isInteger(options.signedUrlExpiresIn) && options.signedUrlExpiresIn >= 1)
-  ) {
-    problems.push('signedUrlExpiresIn: must be a whole number of seconds, at least 1');
-  }
-  if (problems.length > 0) throw new StorageError(ErrorCode.InvalidInput, `storage options: ${problems.join('; ')}`);
+  const tuning = resolveStorageOptions(options);
   const logger = options.logger ?? silentLogger;
   const events = options.events ?? new StorageEvents();
   const registry = await BackendRegistry.open({ ...options, logger, events });
-  return new Storage(registry, logger, options);
+  const catalog = await defaultCatalog(options);
+  return new Storage(registry, logger, tuning, { catalog, ownsCatalog: catalog !== options.catalog });
 }
 
 /** Offload plus location-based access to every backend. */
 export class Storage {
   readonly registry: BackendRegistry;
   readonly events: StorageEvents;
+  /** The durable record of every result; undefined when the storage keeps none. */
+  readonly catalog: Catalog | undefined;
+  /** Who this storage is when it holds catalog records (host, process, instance). */
+  readonly owner: string;
   readonly #logger: Logger;
+  readonly #tuning: ResolvedStorageOptions;
+  readonly #ownsCatalog: boolean;
   readonly #limit: LimitFunction;
-  readonly #uploadTimeoutMs: number | undefined;
-  readonly #signedUrlExpiresIn: number;
+  readonly #targets: TargetResolver;
+  readonly #journal: OffloadJournal;
   readonly #inFlight = new Set<Promise<OffloadOutcome>>();
   // Driver writes offload gave up on (timeout, abort) that have not settled yet.
   readonly #lingering = new Set<Promise<unknown>>();
+  #worker: Worker | undefined;
+  // The first recovery, run before the first offload (by then the app has registered its drivers).
+  #recovered: Promise<unknown> | undefined;
 
   /** Use `createStorage()`. */
-  constructor(registry: BackendRegistry, logger: Logger, options: Omit<StorageOptions, keyof RegistryOptions> = {}) {
+  constructor(
+    registry: BackendRegistry,
+    logger: Logger,
+    tuning: ResolvedStorageOptions,
+    catalog: { readonly catalog: Catalog | undefined; readonly ownsCatalog: boolean },
+  ) {
     this.registry = registry;
     this.events = registry.events;
+    this.catalog = catalog.catalog;
+    this.owner = instanceOwner(hostname());
+    this.#ownsCatalog = catalog.ownsCatalog;
     this.#logger = logger;
-    this.#limit = pLimit(options.concurrency ?? 4);
-    this.#uploadTimeoutMs = options.uploadTimeoutMs;
-    this.#signedUrlExpiresIn = options.signedUrlExpiresIn ?? 3600;
+    this.#tuning = tuning;
+    this.#limit = pLimit(tuning.concurrency);
+    this.#targets = {
+      current: (backend) => backend,
+      open: (target) => ({ backend: target, driver: registry.driver(target) }),
+      isTarget: (name) => name === 'local',
+      targetsOf: (backend) => (registry.providers().some((view) => view.name === backend) ? [backend] : []),
+    };
+    this.#journal = new OffloadJournal({
+      catalog: this.catalog,
+      owner: this.owner,
+      leaseMs: tuning.leaseMs,
+      schedule: tuning.retry,
+      logger,
+    });
   }
 
   /**
-   * Sends a finalized result from the results disk to the active backend and
-   * reports where it is now. Never throws on storage errors: the outcome is
-   * 'local' with `error` set, and the file keeps serving from local disk.
-   * Record `outcome.location` in `options.onStored`: it runs after the upload
-   * is verified and before the local copy is deleted, so a crash can never
-   * leave a recorded location without the object, nor delete an unrecorded
-   * one. Throws only on bad input (see `validateOffloadInput`) or a path with
-   * no file on the results disk.
+   * Sends a finalized result (and its variants) from the results disk to the
+   * active backend and reports where it is now. Never throws on storage
+   * errors: the outcome is 'local' with `error` set, the file keeps serving
+   * from local disk, and the catalog schedules it for the worker. The catalog
+   * commit comes first, then `options.onStored` (record `outcome.location`
+   * there), then, with delete-local on, the removal of the verified local
+   * copies. Throws only on bad input (see `validateOffloadInput`) or a path
+   * that is not a regular file inside the results disk.
    */
   async offload(result: OffloadInput, options?: OffloadOptions): Promise<OffloadOutcome> {
+    return this.#offload(result, options);
+  }
+
+  async #offload(
+    result: OffloadInput,
+    options?: OffloadOptions,
+    held?: { attemptId: string },
+  ): Promise<OffloadOutcome> {
+    await this.#recoverOnce();
     const running = this.#limit(() =>
       offloadResult(
         {
           registry: this.registry,
+          targets: this.#targets,
+          journal: this.#journal,
           logger: this.#logger,
           events: this.events,
-          uploadTimeoutMs: this.#uploadTimeoutMs,
-          signedUrlExpiresIn: this.#signedUrlExpiresIn,
+          localDriver: this.registry.local,
+          uploadTimeoutMs: this.#tuning.uploadTimeoutMs,
+          signedUrlExpiresIn: this.#tuning.signedUrlExpiresIn,
           linger: (settling) => {
             const tracked = settling.finally(() => this.#lingering.delete(tracked));
             this.#lingering.add(tracked);
@@ -103,6 +141,7 @@ export class Storage {
         },
         result,
         options,
+        held,
       ),
     );
     this.#inFlight.add(running);
@@ -124,65 +163,205 @@ export class Storage {
       throw new StorageError(ErrorCode.InvalidInput, 'offloadMany expects an array of offload inputs');
     }
     for (const result of results) validateOffloadInput(result);
-    for (const result of results) await resultFileSize(this.registry.local.root, result.path);
+    for (const result of results) await closeResult(await openResult(this.registry.local.root, result));
     return Promise.all(results.map((result) => this.offload(result, options)));
   }
 
-  /** Opens the object at `location` as a stream, from the backend that holds it. */
-  async read(location: string, options?: ReadOptions): Promise<Readable> {
-    const { driver, key } = this.#resolve(location);
-    return driver.read(key, options);
+  /** Opens the object at `location` (or one of its variants) as a stream, from the target that holds it. */
+  async read(location: string, options: ReadOptions & LocationOptions = {}): Promise<Readable> {
+    const { variant, ...read } = options;
+    const { driver, key } = await this.#resolve(location, variant);
+    return driver.read(key, read);
   }
 
   /** Size, type and metadata of the object at `location`. */
-  async stat(location: string): Promise<ObjectStat> {
-    const { driver, key } = this.#resolve(location);
+  async stat(location: string, options: LocationOptions = {}): Promise<ObjectStat> {
+    const { driver, key } = await this.#resolve(location, options.variant);
     return driver.stat(key);
   }
 
-  /** True when the object at `location` exists. */
-  async exists(location: string): Promise<boolean> {
-    const { driver, key } = this.#resolve(location);
+  /** True when the object at `location` exists; false for a deleted result. */
+  async exists(location: string, options: LocationOptions = {}): Promise<boolean> {
+    const record = await this.catalog?.resolve(location);
+    if (record?.state === 'deleted') return false;
+    const { driver, key } = await this.#resolve(location, options.variant);
     return driver.exists(key);
   }
 
-  /** Deletes the object at `location` from the backend that holds it; succeeds when already gone. */
+  /**
+   * Deletes the result at `location`: with the catalog, every copy Stowage
+   * made (variants included) and the verified local copies, then marks the
+   * record deleted; without, the object the location names. Succeeds when it
+   * is already gone.
+   */
   async delete(location: string): Promise<void> {
-    const { driver, key } = this.#resolve(location);
-    return driver.delete(key);
+    const record = await this.catalog?.resolve(location);
+    if (this.catalog && record) {
+      await deleteResult(this.catalog, this.#targets, record, {
+        owner: this.owner,
+        leaseMs: this.#tuning.leaseMs,
+        resultsRoot: this.registry.local.root,
+      });
+      return;
+    }
+    const { driver, key } = await this.#resolve(location);
+    await driver.delete(key);
   }
 
-  /** The public URL of `location`; UNSUPPORTED when its backend has no public base. */
-  publicUrl(location: string): string {
-    const { driver, key } = this.#resolve(location);
+  /** The public URL of `location`; UNSUPPORTED when its target has no public base. */
+  async publicUrl(location: string, options: LocationOptions = {}): Promise<string> {
+    const { driver, key } = await this.#resolve(location, options.variant);
     return driver.publicUrl(key);
   }
 
   /** A time-limited download URL for `location`. */
-  async signedUrl(location: string, options?: PresignGetOptions): Promise<PresignedRequest> {
-    const { driver, key } = this.#resolve(location);
-    return driver.presignGet(key, { expiresIn: this.#signedUrlExpiresIn, ...options });
+  async signedUrl(location: string, options: PresignGetOptions & LocationOptions = {}): Promise<PresignedRequest> {
+    const { variant, ...presign } = options;
+    const { driver, key } = await this.#resolve(location, variant);
+    return driver.presignGet(key, { expiresIn: this.#tuning.signedUrlExpiresIn, ...presign });
   }
 
   /** The best URL for `location`: public when available, else presigned. */
-  async url(location: string): Promise<ObjectUrl> {
-    const { driver, key } = this.#resolve(location);
-    return objectUrl(driver, key, this.#signedUrlExpiresIn);
+  async url(location: string, options: LocationOptions = {}): Promise<ObjectUrl> {
+    const { driver, key } = await this.#resolve(location, options.variant);
+    return objectUrl(driver, key, this.#tuning.signedUrlExpiresIn);
+  }
+
+  /**
+   * Resolves the intents that dead or hung processes left in the catalog:
+   * abandoned uploads are adopted when their bytes are provably complete, else
+   * cleaned up and queued again; interrupted deletes are finished. Runs once
+   * before the first offload of this storage; the worker runs it on its schedule.
+   */
+  async recover(): Promise<RecoveryReport> {
+    if (!this.catalog) return { adopted: 0, requeued: 0, deletesFinished: 0, cleanupsFinished: 0, deferred: 0 };
+    return recoverAbandoned({
+      catalog: this.catalog,
+      targets: this.#targets,
+      owner: this.owner,
+      leaseMs: this.#tuning.leaseMs,
+      resultsRoot: this.registry.local.root,
+      logger: this.#logger,
+    });
+  }
+
+  /** Runs the first `recover()` once; failures are logged, and the worker retries on its schedule. */
+  #recoverOnce(): Promise<unknown> {
+    this.#recovered ??= this.recover().catch((error: unknown) => {
+      this.#logger.warn(
+        { error: errorFacts(error) },
+        'recovering abandoned catalog intents failed; the worker will retry',
+      );
+    });
+    return this.#recovered;
+  }
+
+  /**
+   * Starts the in-process worker: results that stayed local for a transient
+   * reason are sent again when due (exponential backoff with jitter, persisted
+   * in the catalog), abandoned intents are resolved. Needs the catalog.
+   * Returns the running worker; `stopWorker()` stops it.
+   */
+  startWorker(options: WorkerOptions = {}): Worker {
+    const catalog = this.catalog;
+    if (!catalog)
+      throw new StorageError(ErrorCode.Unsupported, 'the worker works from the catalog, and this storage keeps none');
+    if (this.#worker) return this.#worker;
+    this.#worker = new Worker(
+      {
+        catalog,
+        owner: this.owner,
+        leaseMs: this.#tuning.leaseMs,
+        logger: this.#logger,
+        offloadClaimed: (input, attemptId) => this.#offload(input, {}, { attemptId }),
+        markUnsendable: (record, error) => markUnsendable(catalog, record, error),
+        recover: () => this.recover(),
+      },
+      options,
+    );
+    return this.#worker;
+  }
+
+  /** Stops the worker, waiting for the results it is sending. */
+  async stopWorker(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.stop();
+  }
+
+  /**
+   * Sends every blocked result (one that waited for an admin to fix settings)
+   * back to the worker's queue, due now. Call it after fixing the settings;
+   * the registry's changes do it by themselves.
+   */
+  async retryBlocked(): Promise<number> {
+    if (!this.catalog) return 0;
+    let queued = 0;
+    for await (const record of this.catalog.list({ state: 'blocked', hasIntent: false })) {
+      if (await this.catalog.update(record.id, record.version, { state: 'pending', dueAt: Date.now() })) queued++;
+    }
+    this.#worker?.poke();
+    return queued;
+  }
+
+  /**
+   * Moves results between providers or targets (local disk included, both
+   * ways): each is streamed, verified by size and SHA-256 on the destination,
+   * switched in the catalog in one commit, and only then (with `deleteSource`)
+   * deleted at the source. Every location handed out keeps resolving, to the
+   * new place once switched. Resumable: after a crash, run it again with the
+   * same `from` and `to`. Progress as 'migrate:progress' events; one
+   * 'migrate:moved' event per result. `dryRun` reports what would move.
+   * Throws, before anything is touched, for a bad request: the same target,
+   * a disabled or failing destination, a filter that matches nothing.
+   */
+  async migrate(options: MigrateOptions): Promise<MigrationReport> {
+    const catalog = this.#requireCatalog('migrating');
+    await this.#recoverOnce();
+    return migrate(
+      {
+        catalog,
+        targets: this.#targets,
+        isEnabled: (backend) => backend === 'local' || this.registry.provider(backend).enabled,
+        owner: this.owner,
+        leaseMs: this.#tuning.leaseMs,
+        resultsRoot: this.registry.local.root,
+        events: this.events,
+        logger: this.#logger,
+      },
+      options,
+    );
+  }
+
+  #requireCatalog(what: string): Catalog {
+    if (!this.catalog)
+      throw new StorageError(ErrorCode.Unsupported, `${what} works from the catalog, and this storage keeps none`);
+    return this.catalog;
+  }
+
+  /** Counts from the catalog: by state and target, work in flight, recent failures by code. */
+  async stats(options?: { readonly since?: number }): Promise<CatalogStats> {
+    if (!this.catalog) {
+      throw new StorageError(ErrorCode.Unsupported, 'stats come from the catalog, and this storage keeps none');
+    }
+    return this.catalog.stats(options);
   }
 
   /**
    * Waits for running and queued offloads to settle, and for uploads they gave
-   * up on to wind down, then closes the drivers the registry built.
+   * up on to wind down, then closes the drivers the registry built and the
+   * catalog when this storage opened it.
    */
   async close(): Promise<void> {
+    await this.stopWorker();
     await Promise.allSettled([...this.#inFlight]);
     await Promise.allSettled([...this.#lingering]);
+    await this.#recovered;
     await this.registry.close();
+    if (this.#ownsCatalog) await this.catalog?.close();
   }
 
-  // Any configured backend resolves, enabled or not: files serve from where they are.
-  #resolve(location: string): { driver: StorageDriver; key: string } {
-    const { backend, key } = parseLocation(location);
-    return { driver: this.registry.driver(backend), key };
+  #resolve(location: string, variant?: string) {
+    return resolveLocation(this.catalog, this.#targets, location, variant);
   }
 }

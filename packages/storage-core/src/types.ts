@@ -7,9 +7,34 @@
 import type { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
-/** Body from a file on local disk. Re-openable, so writes from it can be retried. */
+/**
+ * Which file, in which state: device and inode name the file itself (a path can
+ * be re-pointed at another file at any time); size, modification time and
+ * change time tell whether it is unchanged. Read it from a stat with
+ * `fileIdentityOf`.
+ */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+}
+
+/**
+ * Body from a file on local disk. Re-openable, so writes from it can be
+ * retried. The file is opened once per attempt without following a symbolic
+ * link in its last component, must be a regular file, and must not change while
+ * it is read (see file-source.ts).
+ */
 export interface FileSource {
   readonly filePath: string;
+  /**
+   * The file the caller means (e.g. the one it hashed). When given, every open,
+   * retries included, checks that the path still holds this very file,
+   * unchanged, and rejects with CHANGED_DURING_OFFLOAD otherwise.
+   */
+  readonly identity?: FileIdentity;
 }
 
 /**
@@ -112,7 +137,7 @@ export interface CopyOptions {
 }
 
 export interface PresignGetOptions {
-  /** Seconds until the URL expires; drivers cap it at their maximum (7 days for S3/R2). */
+  /** Seconds until the URL expires (at least 1); every driver caps it at MAX_PRESIGN_EXPIRES_IN (7 days). */
   expiresIn?: number;
   /** Sets Content-Disposition on the response, e.g. `attachment; filename="a.png"`. */
   contentDisposition?: string;
@@ -136,8 +161,27 @@ export interface PresignedRequest {
   readonly expiresAt: Date;
 }
 
-/** The steps of a connection test, in order. */
-export type ProbeStep = 'configure' | 'connect' | 'write' | 'read' | 'compare' | 'delete';
+/**
+ * The steps of a connection test, in order. 'public-url' runs only where a
+ * public/CDN base URL is configured: the probe object is fetched through it.
+ */
+export type ProbeStep = 'configure' | 'connect' | 'write' | 'read' | 'compare' | 'public-url' | 'delete';
+
+/**
+ * What a passing probe still advises about:
+ * - NO_INCOMPLETE_UPLOAD_RULE: no bucket lifecycle rule aborts incomplete
+ *   multipart uploads, so uploads cut short by a crash are kept (and billed) forever;
+ * - INCOMPLETE_UPLOAD_RULE_UNCHECKED: the lifecycle rules could not be read
+ *   (e.g. an "Object Read & Write" token may not read bucket configuration).
+ */
+export type ProbeWarningCode = 'NO_INCOMPLETE_UPLOAD_RULE' | 'INCOMPLETE_UPLOAD_RULE_UNCHECKED';
+
+/** Advice that does not fail the probe. */
+export interface ProbeWarning {
+  readonly code: ProbeWarningCode;
+  /** What was found and what to do, in words an admin can act on. */
+  readonly message: string;
+}
 
 export interface ProbeStepResult {
   readonly step: ProbeStep;
@@ -156,6 +200,30 @@ export interface ProbeReport {
   readonly code?: string;
   /** What went wrong and what to do, in words an admin can act on. */
   readonly message: string;
+  /** Advice that did not fail the probe; present only when there is some. */
+  readonly warnings?: readonly ProbeWarning[];
+}
+
+/** Which incomplete multipart uploads `sweepIncompleteUploads` aborts. */
+export interface SweepIncompleteUploadsOptions {
+  /**
+   * Only uploads started more than this many milliseconds ago; default 24 h, so
+   * uploads still in progress are left alone. 0 aborts every incomplete upload.
+   */
+  olderThanMs?: number;
+  /** Only the uploads of this one key (the caller's key, without the driver's prefix). */
+  key?: string;
+  /** Page size asked of the backend; listing pages transparently either way. */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+/** What a sweep did. A failed listing rejects instead; a failed abort is reported here. */
+export interface SweepIncompleteUploadsResult {
+  /** Uploads aborted. */
+  readonly aborted: number;
+  /** Uploads that were due but could not be aborted, by caller's key and upload id. */
+  readonly failed: ReadonlyArray<{ readonly key: string; readonly uploadId: string; readonly error: Error }>;
 }
 
 /**
@@ -167,6 +235,11 @@ export interface DriverCapabilities {
   readonly publicUrls: boolean;
   /** Presigned GET/PUT URLs are supported. */
   readonly presignedUrls: boolean;
+  /**
+   * The backend keeps incomplete multipart uploads (S3 and compatibles), so
+   * `sweepIncompleteUploads` does real work; false means it never has any to abort.
+   */
+  readonly incompleteUploads: boolean;
 }
 
 /** The contract every storage backend implements. */
@@ -201,6 +274,12 @@ export interface StorageDriver {
   presignPut(key: string, options: PresignPutOptions): Promise<PresignedRequest>;
   /** "Test connection": write, read back, compare and delete a tiny probe object. */
   probe(): Promise<ProbeReport>;
+  /**
+   * Aborts the incomplete multipart uploads under the driver's key prefix that
+   * were started more than `olderThanMs` ago (default 24 h): what a crashed or
+   * killed process left behind. INVALID_INPUT for bad options, before any I/O.
+   */
+  sweepIncompleteUploads(options?: SweepIncompleteUploadsOptions): Promise<SweepIncompleteUploadsResult>;
   /** Releases sockets and handles. The driver is unusable afterwards. */
   close(): Promise<void>;
 }

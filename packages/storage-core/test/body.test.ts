@@ -36,11 +36,14 @@ describe('normalizeBody', () => {
     expect((await streamToBuffer(body.stream)).length).toBe(1234);
   });
 
-  it('refuses a missing file or a folder with INVALID_INPUT naming the key', async () => {
-    for (const filePath of [join(dir, 'missing.bin'), dir]) {
+  it('refuses a missing file with NOT_FOUND and a folder with INVALID_INPUT, naming the key', async () => {
+    for (const [filePath, code] of [
+      [join(dir, 'missing.bin'), ErrorCode.NotFound],
+      [dir, ErrorCode.InvalidInput],
+    ] as const) {
       const error = await normalizeBody({ filePath }, 'target/key.bin').catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(StorageError);
-      expect((error as StorageError).code).toBe(ErrorCode.InvalidInput);
+      expect((error as StorageError).code).toBe(code);
       expect((error as StorageError).message).toContain('"target/key.bin"');
     }
   });

@@ -1,8 +1,15 @@
+import { fork } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSecretCipher, ErrorCode, JsonFileSettingsStore, type StoredProviderEntry } from '../src/index.js';
+import {
+  createSecretCipher,
+  ErrorCode,
+  JsonFileSettingsStore,
+  type SettingsDocument,
+  type StoredProviderEntry,
+} from '../src/index.js';
 
 const cipher = createSecretCipher('k3y-for-tests-0123456789abcdefghijklmnop');
 
@@ -18,6 +25,10 @@ function entry(name: string, overrides: Partial<StoredProviderEntry> = {}): Stor
   };
 }
 
+function document(revision: number, providers: StoredProviderEntry[], defaultBackend?: string): SettingsDocument {
+  return { revision, defaultBackend, providers: Object.fromEntries(providers.map((p) => [p.name, p])) };
+}
+
 describe('JsonFileSettingsStore', () => {
   let dir: string;
   let file: string;
@@ -31,17 +42,20 @@ describe('JsonFileSettingsStore', () => {
   });
 
   it('starts empty when the file does not exist yet', async () => {
-    expect(await new JsonFileSettingsStore(file).load()).toEqual({ defaultBackend: undefined, providers: {} });
+    expect(await new JsonFileSettingsStore(file).load()).toEqual({
+      revision: 0,
+      defaultBackend: undefined,
+      providers: {},
+    });
   });
 
-  it('persists entries and the default across instances (restarts)', async () => {
+  it('persists entries, the default and the revision across instances (restarts)', async () => {
     const first = new JsonFileSettingsStore(file);
-    await first.saveEntry(entry('r2', { enabled: true }));
-    await first.saveEntry(entry('minio'));
-    await first.saveDefault('r2');
-    await first.removeEntry('minio');
+    await first.save(document(1, [entry('r2', { enabled: true }), entry('minio')], 'r2'), 0);
+    await first.save(document(2, [entry('r2', { enabled: true })], 'r2'), 1);
 
     const reopened = await new JsonFileSettingsStore(file).load();
+    expect(reopened.revision).toBe(2);
     expect(reopened.defaultBackend).toBe('r2');
     expect(Object.keys(reopened.providers)).toEqual(['r2']);
     expect(reopened.providers.r2).toMatchObject({ enabled: true, settings: { bucket: 'r2-bucket' } });
@@ -50,31 +64,99 @@ describe('JsonFileSettingsStore', () => {
     );
   });
 
-  it('keeps the entry MAC exactly as given, so the registry can check it', async () => {
-    await new JsonFileSettingsStore(file).saveEntry(entry('r2', { mac: 'c2lnbmF0dXJl' }));
-    await new JsonFileSettingsStore(file).saveEntry(entry('minio'));
+  it('keeps the entry MAC, and top-level fields it does not know, exactly as given', async () => {
+    const signed = { ...document(1, [entry('r2', { mac: 'c2lnbmF0dXJl' }), entry('minio')]), later: { a: 'b' } };
+    await new JsonFileSettingsStore(file).save(signed as SettingsDocument, 0);
     const reopened = await new JsonFileSettingsStore(file).load();
     expect(reopened.providers.r2?.mac).toBe('c2lnbmF0dXJl');
     expect(reopened.providers.minio).not.toHaveProperty('mac');
+    expect(reopened).toMatchObject({ later: { a: 'b' } });
   });
 
   it('never writes a secret in the clear and keeps the file private (0600)', async () => {
-    await new JsonFileSettingsStore(file).saveEntry(entry('r2'));
+    await new JsonFileSettingsStore(file).save(document(1, [entry('r2')]), 0);
     expect(await readFile(file, 'utf8')).not.toContain('plain-secret');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
-  it('serializes concurrent changes without losing any and leaves no temp files', async () => {
+  it('lets exactly one of many saves over the same revision win, and leaves no temp or lock files', async () => {
     const store = new JsonFileSettingsStore(file);
-    await Promise.all(Array.from({ length: 20 }, (_, i) => store.saveEntry(entry(`p${i}`))));
-    expect(Object.keys((await store.load()).providers)).toHaveLength(20);
-    expect((await readdir(join(dir, 'nested'))).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => store.save(document(1, [entry(`p${i}`)]), 0)),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const failed of results.filter((r) => r.status === 'rejected')) {
+      expect((failed as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.PreconditionFailed });
+    }
+    expect(Object.keys((await store.load()).providers)).toHaveLength(1);
+    expect(await readdir(join(dir, 'nested'))).toEqual(['settings.json']);
+  });
+
+  it('refuses a save over a revision another store instance (another process) already replaced', async () => {
+    const web = new JsonFileSettingsStore(file);
+    const admin = new JsonFileSettingsStore(file);
+    await admin.save(document(1, [entry('r2')]), 0);
+    const attempt = web.save(document(1, [entry('minio')]), 0);
+    await expect(attempt).rejects.toMatchObject({ code: ErrorCode.PreconditionFailed });
+    await expect(attempt).rejects.toThrow(/changed elsewhere \(revision 1, this registry saw 0\).*reload/);
+    expect(Object.keys((await web.load()).providers)).toEqual(['r2']);
+  });
+
+  it('never loses a change when processes save at the same time', async () => {
+    const child = new URL('./fixtures/settings-writer.mjs', import.meta.url);
+    const runs = await Promise.all(
+      ['a', 'b', 'c'].map(
+        (id) =>
+          new Promise<{ saved: number; conflicts: number }>((resolve, reject) => {
+            const proc = fork(child, [file, id, '15'], {
+              stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+            });
+            let out = '';
+            proc.stdout?.on('data', (chunk) => {
+              out += chunk;
+            });
+            proc.on('error', reject);
+            proc.on('exit', (code) =>
+              code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child ${id}: ${code}`)),
+            );
+          }),
+      ),
+    );
+    const saved = runs.reduce((sum, run) => sum + run.saved, 0);
+    expect(saved).toBe(45);
+    const final = await new JsonFileSettingsStore(file).load();
+    expect(final.revision).toBe(saved);
+    expect(Object.keys(final.providers)).toHaveLength(saved);
+    expect(await readdir(join(dir, 'nested'))).toEqual(['settings.json']);
+  });
+
+  it('breaks a lock left by a process that died, and waits for a live one before giving up', async () => {
+    const store = new JsonFileSettingsStore(file, { lockTimeoutMs: 300 });
+    await store.save(document(1, []), 0);
+    const dead = fork(new URL('./fixtures/exit-now.mjs', import.meta.url));
+    const deadPid = await new Promise<number>((resolve) => dead.on('exit', () => resolve(dead.pid as number)));
+    const { hostname } = await import('node:os');
+    await writeFile(`${file}.lock`, JSON.stringify({ host: hostname(), pid: deadPid, token: 'x' }));
+    await store.save(document(2, []), 1);
+    expect((await store.load()).revision).toBe(2);
+
+    const live = fork(new URL('./fixtures/exit-now.mjs', import.meta.url), ['wait']);
+    try {
+      await writeFile(`${file}.lock`, JSON.stringify({ host: hostname(), pid: live.pid, token: 'y' }));
+      await expect(store.save(document(3, []), 2)).rejects.toMatchObject({
+        code: ErrorCode.Unavailable,
+        message: expect.stringMatching(/another process is changing the settings/),
+      });
+      expect((await store.load()).revision).toBe(2);
+    } finally {
+      live.kill('SIGKILL');
+    }
   });
 
   it('reports a corrupt file as MISCONFIGURED instead of starting empty', async () => {
     const store = new JsonFileSettingsStore(file);
-    await store.saveEntry(entry('r2'));
-    await writeFile(file, '{"version":1,"providers":{"r2":');
+    await store.save(document(1, [entry('r2')]), 0);
+    await writeFile(file, '{"version":2,"providers":{"r2":');
     await expect(store.load()).rejects.toMatchObject({ code: ErrorCode.Misconfigured, message: /not valid JSON/ });
   });
 
@@ -82,12 +164,19 @@ describe('JsonFileSettingsStore', () => {
     await writeFile(
       file.replace('nested/', ''),
       JSON.stringify({
-        version: 2,
+        version: 3,
         providers: { r2: { name: 'r2', settings: {}, secrets: { secretAccessKey: 'plain' } } },
       }),
     );
     await expect(new JsonFileSettingsStore(file.replace('nested/', '')).load()).rejects.toThrow(
-      /version must be 1; providers\.r2\.secrets\.secretAccessKey: not an encrypted value/,
+      /version must be 2 \(or 1, the format before revisions\); providers\.r2\.secrets\.secretAccessKey: not an encrypted value/,
     );
+  });
+
+  it('reads a version 1 file (before revisions) as revision 0', async () => {
+    const old = { version: 1, defaultBackend: 'r2', providers: { r2: entry('r2') } };
+    await writeFile(file.replace('nested/', ''), JSON.stringify(old));
+    const loaded = await new JsonFileSettingsStore(file.replace('nested/', '')).load();
+    expect(loaded).toMatchObject({ revision: 0, defaultBackend: 'r2', providers: { r2: { name: 'r2' } } });
   });
 });

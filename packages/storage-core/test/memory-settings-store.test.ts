@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemorySettingsStore, type StoredProviderEntry } from '../src/index.js';
+import { ErrorCode, MemorySettingsStore, type SettingsDocument, type StoredProviderEntry } from '../src/index.js';
 
 const entry: StoredProviderEntry = {
   name: 'r2',
@@ -13,19 +13,28 @@ const entry: StoredProviderEntry = {
 describe('MemorySettingsStore', () => {
   it('stores entries and the default, and removes entries', async () => {
     const store = new MemorySettingsStore();
-    await store.saveEntry(entry);
-    await store.saveDefault('r2');
-    expect(await store.load()).toEqual({ defaultBackend: 'r2', providers: { r2: entry } });
-    await store.removeEntry('r2');
-    await store.removeEntry('r2');
+    const saved: SettingsDocument = { revision: 1, defaultBackend: 'r2', providers: { r2: entry } };
+    await store.save(saved, 0);
+    expect(await store.load()).toEqual(saved);
+    await store.save({ revision: 2, defaultBackend: undefined, providers: {} }, 1);
     expect((await store.load()).providers).toEqual({});
   });
 
-  it('hands out copies, so mutating a loaded snapshot changes nothing stored', async () => {
+  it('hands out copies, so mutating a loaded document changes nothing stored', async () => {
     const store = new MemorySettingsStore();
-    await store.saveEntry(entry);
+    await store.save({ revision: 1, defaultBackend: undefined, providers: { r2: entry } }, 0);
     const loaded = await store.load();
     (loaded.providers.r2?.settings as Record<string, unknown>).bucket = 'changed';
     expect((await store.load()).providers.r2?.settings).toEqual({ bucket: 'media' });
+  });
+
+  it('saves only over the revision it was given (compare-and-set), and keeps fields it does not know', async () => {
+    const store = new MemorySettingsStore();
+    await store.save({ revision: 1, defaultBackend: undefined, providers: {}, later: { x: 1 } } as SettingsDocument, 0);
+    await expect(store.save({ revision: 1, defaultBackend: 'r2', providers: {} }, 0)).rejects.toMatchObject({
+      code: ErrorCode.PreconditionFailed,
+      details: { storedRevision: 1, expectedRevision: 0 },
+    });
+    expect(await store.load()).toEqual({ revision: 1, defaultBackend: undefined, providers: {}, later: { x: 1 } });
   });
 });

@@ -1,4 +1,4 @@
-import type { S3TestServerInfo } from '../../src/testing/index.js';
+import type { S3TestServerInfo } from '@stowage/testing';
 
 /**
  * Driver settings for the test MinIO: the minio preset, root credentials, and

@@ -13,6 +13,21 @@ export interface OffloadInput {
    * entry offload adds (see `metadataProblems`). Checked before any upload.
    */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * Other files of the same result on the results disk (thumbnails, sizes), by
+   * name: `{ w320: 'images/x-320.webp' }`, or with a content type
+   * `{ w320: { path: 'images/x-320.webp', contentType: 'image/webp' } }`.
+   * They travel with the original: all are uploaded and verified before any
+   * local copy is removed, and the result is offloaded only when every one is.
+   * Names: lower-case letters, digits, "-" or "_", at most 64 characters.
+   */
+  readonly variants?: Readonly<Record<string, string | OffloadVariantInput>>;
+}
+
+/** A variant given with its content type. */
+export interface OffloadVariantInput {
+  readonly path: string;
+  readonly contentType?: string;
 }
 
 /** Per-call choices for `offload()`. */
@@ -37,12 +52,29 @@ export interface OffloadOptions {
 /** Where the failure happened when a result stayed local. */
 export type OffloadStage = 'resolve' | 'upload' | 'verify' | 'record';
 
+/** One variant as stored, in an outcome. */
+export interface OffloadedVariant {
+  readonly name: string;
+  /** Its path on the results disk. */
+  readonly path: string;
+  /** Its key in the backend that holds the result. */
+  readonly key: string;
+  readonly size: number;
+  readonly sha256: string | undefined;
+  /** Its URL, like the original's. */
+  readonly url: string | undefined;
+}
+
 /** What `offload()` reports. Never thrown: failures are in `error`. */
 export interface OffloadOutcome {
   /** 'offloaded': verified on a remote backend. 'local': on the results disk (by choice or after a failure). */
   readonly status: 'offloaded' | 'local';
   /** The backend that holds the result now. */
   readonly backend: string;
+  /** The target (the backend's place: bucket, prefix, root) that holds it, e.g. "r2.1"; "local" on the results disk. */
+  readonly target: string;
+  /** The catalog record of the result; undefined when the storage keeps no catalog. */
+  readonly resultId: string | undefined;
   readonly key: string;
   /** `<backend>:<key>`: keep it; reads, URLs and deletes resolve through it. */
   readonly location: string;
@@ -51,8 +83,10 @@ export interface OffloadOutcome {
   readonly urlKind: 'public' | 'signed' | undefined;
   /** Expiry of a signed URL. */
   readonly urlExpiresAt: Date | undefined;
-  /** Bytes of the result. */
+  /** Bytes of the original. */
   readonly size: number;
+  /** The variants, in the order given, where they are now. */
+  readonly variants: readonly OffloadedVariant[];
   /** SHA-256 of the local file (hex), computed when an upload was attempted; also stored as metadata "sha256". */
   readonly sha256: string | undefined;
   /**

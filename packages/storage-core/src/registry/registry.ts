@@ -1,82 +1,55 @@
 /**
- * The active-backend registry: which drivers exist, each provider's settings
- * (secrets encrypted), which one is enabled and which one is the default.
- *
- * Rules it enforces:
- * - local disk ("local") is always present, always enabled and the safe default;
+ * The active-backend registry: it routes and holds state (the definitions, the
+ * settings document, enable/disable/default, the active backend, the drivers)
+ * and leaves settings to the vault (settings/vault.ts). Rules it enforces:
+ * - local disk ("local") is always present, enabled, and the safe default;
  * - a provider is enabled only with complete, valid settings; enabling makes it
- *   selectable, `setDefault` makes it active;
- * - disabling or removing the default resets the default to local disk; a
- *   default whose settings stopped working (wrong application key, driver that
- *   refuses them) sends new results to local disk until it is fixed;
- * - nothing here ever moves, copies or deletes a stored object;
- * - any configured backend, enabled or not, still resolves for reads, so files
- *   keep serving from where they are; removing a backend's settings, which
- *   would break that, needs an explicit `{ forgetStoredObjects: true }`;
- * - only fields the driver's schema declares (plus `deleteLocal`) are stored;
- * - with an application key, every entry is signed (HMAC over the whole entry)
- *   and checked before use, so settings edited outside Stowage are refused
- *   instead of used (new results then go to local disk).
+ *   selectable, `setDefault` makes it active; disabling or removing the default
+ *   resets it to local disk, and a default that cannot be used (settings that
+ *   stopped working or cannot be trusted) sends new results to local disk;
+ * - nothing here moves, copies or deletes a stored object, and every configured
+ *   backend, enabled or not, resolves for reads; `remove` needs `{ forgetStoredObjects: true }`;
+ * - with an application key, entries and the document (default choice, which
+ *   entry versions are current, the revision) are signed: anything edited or
+ *   replayed outside Stowage is refused, and reported;
+ * - every change is saved compare-and-set on the revision: a registry never
+ *   overwrites what another process saved since it loaded (it must reload).
  */
 
-import { isAbsolute } from 'node:path';
-import { type DriverDefinition, parseSettings } from '../driver-definition.js';
-import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, StorageEvents } from '../events.js';
-import { validateBackendName } from '../location.js';
-import { errorFacts, type Logger, silentLogger } from '../logger.js';
-import { configureFailureReport } from '../probe.js';
-import type { EncryptedSecret, SecretCipher } from '../settings/crypto.js';
-import { createSecretCipher } from '../settings/crypto.js';
-import { createEntrySigner, type EntrySigner } from '../settings/entry-mac.js';
-import { schemaFields, unknownFieldProblems } from '../settings/known-fields.js';
-import { isBlankSecret, secretStates, splitSecrets } from '../settings/redaction.js';
-import type { SettingsSnapshot, SettingsStore, StoredProviderEntry } from '../settings/store.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { redactSecrets } from '../settings/redaction.js';
+import type { SettingsDocument, SettingsStore } from '../settings/store.js';
+import { type DocumentTrust, SettingsVault, type TrustedEntry } from '../settings/vault.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
-import type { ProviderView } from './provider-view.js';
+import { secretValues, settingsToTest, testConnection, tryDriver } from './connection-test.js';
+import {
+  type AnyDriverDefinition,
+  createDriver,
+  DriverCatalogue,
+  LOCAL_BACKEND,
+  unregisteredBackend,
+} from './definitions.js';
+import { DriverCache } from './driver-cache.js';
+import { defaultProblems, localProviderView, type ProviderView, providerView, viewProblems } from './provider-views.js';
+import {
+  localConfiguredByApp,
+  noSettingsToServe,
+  notEnabled,
+  nothingToEnable,
+  refuseLocal,
+  removalNeedsConfirmation,
+  unknownOrUnconfigured,
+} from './refusals.js';
+import {
+  type ActiveBackend,
+  checkRegistryOptions,
+  type RegistryOptions,
+  type ResultsDisk,
+} from './registry-options.js';
 
-/** The name of the always-present local disk backend. */
-export const LOCAL_BACKEND = 'local';
-
-/** A driver definition with its settings type erased, as the registry holds it. */
-// biome-ignore lint/suspicious/noExplicitAny: definitions of any settings type share one registry
-export type AnyDriverDefinition = DriverDefinition<any>;
-
-/**
- * The results disk: a driver that also names the directory it serves, because
- * offload reads result files from there (`join(root, key)` is the file of `key`).
- * `LocalDriver` from @stowage/driver-local is one.
- */
-export interface ResultsDisk extends StorageDriver {
-  /** Absolute directory of the driver's root. */
-  readonly root: string;
-}
-
-/** What `BackendRegistry.open()` needs. */
-export interface RegistryOptions {
-  /** Where settings and the default choice persist. */
-  store: SettingsStore;
-  /**
-   * Application key that encrypts secret settings (≥ 32 random characters).
-   * Needed only once a provider with secrets is configured.
-   */
-  appKey?: string;
-  /** The results disk, registered as "local", e.g. `createLocalDriver({ root })`. */
-  local: ResultsDisk;
-  /** Driver definitions to register under their own names. */
-  definitions?: readonly AnyDriverDefinition[];
-  logger?: Logger;
-  events?: StorageEvents;
-}
-
-/** The backend new results go to, after any fallback. */
-export interface ActiveBackend {
-  readonly name: string;
-  readonly driver: StorageDriver;
-  readonly deleteLocal: boolean;
-  /** Set when the chosen default could not be used and local disk stands in. */
-  readonly fallback?: { readonly from: string; readonly reason: string };
-}
+export { type AnyDriverDefinition, LOCAL_BACKEND } from './definitions.js';
+export type { ActiveBackend, RegistryOptions, ResultsDisk } from './registry-options.js';
 
 /** Registry of backends, their settings and the default. Create with `BackendRegistry.open()`. */
 export class BackendRegistry {
@@ -84,46 +57,28 @@ export class BackendRegistry {
   readonly #store: SettingsStore;
   readonly #local: ResultsDisk;
   readonly #logger: Logger;
-  readonly #cipher: SecretCipher | undefined;
-  readonly #cipherProblem: StorageError | undefined;
-  readonly #signer: EntrySigner | undefined;
-  readonly #definitions = new Map<string, AnyDriverDefinition>();
-  readonly #drivers = new Map<string, StorageDriver>();
-  readonly #retired: StorageDriver[] = [];
-  #snapshot: SettingsSnapshot;
+  readonly #vault: SettingsVault;
+  readonly #definitions = new DriverCatalogue();
+  readonly #drivers = new DriverCache();
+  #document: SettingsDocument;
+  #trust: DocumentTrust;
   #changes: Promise<unknown> = Promise.resolve();
   #lastFallback: string | undefined;
 
-  private constructor(options: RegistryOptions, snapshot: SettingsSnapshot) {
+  private constructor(options: RegistryOptions, document: SettingsDocument) {
     this.#store = options.store;
     this.#local = options.local;
     this.#logger = options.logger ?? silentLogger;
     this.events = options.events ?? new StorageEvents();
-    this.#snapshot = snapshot;
-    if (options.appKey !== undefined) {
-      try {
-        this.#cipher = createSecretCipher(options.appKey);
-        this.#signer = createEntrySigner(options.appKey);
-      } catch (error) {
-        this.#cipherProblem = error as StorageError;
-      }
-    }
+    this.#vault = new SettingsVault(options.appKey);
+    this.#document = document;
+    this.#trust = this.#adopt(document);
     for (const definition of options.definitions ?? []) this.register(definition);
   }
 
   /** Loads the stored settings and returns a registry. Throws MISCONFIGURED when the store is unreadable. */
   static async open(options: RegistryOptions): Promise<BackendRegistry> {
-    if (!options?.store) throw new StorageError(ErrorCode.InvalidInput, 'registry options: store is required');
-    if (
-      typeof options.local?.write !== 'function' ||
-      typeof options.local.root !== 'string' ||
-      !isAbsolute(options.local.root)
-    ) {
-      throw new StorageError(
-        ErrorCode.InvalidInput,
-        'registry options: local must be the results disk driver (e.g. createLocalDriver({ root })) with an absolute root',
-      );
-    }
+    checkRegistryOptions(options);
     return new BackendRegistry(options, await options.store.load());
   }
 
@@ -133,25 +88,12 @@ export class BackendRegistry {
    * duplicate name; "local" is reserved.
    */
   register(definition: AnyDriverDefinition, options: { name?: string } = {}): void {
-    const name = validateBackendName(options.name ?? definition?.name);
-    if (typeof definition.create !== 'function' || typeof definition.schema?.safeParse !== 'function') {
-      throw new StorageError(
-        ErrorCode.InvalidInput,
-        `driver definition "${name}" needs a schema and a create function`,
-      );
-    }
-    if (name === LOCAL_BACKEND) {
-      throw new StorageError(ErrorCode.InvalidInput, '"local" is reserved for the results disk given to the registry');
-    }
-    if (this.#definitions.has(name)) {
-      throw new StorageError(ErrorCode.InvalidInput, `a driver is already registered as "${name}"`);
-    }
-    this.#definitions.set(name, definition);
+    this.#definitions.register(definition, options?.name ?? definition?.name);
   }
 
   /** The chosen default backend's name ("local" when none was chosen). It may not be the active one: see `active()`. */
   get defaultBackend(): string {
-    return this.#snapshot.defaultBackend ?? LOCAL_BACKEND;
+    return this.#document.defaultBackend ?? LOCAL_BACKEND;
   }
 
   /** The results disk. */
@@ -161,85 +103,46 @@ export class BackendRegistry {
 
   /** Redacted views of local disk, every registered driver and every stored entry. */
   providers(): ProviderView[] {
-    const names = new Set([LOCAL_BACKEND, ...this.#definitions.keys(), ...Object.keys(this.#snapshot.providers)]);
+    const names = new Set([LOCAL_BACKEND, ...this.#definitions.names(), ...Object.keys(this.#document.providers)]);
     return [...names].map((name) => this.provider(name));
   }
 
-  /** The redacted view of one provider. INVALID_INPUT when the name is unknown. */
+  /** The redacted view of one provider. MISCONFIGURED when no driver is registered and nothing is stored under the name. */
   provider(name: string): ProviderView {
-    if (name === LOCAL_BACKEND) {
-      return {
-        name,
-        label: 'Local disk',
-        configured: true,
-        enabled: true,
-        isDefault: this.defaultBackend === LOCAL_BACKEND,
-        deleteLocal: false,
-        settings: { root: this.#local.root },
-        secrets: {},
-        problems: [],
-        updatedAt: undefined,
-      };
-    }
+    const isDefault = this.defaultBackend === name;
+    if (name === LOCAL_BACKEND)
+      return localProviderView(this.#local.root, isDefault, defaultProblems(this.#trust, isDefault));
     const definition = this.#definitions.get(name);
-    const entry = this.#snapshot.providers[name];
-    if (!definition && !entry) throw unknownBackend(name);
-    const problems: string[] = [];
-    if (!definition) problems.push(`no driver is registered as "${name}"`);
-    else if (entry) {
-      try {
-        this.#settingsOf(name, definition, entry);
-      } catch (error) {
-        problems.push((error as Error).message);
-      }
-    }
-    return {
+    const entry = this.#document.providers[name];
+    if (!definition && !entry) throw unregisteredBackend(name);
+    const problems = viewProblems({ name, definition, entry, isDefault, vault: this.#vault, trust: this.#trust });
+    return providerView({
       name,
-      label: definition?.label ?? name,
-      configured: entry !== undefined,
-      enabled: entry?.enabled ?? false,
-      isDefault: this.defaultBackend === name,
-      deleteLocal: entry?.deleteLocal ?? false,
-      settings: { ...(entry?.settings ?? {}) },
-      secrets: secretStates(definition?.secretFields ?? Object.keys(entry?.secrets ?? {}), entry?.secrets ?? {}),
+      definition,
+      entry,
+      isDefault,
       problems,
-      updatedAt: entry?.updatedAt,
-    };
+      secretValues: this.#vault.secretValues(entry),
+    });
   }
 
   /**
-   * Saves a provider's settings after validating them completely; throws one
-   * ConfigError naming every bad field, before anything is stored. Non-secret
-   * fields replace the stored ones; a secret field left blank (missing, null,
-   * "") keeps the stored secret. `deleteLocal` (boolean) is read from the input
-   * and kept by the registry, not passed to the driver. A field the driver's
-   * schema does not declare (e.g. a typo such as `secret_key`) is refused as
-   * "unknown setting", so it can never be stored in the clear. Does not enable
-   * the provider. When the stored entry fails its integrity check, nothing of
-   * it is reused: the provider comes back disabled and secrets must be entered again.
+   * Saves a provider's settings after validating them completely (one
+   * ConfigError naming every bad field, before anything is stored; an unknown
+   * field such as `secret_key` included). Non-secret fields replace the stored
+   * ones; a secret left blank keeps the stored one; `deleteLocal` is kept by the
+   * registry. Does not enable the provider. An entry that fails its integrity
+   * check is not reused: it comes back disabled, and secrets must be entered again.
    */
   saveSettings(name: string, input: Readonly<Record<string, unknown>>): Promise<ProviderView> {
     return this.#change(async () => {
       const definition = this.#definitionFor(name);
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        throw new ConfigError(`settings for "${name}"`, ['settings must be an object']);
-      }
       const existing = this.#trusted(name);
-      const { deleteLocal, plain, settings, encrypted } = this.#candidate(name, definition, input, existing.entry, {
-        encrypt: true,
-        untrustedSecrets: existing.untrustedSecrets,
-      });
-      await this.#tryCreate(name, definition, settings);
-      const entry = this.#sign(name, {
-        name,
-        enabled: existing.entry?.enabled ?? false,
-        deleteLocal,
-        settings: plain,
-        secrets: encrypted,
-        updatedAt: new Date().toISOString(),
-      });
-      await this.#store.saveEntry(entry);
-      this.#setEntry(entry);
+      const candidate = this.#vault.candidate(name, definition, input, existing, { encrypt: true });
+      await tryDriver(name, definition, candidate.settings, this.#logger);
+      const entry = this.#vault.seal(name, candidate, { enabled: existing.entry?.enabled ?? false });
+      await this.#commit({ providers: { ...this.#document.providers, [name]: entry } });
+      this.#drivers.retire(name);
       this.#logger.info({ backend: name }, 'storage provider settings saved');
       return this.provider(name);
     });
@@ -250,11 +153,12 @@ export class BackendRegistry {
     return this.#change(async () => {
       if (name === LOCAL_BACKEND) return this.provider(name);
       const definition = this.#definitionFor(name);
-      const entry = this.#snapshot.providers[name];
-      if (!entry)
-        throw new ConfigError(`cannot enable "${name}"`, ['no settings saved yet; save complete settings first']);
-      await this.#tryCreate(name, definition, this.#settingsOf(name, definition, entry));
-      await this.#saveFlags(entry, { enabled: true });
+      const entry = this.#document.providers[name];
+      if (!entry) throw nothingToEnable(name);
+      await tryDriver(name, definition, this.#vault.open(name, definition, entry, this.#trust), this.#logger);
+      await this.#commit({
+        providers: { ...this.#document.providers, [name]: this.#vault.reflag(entry, { enabled: true }, this.#trust) },
+      });
       this.#logger.info({ backend: name }, 'storage provider enabled');
       return this.provider(name);
     });
@@ -267,10 +171,15 @@ export class BackendRegistry {
   disable(name: string): Promise<ProviderView> {
     return this.#change(async () => {
       refuseLocal(name, 'disabled');
-      const entry = this.#snapshot.providers[name];
+      const entry = this.#document.providers[name];
       if (!entry) throw unknownOrUnconfigured(name, this.#definitions.has(name));
-      await this.#saveFlags(entry, { enabled: false });
-      await this.#resetDefaultIf(name, 'disabled');
+      const wasDefault = this.#document.defaultBackend === name;
+      await this.#commit({
+        providers: { ...this.#document.providers, [name]: this.#vault.reflag(entry, { enabled: false }, this.#trust) },
+        ...(wasDefault ? { defaultBackend: undefined } : {}),
+      });
+      if (wasDefault)
+        this.#logger.warn({ backend: name }, 'default storage backend disabled; new results go to local disk');
       this.#logger.info({ backend: name }, 'storage provider disabled');
       return this.provider(name);
     });
@@ -288,19 +197,14 @@ export class BackendRegistry {
   remove(name: string, options: { forgetStoredObjects?: boolean } = {}): Promise<void> {
     return this.#change(async () => {
       refuseLocal(name, 'removed');
-      if (!this.#snapshot.providers[name]) throw unknownOrUnconfigured(name, this.#definitions.has(name));
-      if (options?.forgetStoredObjects !== true) {
-        throw new StorageError(
-          ErrorCode.InvalidInput,
-          `removing "${name}" forgets its settings, so stored locations "${name}:..." stop resolving (reads, URLs and deletes of those objects fail) until its settings are saved again; use disable("${name}") to keep them serving, or pass { forgetStoredObjects: true } to remove it anyway`,
-          { details: { backend: name } },
-        );
-      }
-      await this.#store.removeEntry(name);
-      const { [name]: _removed, ...rest } = this.#snapshot.providers;
-      this.#snapshot = { ...this.#snapshot, providers: rest };
-      this.#retire(name);
-      await this.#resetDefaultIf(name, 'removed');
+      if (!this.#document.providers[name]) throw unknownOrUnconfigured(name, this.#definitions.has(name));
+      if (options?.forgetStoredObjects !== true) throw removalNeedsConfirmation(name);
+      const { [name]: _removed, ...providers } = this.#document.providers;
+      const wasDefault = this.#document.defaultBackend === name;
+      await this.#commit({ providers, ...(wasDefault ? { defaultBackend: undefined } : {}) });
+      this.#drivers.retire(name);
+      if (wasDefault)
+        this.#logger.warn({ backend: name }, 'default storage backend removed; new results go to local disk');
       this.#logger.info({ backend: name }, 'storage provider settings removed');
     });
   }
@@ -313,13 +217,11 @@ export class BackendRegistry {
     return this.#change(async () => {
       if (name !== LOCAL_BACKEND) {
         this.#definitionFor(name);
-        const entry = this.#snapshot.providers[name];
-        if (!entry?.enabled) throw new ConfigError(`cannot make "${name}" the default`, ['enable it first']);
+        const entry = this.#document.providers[name];
+        if (!entry?.enabled) throw notEnabled(name);
         this.driver(name);
       }
-      await this.#store.saveDefault(name === LOCAL_BACKEND ? undefined : name);
-      this.#snapshot = { ...this.#snapshot, defaultBackend: name === LOCAL_BACKEND ? undefined : name };
-      this.#lastFallback = undefined;
+      await this.#commit({ defaultBackend: name === LOCAL_BACKEND ? undefined : name });
       this.#logger.info({ backend: name }, 'default storage backend changed');
     });
   }
@@ -331,15 +233,17 @@ export class BackendRegistry {
   active(): ActiveBackend {
     const name = this.defaultBackend;
     if (name === LOCAL_BACKEND) return this.#localActive();
-    const entry = this.#snapshot.providers[name];
+    const entry = this.#document.providers[name];
     let reason: string | undefined;
     if (!entry) reason = `default backend "${name}" has no settings`;
     else if (!entry.enabled) reason = `default backend "${name}" is disabled`;
     else {
       try {
-        return { name, driver: this.driver(name), deleteLocal: entry.deleteLocal };
+        const driver = this.driver(name);
+        if (!this.#trust.defaultProblem) return { name, driver, deleteLocal: entry.deleteLocal };
+        reason = this.#trust.defaultProblem.message;
       } catch (error) {
-        reason = (error as Error).message;
+        reason = redactSecrets((error as Error).message, this.#vault.secretValues(entry));
       }
     }
     const fallbackKey = `${name}\u0000${reason}`;
@@ -358,38 +262,7 @@ export class BackendRegistry {
    */
   driver(name: string): StorageDriver {
     if (name === LOCAL_BACKEND) return this.#local;
-    const cached = this.#drivers.get(name);
-    if (cached) return cached;
-    const definition = this.#definitions.get(name);
-    if (!definition) {
-      throw new StorageError(ErrorCode.Misconfigured, `no driver is registered as "${name}"`, {
-        details: { backend: name },
-      });
-    }
-    const entry = this.#snapshot.providers[name];
-    if (!entry) {
-      throw new StorageError(
-        ErrorCode.Misconfigured,
-        `backend "${name}" has no settings (never saved, or removed), so locations "${name}:..." cannot be served until its settings are saved again`,
-        { details: { backend: name } },
-      );
-    }
-    const settings = this.#settingsOf(name, definition, entry);
-    let driver: StorageDriver;
-    try {
-      driver = definition.create(settings);
-    } catch (error) {
-      throw new StorageError(
-        ErrorCode.Misconfigured,
-        `driver "${name}" refused its settings: ${(error as Error).message}`,
-        {
-          cause: error,
-          details: { backend: name },
-        },
-      );
-    }
-    this.#drivers.set(name, driver);
-    return driver;
+    return this.#drivers.get(name, () => this.#build(name));
   }
 
   /**
@@ -401,52 +274,32 @@ export class BackendRegistry {
   async testConnection(name: string, input?: Readonly<Record<string, unknown>>): Promise<ProbeReport> {
     if (name === LOCAL_BACKEND) return this.#local.probe();
     const definition = this.#definitionFor(name);
-    let driver: StorageDriver;
-    try {
-      const existing = this.#snapshot.providers[name];
-      if (input === undefined && !existing) throw new ConfigError(`settings for "${name}"`, ['no settings saved yet']);
-      let settings: unknown;
-      if (input === undefined && existing) settings = this.#settingsOf(name, definition, existing);
-      else {
-        const trusted = this.#trusted(name);
-        settings = this.#candidate(name, definition, input ?? {}, trusted.entry, {
-          encrypt: false,
-          untrustedSecrets: trusted.untrustedSecrets,
-        }).settings;
-      }
-      driver = definition.create(settings);
-    } catch (error) {
-      return configureFailureReport(name, error);
-    }
-    try {
-      return await driver.probe();
-    } finally {
-      await driver.close().catch(() => undefined);
-    }
+    const secrets = input === undefined ? [] : secretValues(definition, input);
+    const stored = this.#document.providers[name];
+    const source = { name, definition, input, stored, vault: this.#vault, trust: this.#trust };
+    const settings = () => settingsToTest({ ...source, trusted: () => this.#trusted(name) });
+    return testConnection({ name, definition, secrets, settings });
   }
 
   /** Re-reads the store (e.g. after another process changed settings) and drops cached drivers. */
   reload(): Promise<void> {
     return this.#change(async () => {
-      this.#snapshot = await this.#store.load();
-      for (const name of [...this.#drivers.keys()]) this.#retire(name);
-      this.#lastFallback = undefined;
+      this.#adopt(await this.#store.load());
+      this.#drivers.retireAll();
     });
   }
 
   /** Closes every driver the registry built (not the local one, which the app owns). */
   async close(): Promise<void> {
     await this.#changes.catch(() => undefined);
-    for (const name of [...this.#drivers.keys()]) this.#retire(name);
-    const drivers = this.#retired.splice(0);
-    await Promise.all(drivers.map((driver) => driver.close().catch(() => undefined)));
+    await this.#drivers.close();
   }
 
   #localActive(): ActiveBackend {
     return { name: LOCAL_BACKEND, driver: this.#local, deleteLocal: false };
   }
 
-  // Admin changes run one at a time so read-modify-write of the snapshot never interleaves.
+  // Admin changes run one at a time so read-modify-write of the document never interleaves.
   #change<T>(run: () => Promise<T>): Promise<T> {
     const next = this.#changes.catch(() => undefined).then(run);
     this.#changes = next;
@@ -454,228 +307,44 @@ export class BackendRegistry {
   }
 
   #definitionFor(name: string): AnyDriverDefinition {
-    if (name === LOCAL_BACKEND) {
-      throw new StorageError(
-        ErrorCode.InvalidInput,
-        'local disk is configured by the app that opens the registry, not through settings',
-      );
+    if (name === LOCAL_BACKEND) throw localConfiguredByApp();
+    return this.#definitions.require(name);
+  }
+
+  // Saves the next revision of the document (compare-and-set on the current one), then adopts it.
+  async #commit(change: Partial<Pick<SettingsDocument, 'defaultBackend' | 'providers'>>): Promise<void> {
+    const next = this.#vault.nextDocument(this.#document, this.#trust, change);
+    if (next.defaultBackend !== this.#document.defaultBackend && !('defaultBackend' in change)) {
+      this.#logger.warn({ backend: this.#document.defaultBackend }, 'untrusted default backend choice dropped');
     }
-    const definition = this.#definitions.get(name);
-    if (!definition) throw unknownBackend(name);
-    return definition;
+    await this.#store.save(next, this.#document.revision);
+    this.#adopt(next);
   }
 
-  // Decrypts, authenticates and validates a stored entry into the driver's settings. Decrypting
-  // first keeps "wrong application key" the reported cause when the secrets say so.
-  #settingsOf(name: string, definition: AnyDriverDefinition, entry: StoredProviderEntry): unknown {
-    const secrets: Record<string, unknown> = {};
-    for (const [field, encrypted] of Object.entries(entry.secrets)) {
-      secrets[field] = this.#requireCipher(name).decrypt(name, field, encrypted);
-    }
-    this.#checkEntry(name, entry);
-    return parseSettings(`stored settings for "${name}"`, definition.schema, { ...entry.settings, ...secrets });
-  }
-
-  #mergeSecrets(
-    name: string,
-    definition: AnyDriverDefinition,
-    input: Readonly<Record<string, unknown>>,
-    existing: StoredProviderEntry | undefined,
-    options: { encrypt: boolean; untrustedSecrets?: readonly string[] } = { encrypt: true },
-  ): { plain: Record<string, unknown>; secrets: Record<string, unknown>; encrypted: Record<string, EncryptedSecret> } {
-    const { plain, secrets: entered } = splitSecrets(input, definition.secretFields);
-    const secrets: Record<string, unknown> = {};
-    const encrypted: Record<string, EncryptedSecret> = {};
-    const problems: string[] = [];
-    for (const field of definition.secretFields) {
-      if (!isBlankSecret(entered[field])) {
-        secrets[field] = entered[field];
-        if (options.encrypt) encrypted[field] = this.#requireCipher(name).encrypt(name, field, entered[field]);
-        continue;
-      }
-      if (options.untrustedSecrets?.includes(field)) {
-        problems.push(
-          `${field}: the stored value cannot be trusted (settings changed outside Stowage, or the app key is wrong); enter it again`,
-        );
-        continue;
-      }
-      const stored = existing?.secrets[field];
-      if (stored === undefined) continue;
-      try {
-        secrets[field] = this.#requireCipher(name).decrypt(name, field, stored);
-        encrypted[field] = stored;
-      } catch {
-        problems.push(`${field}: the stored value cannot be decrypted with this application key; enter it again`);
-      }
-    }
-    if (problems.length > 0) throw new ConfigError(`settings for "${name}"`, problems);
-    return { plain, secrets, encrypted };
-  }
-
-  #requireCipher(name: string): SecretCipher {
-    if (this.#cipher) return this.#cipher;
-    if (this.#cipherProblem) throw this.#cipherProblem;
-    throw new StorageError(
-      ErrorCode.Misconfigured,
-      `provider "${name}" has secret settings: an application key is needed to encrypt and decrypt them`,
-      { details: { backend: name } },
-    );
-  }
-
-  async #tryCreate(name: string, definition: AnyDriverDefinition, settings: unknown): Promise<void> {
-    let driver: StorageDriver;
-    try {
-      driver = definition.create(settings);
-    } catch (error) {
-      throw new ConfigError(`settings for "${name}"`, [(error as Error).message], { cause: error });
-    }
-    await driver.close().catch((error: unknown) => {
-      this.#logger.warn({ backend: name, error: errorFacts(error) }, 'closing a trial driver failed');
-    });
-  }
-
-  // Re-signing an entry vouches for it, so it must pass its check first.
-  async #saveFlags(entry: StoredProviderEntry, flags: { enabled: boolean }): Promise<void> {
-    this.#checkEntry(entry.name, entry);
-    const updated = this.#sign(entry.name, { ...entry, ...flags, updatedAt: new Date().toISOString() });
-    await this.#store.saveEntry(updated);
-    this.#snapshot = { ...this.#snapshot, providers: { ...this.#snapshot.providers, [entry.name]: updated } };
+  // Makes `document` the current one, with what its signature vouches for.
+  #adopt(document: SettingsDocument): DocumentTrust {
+    this.#document = document;
+    this.#trust = this.#vault.verifyDocument(document);
     this.#lastFallback = undefined;
-  }
-
-  /**
-   * Validates entered settings into what would be stored: unknown fields, the
-   * deleteLocal flag, secrets merged with the stored ones and the schema, all
-   * problems in one ConfigError.
-   */
-  #candidate(
-    name: string,
-    definition: AnyDriverDefinition,
-    input: Readonly<Record<string, unknown>>,
-    existing: StoredProviderEntry | undefined,
-    options: { encrypt: boolean; untrustedSecrets: readonly string[] },
-  ): CandidateSettings {
-    const subject = `settings for "${name}"`;
-    const declared = schemaFields(definition.schema);
-    const known = [...(declared ?? []), ...definition.secretFields, 'deleteLocal'];
-    const unknown = declared ? unknownFieldProblems(input, known) : [];
-    let result: CandidateSettings;
-    try {
-      const { deleteLocal, rest } = takeDeleteLocal(name, input, existing?.deleteLocal ?? false);
-      const { plain, secrets, encrypted } = this.#mergeSecrets(name, definition, rest, existing, options);
-      const settings = parseSettings(subject, definition.schema, { ...plain, ...secrets });
-      result = { deleteLocal, plain, settings, encrypted };
-    } catch (error) {
-      if (unknown.length > 0 && error instanceof ConfigError)
-        throw new ConfigError(subject, [...unknown, ...error.problems]);
-      throw error;
-    }
-    // A schema whose fields cannot be read: whatever parsing dropped was not a setting.
-    const problems = declared
-      ? unknown
-      : unknownFieldProblems(input, [
-          ...Object.keys(result.settings as object),
-          ...definition.secretFields,
-          'deleteLocal',
-        ]);
-    if (problems.length > 0) throw new ConfigError(subject, problems);
-    return result;
+    const problem = this.#trust.defaultProblem;
+    if (problem) this.#logger.warn({ reason: problem.message }, 'default backend choice failed its integrity check');
+    return this.#trust;
   }
 
   // The stored entry when it passes its integrity check; an entry that fails is not reused.
-  #trusted(name: string): { entry: StoredProviderEntry | undefined; untrustedSecrets: readonly string[] } {
-    const entry = this.#snapshot.providers[name];
-    if (!entry) return { entry: undefined, untrustedSecrets: [] };
-    try {
-      this.#checkEntry(name, entry);
-      return { entry, untrustedSecrets: [] };
-    } catch {
+  #trusted(name: string): TrustedEntry {
+    const trusted = this.#vault.trusted(this.#document.providers[name], this.#trust);
+    if (trusted.problem) {
       this.#logger.warn({ backend: name }, 'stored provider settings failed their integrity check; not reused');
-      return { entry: undefined, untrustedSecrets: Object.keys(entry.secrets) };
     }
+    return trusted;
   }
 
-  #sign(name: string, entry: StoredProviderEntry): StoredProviderEntry {
-    const { mac: _stale, ...content } = entry;
-    if (this.#signer) return this.#signer.sign(content);
-    // Without an application key there is nothing to sign with; such entries hold no secrets.
-    if (Object.keys(content.secrets).length > 0) this.#requireCipher(name);
-    return content;
+  // Builds the driver of a configured backend from its stored settings; MISCONFIGURED when that fails.
+  #build(name: string): StorageDriver {
+    const definition = this.#definitions.require(name);
+    const entry = this.#document.providers[name];
+    if (!entry) throw noSettingsToServe(name);
+    return createDriver(name, definition, this.#vault.open(name, definition, entry, this.#trust));
   }
-
-  #checkEntry(name: string, entry: StoredProviderEntry): void {
-    if (this.#signer) {
-      this.#signer.check(entry);
-      return;
-    }
-    if (entry.mac !== undefined) {
-      throw (
-        this.#cipherProblem ??
-        new StorageError(
-          ErrorCode.Misconfigured,
-          `settings for "${name}" are signed: an application key is needed to check them`,
-          { details: { backend: name } },
-        )
-      );
-    }
-  }
-
-  #setEntry(entry: StoredProviderEntry): void {
-    this.#snapshot = { ...this.#snapshot, providers: { ...this.#snapshot.providers, [entry.name]: entry } };
-    this.#retire(entry.name);
-    this.#lastFallback = undefined;
-  }
-
-  async #resetDefaultIf(name: string, what: string): Promise<void> {
-    if (this.#snapshot.defaultBackend !== name) return;
-    await this.#store.saveDefault(undefined);
-    this.#snapshot = { ...this.#snapshot, defaultBackend: undefined };
-    this.#logger.warn({ backend: name }, `default storage backend ${what}; new results go to local disk`);
-  }
-
-  // In-flight operations may still hold the old driver; it is closed with the registry, not now.
-  #retire(name: string): void {
-    const driver = this.#drivers.get(name);
-    if (!driver) return;
-    this.#drivers.delete(name);
-    this.#retired.push(driver);
-  }
-}
-
-/** Entered settings after validation: what would be stored, and what the driver gets. */
-interface CandidateSettings {
-  readonly deleteLocal: boolean;
-  readonly plain: Record<string, unknown>;
-  readonly settings: unknown;
-  readonly encrypted: Record<string, EncryptedSecret>;
-}
-
-function takeDeleteLocal(
-  name: string,
-  input: Readonly<Record<string, unknown>>,
-  fallback: boolean,
-): { deleteLocal: boolean; rest: Record<string, unknown> } {
-  const { deleteLocal, ...rest } = input;
-  if (deleteLocal !== undefined && typeof deleteLocal !== 'boolean') {
-    throw new ConfigError(`settings for "${name}"`, ['deleteLocal: must be true or false']);
-  }
-  return { deleteLocal: deleteLocal ?? fallback, rest };
-}
-
-function refuseLocal(name: string, what: string): void {
-  if (name === LOCAL_BACKEND) {
-    throw new StorageError(ErrorCode.InvalidInput, `local disk is always present and cannot be ${what}`);
-  }
-}
-
-function unknownBackend(name: string): StorageError {
-  return new StorageError(ErrorCode.InvalidInput, `no driver is registered as "${name}"`, {
-    details: { backend: name },
-  });
-}
-
-function unknownOrUnconfigured(name: string, registered: boolean): StorageError {
-  return registered
-    ? new StorageError(ErrorCode.InvalidInput, `backend "${name}" has no settings`, { details: { backend: name } })
-    : unknownBackend(name);
 }

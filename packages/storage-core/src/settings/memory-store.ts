@@ -1,33 +1,22 @@
-import { emptySnapshot, type SettingsSnapshot, type SettingsStore, type StoredProviderEntry } from './store.js';
+import { emptyDocument, revisionConflict, type SettingsDocument, type SettingsStore } from './store.js';
 
 /**
  * A settings store in memory: nothing survives a restart. For tests and for
  * apps that rebuild settings from their own configuration at start-up.
  */
 export class MemorySettingsStore implements SettingsStore {
-  #snapshot: SettingsSnapshot = emptySnapshot();
+  #document: SettingsDocument = emptyDocument();
 
   /** Returns a deep copy, so callers cannot change stored state by mutation. */
-  async load(): Promise<SettingsSnapshot> {
-    return structuredClone(this.#snapshot);
+  async load(): Promise<SettingsDocument> {
+    return structuredClone(this.#document);
   }
 
-  /** Inserts or replaces one entry. */
-  async saveEntry(entry: StoredProviderEntry): Promise<void> {
-    this.#snapshot = {
-      ...this.#snapshot,
-      providers: { ...this.#snapshot.providers, [entry.name]: structuredClone(entry) },
-    };
-  }
-
-  /** Removes one entry if present. */
-  async removeEntry(name: string): Promise<void> {
-    const { [name]: _removed, ...rest } = this.#snapshot.providers;
-    this.#snapshot = { ...this.#snapshot, providers: rest };
-  }
-
-  /** Records the default backend. */
-  async saveDefault(name: string | undefined): Promise<void> {
-    this.#snapshot = { ...this.#snapshot, defaultBackend: name };
+  /** Stores a copy of `document` if the stored revision is `expectedRevision`; PRECONDITION_FAILED otherwise. */
+  async save(document: SettingsDocument, expectedRevision: number): Promise<void> {
+    if (this.#document.revision !== expectedRevision) {
+      throw revisionConflict('memory', this.#document.revision, expectedRevision);
+    }
+    this.#document = structuredClone(document);
   }
 }

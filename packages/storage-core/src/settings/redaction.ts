@@ -1,8 +1,13 @@
 /**
  * Keeping secrets out of everything a caller or a log sees: splitting entered
  * settings into plain and secret fields, the "blank keeps the stored secret"
- * rule, and the redacted view that says only whether each secret is set.
+ * rule, the redacted view that says only whether each secret is set, and
+ * scrubbing a secret out of text it ended up in (a secret pasted into the
+ * wrong field travels into URLs, host names and error messages).
  */
+
+/** What a redacted value reads as. */
+export const REDACTED = '[redacted]';
 
 /** What a redacted view says about one secret field. */
 export interface SecretState {
@@ -42,12 +47,43 @@ export function secretStates(
   return Object.fromEntries(secretFields.map((field) => [field, { set: stored[field] !== undefined }]));
 }
 
-/** A copy of `settings` with every secret field replaced by "[redacted]", for logs and error details. */
+/**
+ * A copy of `settings` for logs and error details: every secret field replaced
+ * by "[redacted]", and a secret's value scrubbed out of every other text field
+ * it was pasted into (see `redactSecrets`).
+ */
 export function redactSettings(
   settings: Readonly<Record<string, unknown>>,
   secretFields: readonly string[],
 ): Record<string, unknown> {
+  const secrets = secretFields.map((field) => settings[field]);
   return Object.fromEntries(
-    Object.entries(settings).map(([field, value]) => [field, secretFields.includes(field) ? '[redacted]' : value]),
+    Object.entries(settings).map(([field, value]) => [
+      field,
+      secretFields.includes(field) ? REDACTED : typeof value === 'string' ? redactSecrets(value, secrets) : value,
+    ]),
   );
+}
+
+/**
+ * `text` with every appearance of a secret replaced by "[redacted]": as given,
+ * in any letter case (URL parsing lower-cases host names, percent-encoding may
+ * be either case), and in its URL-encoded forms (`encodeURIComponent`,
+ * `encodeURI`, form encoding with "+" for spaces). Values that are not
+ * non-empty strings are ignored.
+ */
+export function redactSecrets(text: string, secrets: readonly unknown[]): string {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (typeof secret !== 'string' || secret.length === 0) continue;
+    const component = encodeURIComponent(secret);
+    for (const form of [secret, component, encodeURI(secret), component.replace(/%20/g, '+')]) forms.add(form);
+  }
+  if (forms.size === 0) return text;
+  // Longest first, so a longer encoded form is replaced whole rather than in part.
+  const pattern = [...forms]
+    .sort((a, b) => b.length - a.length)
+    .map((form) => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|');
+  return text.replace(new RegExp(pattern, 'giu'), REDACTED);
 }

@@ -1,10 +1,14 @@
 /**
- * The settings store seam. One entry per provider plus the name of the default
- * backend. Entries hold non-secret fields in the clear and secret fields only
- * encrypted, so a store (file, database row, key-value table) never sees a
- * plain secret. The embedded default is JsonFileSettingsStore; an app can back
- * this interface with its own database instead.
+ * The settings store seam. A store keeps one document: a revision, the
+ * default backend's name, one entry per provider and the registry's signature
+ * over them. Entries hold non-secret fields in the clear and secret fields
+ * only encrypted, so a store (file, database row, key-value table) never sees
+ * a plain secret. Every change replaces the whole document, compare-and-set on
+ * the revision, so two processes never silently overwrite each other. The
+ * embedded default is JsonFileSettingsStore; an app can back this interface
+ * with its own database instead.
  */
+import { ErrorCode, StorageError } from '../errors.js';
 import type { EncryptedSecret } from './crypto.js';
 
 /** One provider's stored settings. */
@@ -29,26 +33,52 @@ export interface StoredProviderEntry {
   readonly mac?: string;
 }
 
-/** Everything a store holds. */
-export interface SettingsSnapshot {
+/**
+ * The registry's signature over a document (see settings/document-mac.ts),
+ * keyed from the application key: a store must keep it as is.
+ */
+export interface DocumentSignature {
+  /** HMAC-SHA256 (base64) over the revision and the default choice. */
+  readonly defaultBackend: string;
+  /** The MAC of each provider entry the registry vouches for at this revision. */
+  readonly entries: Readonly<Record<string, string>>;
+  /** HMAC-SHA256 (base64) over the revision and `entries`. */
+  readonly providers: string;
+}
+
+/** Everything a store holds. Stores keep every field as given, including ones they do not know. */
+export interface SettingsDocument {
+  /** Bumped by every change; 0 for a store nothing was saved to yet. */
+  readonly revision: number;
   /** The chosen default backend; undefined means local disk. */
   readonly defaultBackend: string | undefined;
   readonly providers: Readonly<Record<string, StoredProviderEntry>>;
+  /** Absent only on documents saved by a registry without an application key. */
+  readonly signature?: DocumentSignature;
 }
 
-/** Persistence for provider settings and the default choice. Each method is one durable change. */
+/** Persistence for the settings document. */
 export interface SettingsStore {
-  /** Reads everything; an empty snapshot when nothing was stored yet. */
-  load(): Promise<SettingsSnapshot>;
-  /** Inserts or replaces one provider's entry. */
-  saveEntry(entry: StoredProviderEntry): Promise<void>;
-  /** Removes one provider's entry; succeeds when it is already absent. */
-  removeEntry(name: string): Promise<void>;
-  /** Records the default backend (undefined: local disk). */
-  saveDefault(name: string | undefined): Promise<void>;
+  /** Reads the document; an empty one (revision 0) when nothing was saved yet. */
+  load(): Promise<SettingsDocument>;
+  /**
+   * Replaces the stored document with `document`, durably, if the stored
+   * revision is still `expectedRevision`; otherwise changes nothing and throws
+   * PRECONDITION_FAILED (see `revisionConflict`).
+   */
+  save(document: SettingsDocument, expectedRevision: number): Promise<void>;
 }
 
-/** An empty snapshot: no providers, default on local disk. */
-export function emptySnapshot(): SettingsSnapshot {
-  return { defaultBackend: undefined, providers: {} };
+/** An empty document: revision 0, no providers, default on local disk. */
+export function emptyDocument(): SettingsDocument {
+  return { revision: 0, defaultBackend: undefined, providers: {} };
+}
+
+/** The error a store throws when the stored revision is not the one a save expected. */
+export function revisionConflict(where: string, stored: number, expected: number): StorageError {
+  return new StorageError(
+    ErrorCode.PreconditionFailed,
+    `settings in ${where} were changed elsewhere (revision ${stored}, this registry saw ${expected}); nothing was saved: reload and try again`,
+    { details: { storedRevision: stored, expectedRevision: expected } },
+  );
 }

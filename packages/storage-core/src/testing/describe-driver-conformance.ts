@@ -4,6 +4,7 @@ import { type ConformanceOptions, resolveConformanceOptions } from './options.js
 import { describeConditionalWrites } from './suite-conditional.js';
 import { createSuiteContext } from './suite-context.js';
 import { describeCopyMove } from './suite-copy-move.js';
+import { describeIncompleteUploads } from './suite-incomplete-uploads.js';
 import { describeInvalidKeys } from './suite-invalid-keys.js';
 import { describeKeys } from './suite-keys.js';
 import { describeListing } from './suite-listing.js';
@@ -52,5 +53,6 @@ export function describeDriverConformance(name: string, options: ConformanceOpti
     describeCopyMove(ctx);
     describeUrls(ctx);
     describeProbe(ctx);
+    describeIncompleteUploads(ctx);
   });
 }

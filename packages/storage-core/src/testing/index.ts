@@ -2,6 +2,9 @@
  * `@stowage/storage-core/testing`: the shared driver conformance suite and the
  * helpers it is built from, for driver packages and third-party drivers.
  */
+
+export type { CatalogConformanceOptions } from './catalog/context.js';
+export { describeCatalogConformance } from './catalog/describe-catalog-conformance.js';
 export { describeDriverConformance } from './describe-driver-conformance.js';
 export { digestStream, generatedChunks, generatedStream, generatedWebStream } from './generated-data.js';
 export type { ConformanceOptions } from './options.js';

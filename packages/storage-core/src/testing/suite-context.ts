@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { buffer } from 'node:stream/consumers';
 import { expect } from 'vitest';
-import { streamToBuffer } from '../body.js';
 import type { ErrorCode } from '../errors.js';
 import type { StorageDriver } from '../types.js';
 import type { ResolvedConformanceOptions } from './options.js';
@@ -60,12 +60,12 @@ export async function expectStorageError(
 /** Reads an object whole. For small objects in tests only. */
 export async function readText(driver: StorageDriver, key: string, range?: { start: number; end?: number }) {
   const stream = await driver.read(key, range ? { range } : undefined);
-  return (await streamToBuffer(stream)).toString('utf8');
+  return (await buffer(stream)).toString('utf8');
 }
 
 /** Reads an object whole as bytes. For small objects in tests only. */
 export async function readBytes(driver: StorageDriver, key: string): Promise<Buffer> {
-  return streamToBuffer(await driver.read(key));
+  return buffer(await driver.read(key));
 }
 
 /** Every key the driver lists under `prefix`, in listing order. */

@@ -1,0 +1,90 @@
+/**
+ * One SQLite connection as the catalog uses it: durable pragmas, schema
+ * migrations on open, cached prepared statements, and `BEGIN IMMEDIATE`
+ * transactions (a writer takes the write lock up front, so two processes
+ * never deadlock upgrading a read lock; others wait up to the busy timeout).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { ErrorCode, StorageError } from '../../errors.js';
+import { loadSqlite } from './load-sqlite.js';
+import { migrate } from './schema.js';
+
+/** An open catalog database file. */
+export class SqliteDatabase {
+  readonly file: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  #closed = false;
+
+  /** Opens (creating and upgrading) `file`; MISCONFIGURED when it cannot be used. */
+  constructor(file: string, busyTimeoutMs: number) {
+    this.file = file;
+    const { DatabaseSync } = loadSqlite();
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      this.#db = new DatabaseSync(file);
+      this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      this.#db.exec('PRAGMA journal_mode = WAL');
+      this.#db.exec('PRAGMA synchronous = FULL');
+      this.#db.exec('PRAGMA foreign_keys = ON');
+      migrate(this.#db, file);
+    } catch (error) {
+      if (error instanceof StorageError) throw error;
+      throw new StorageError(ErrorCode.Misconfigured, `cannot open catalog ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Runs `work` in one immediate transaction: all of it commits, or none. */
+  transaction<T>(work: () => T): T {
+    this.#assertOpen();
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const value = work();
+      this.#db.exec('COMMIT');
+      return value;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** The first row of `sql`, or undefined. */
+  one<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
+    return this.#statement(sql).get(...params) as T | undefined;
+  }
+
+  /** Every row of `sql`. */
+  all<T>(sql: string, ...params: SQLInputValue[]): T[] {
+    return this.#statement(sql).all(...params) as T[];
+  }
+
+  /** Runs `sql`; returns how many rows it changed. */
+  run(sql: string, ...params: SQLInputValue[]): number {
+    return Number(this.#statement(sql).run(...params).changes);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    this.#db.close();
+  }
+
+  #statement(sql: string): StatementSync {
+    this.#assertOpen();
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StorageError(ErrorCode.Unsupported, `catalog ${this.file} was closed`);
+  }
+}

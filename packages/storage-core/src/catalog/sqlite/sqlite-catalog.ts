@@ -1,0 +1,310 @@
+/**
+ * The embedded catalog: one SQLite file (next to the settings file by default),
+ * opened through Node's built-in `node:sqlite`. WAL journal with
+ * `synchronous=FULL`, so a commit is on disk before the call returns and a
+ * power cut loses nothing that was reported; every change runs in a
+ * `BEGIN IMMEDIATE` transaction, so several processes on one machine can share
+ * the file (readers never block, writers wait up to the busy timeout).
+ */
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, StorageError } from '../../errors.js';
+import { applyChanges } from '../apply-changes.js';
+import { FILE_COLUMNS, RESULT_COLUMNS } from '../columns.js';
+import { keyTakenError, locationTakenError, pathTakenError } from '../conflicts.js';
+import { recordToInsert } from '../new-record.js';
+import { changeProblems, listingPageSize, newRecordProblems, refuseProblems } from '../record-problems.js';
+import type {
+  Catalog,
+  CatalogFileEntry,
+  CatalogJob,
+  CatalogStats,
+  ClaimRequest,
+  JobChanges,
+  JobKind,
+  JobState,
+  NewResultRecord,
+  ResultChanges,
+  ResultQuery,
+  ResultRecord,
+  UpdateOptions,
+} from '../types.js';
+import { SqliteDatabase } from './database.js';
+import { type FileRow, fileValues, loadRecord, type ResultRow, resultValues, whereClause } from './rows.js';
+import { claimRecords, renewRecordLease } from './sqlite-claims.js';
+import { SqliteJobs } from './sqlite-jobs.js';
+import { catalogStats, countResults } from './sqlite-stats.js';
+
+/** Options of `openSqliteCatalog`. */
+export interface SqliteCatalogOptions {
+  /** The database file; its folder is created when missing. */
+  readonly file: string;
+  /** How long a write waits for another process's transaction, in milliseconds. Default 10,000. */
+  readonly busyTimeoutMs?: number;
+}
+
+/** Opens (creating and upgrading as needed) the SQLite catalog at `options.file`. */
+export async function openSqliteCatalog(options: SqliteCatalogOptions): Promise<SqliteCatalog> {
+  return new SqliteCatalog(options);
+}
+
+/** The Catalog on one SQLite file. Create with `openSqliteCatalog()`. */
+export class SqliteCatalog implements Catalog {
+  readonly kind = 'sqlite';
+  readonly file: string;
+  readonly #db: SqliteDatabase;
+  readonly #jobs: SqliteJobs;
+
+  constructor(options: SqliteCatalogOptions) {
+    if (typeof options?.file !== 'string' || options.file.length === 0) {
+      throw new StorageError(ErrorCode.InvalidInput, 'sqlite catalog: file must be a non-empty path');
+    }
+    const busy = options.busyTimeoutMs ?? 10_000;
+    if (!(Number.isSafeInteger(busy) && busy >= 0)) {
+      throw new StorageError(ErrorCode.InvalidInput, 'sqlite catalog: busyTimeoutMs must be a whole number');
+    }
+    this.file = options.file;
+    this.#db = new SqliteDatabase(options.file, busy);
+    this.#jobs = new SqliteJobs(this.#db);
+  }
+
+  async get(id: string): Promise<ResultRecord | undefined> {
+    return loadRecord(this.#db, this.#db.one<ResultRow>('SELECT * FROM results WHERE id = ?', id));
+  }
+
+  async findByPath(path: string): Promise<ResultRecord | undefined> {
+    return loadRecord(
+      this.#db,
+      this.#db.one<ResultRow>("SELECT * FROM results WHERE path = ? AND state <> 'deleted'", path),
+    );
+  }
+
+  async resolve(location: string): Promise<ResultRecord | undefined> {
+    return loadRecord(
+      this.#db,
+      this.#db.one<ResultRow>(
+        'SELECT r.* FROM locations l JOIN results r ON r.id = l.result_id WHERE l.location = ?',
+        location,
+      ),
+    );
+  }
+
+  async locationsOf(id: string): Promise<string[]> {
+    const rows = this.#db.all<{ location: string }>(
+      `SELECT l.location FROM locations l JOIN results r ON r.id = l.result_id
+       WHERE l.result_id = ? ORDER BY (l.location = r.location) DESC, l.created_at, l.location`,
+      id,
+    );
+    return rows.map((row) => row.location);
+  }
+
+  async insert(input: NewResultRecord): Promise<ResultRecord> {
+    refuseProblems('catalog record', newRecordProblems(input));
+    const record = recordToInsert(input, randomUUID());
+    const now = record.createdAt;
+    return this.#db.transaction(() => {
+      if (record.state !== 'deleted') {
+        const taken = this.#db.one<{ id: string }>(
+          "SELECT id FROM results WHERE path = ? AND state <> 'deleted'",
+          record.path,
+        );
+        if (taken) throw pathTakenError(record.path);
+        this.#assertKeysFree(record);
+      }
+      this.#assertLocationFree(input.location, record.id);
+      this.#db.run(
+        `INSERT INTO results (${RESULT_COLUMNS.join(', ')}) VALUES (${RESULT_COLUMNS.map(() => '?').join(', ')})`,
+        ...resultValues(record),
+      );
+      this.#writeFiles(record);
+      this.#pointLocation(input.location, record.id, now);
+      return record;
+    });
+  }
+
+  async update(
+    id: string,
+    expectedVersion: number,
+    changes: ResultChanges,
+    options: UpdateOptions = {},
+  ): Promise<ResultRecord | undefined> {
+    refuseProblems('catalog change', changeProblems(changes));
+    const now = options.now ?? Date.now();
+    return this.#db.transaction(() => {
+      const current = loadRecord(this.#db, this.#db.one<ResultRow>('SELECT * FROM results WHERE id = ?', id));
+      if (!current || current.version !== expectedVersion) return undefined;
+      const next = applyChanges(current, changes, now);
+      if (next.state !== 'deleted') {
+        if (current.state === 'deleted') {
+          const taken = this.#db.one<{ id: string }>(
+            "SELECT id FROM results WHERE path = ? AND state <> 'deleted' AND id <> ?",
+            next.path,
+            id,
+          );
+          if (taken) throw pathTakenError(next.path);
+        }
+        this.#assertKeysFree(next);
+      }
+      for (const location of options.addLocations ?? []) this.#assertLocationFree(location, id);
+      const columns = RESULT_COLUMNS.slice(1);
+      this.#db.run(
+        `UPDATE results SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE id = ?`,
+        ...resultValues(next).slice(1),
+        id,
+      );
+      this.#db.run('DELETE FROM result_files WHERE result_id = ?', id);
+      this.#writeFiles(next);
+      for (const location of options.addLocations ?? []) this.#pointLocation(location, id, now);
+      return next;
+    });
+  }
+
+  async claim(request: ClaimRequest): Promise<ResultRecord[]> {
+    return claimRecords(this.#db, request);
+  }
+
+  async renewLease(id: string, attemptId: string, leaseUntil: number): Promise<boolean> {
+    return renewRecordLease(this.#db, id, attemptId, leaseUntil);
+  }
+
+  async *list(query: ResultQuery = {}): AsyncIterable<ResultRecord> {
+    const { sql, params } = whereClause(query);
+    const pageSize = listingPageSize(query.pageSize);
+    let after = '';
+    for (;;) {
+      const rows = this.#db.all<ResultRow>(
+        `SELECT r.* FROM results r WHERE ${sql} AND r.id > ? ORDER BY r.id LIMIT ?`,
+        ...params,
+        after,
+        pageSize,
+      );
+      for (const row of rows) yield loadRecord(this.#db, row) as ResultRecord;
+      if (rows.length < pageSize) return;
+      after = (rows.at(-1) as ResultRow).id;
+    }
+  }
+
+  async *listFiles(
+    targetId: string,
+    options: { readonly keyPrefix?: string; readonly pageSize?: number } = {},
+  ): AsyncIterable<CatalogFileEntry> {
+    const pageSize = listingPageSize(options.pageSize);
+    const prefix = options.keyPrefix ?? '';
+    let after: string | undefined;
+    for (;;) {
+      const rows = this.#db.all<FileRow>(
+        `SELECT * FROM result_files WHERE target_id = ? AND live = 1
+           AND substr(key, 1, length(?)) = ? ${after === undefined ? '' : 'AND key > ?'}
+         ORDER BY key LIMIT ?`,
+        targetId,
+        prefix,
+        prefix,
+        ...(after === undefined ? [] : [after]),
+        pageSize,
+      );
+      const records = new Map<string, ResultRecord>();
+      for (const row of rows) {
+        let record = records.get(row.result_id);
+        if (!record) {
+          record = (await this.get(row.result_id)) as ResultRecord;
+          records.set(row.result_id, record);
+        }
+        const file = record.files.find((candidate) => candidate.name === row.name) as ResultRecord['files'][number];
+        yield { key: row.key, file, record };
+      }
+      if (rows.length < pageSize) return;
+      after = (rows.at(-1) as FileRow).key;
+    }
+  }
+
+  async count(query: ResultQuery = {}): Promise<{ results: number; bytes: number }> {
+    return countResults(this.#db, query);
+  }
+
+  async stats(options: { readonly since?: number; readonly now?: number } = {}): Promise<CatalogStats> {
+    return catalogStats(this.#db, options);
+  }
+
+  async createJob(job: {
+    kind: JobKind;
+    params: Readonly<Record<string, unknown>>;
+    now?: number;
+  }): Promise<CatalogJob> {
+    return this.#jobs.create(job);
+  }
+
+  async getJob(id: string): Promise<CatalogJob | undefined> {
+    return this.#jobs.get(id);
+  }
+
+  async listJobs(query?: { kind?: JobKind; state?: JobState | readonly JobState[] }): Promise<CatalogJob[]> {
+    return this.#jobs.list(query);
+  }
+
+  async updateJob(
+    id: string,
+    expectedVersion: number,
+    changes: JobChanges,
+    options: { now?: number } = {},
+  ): Promise<CatalogJob | undefined> {
+    return this.#jobs.update(id, expectedVersion, changes, options.now ?? Date.now());
+  }
+
+  async claimJob(request: {
+    kind: JobKind;
+    owner: string;
+    leaseMs: number;
+    now?: number;
+  }): Promise<CatalogJob | undefined> {
+    return this.#jobs.claim(request);
+  }
+
+  async queueForMigration(jobId: string, query: ResultQuery): Promise<number> {
+    return this.#jobs.queueForMigration(jobId, query, Date.now());
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+
+  #assertKeysFree(record: ResultRecord): void {
+    for (const file of record.files) {
+      const other = this.#db.one<{ result_id: string }>(
+        'SELECT result_id FROM result_files WHERE target_id = ? AND key = ? AND live = 1 AND result_id <> ?',
+        record.targetId,
+        file.key,
+        record.id,
+      );
+      if (other) throw keyTakenError(file.key, record.targetId);
+    }
+  }
+
+  #assertLocationFree(location: string, id: string): void {
+    const owner = this.#db.one<{ id: string; state: string }>(
+      'SELECT r.id, r.state FROM locations l JOIN results r ON r.id = l.result_id WHERE l.location = ?',
+      location,
+    );
+    if (owner && owner.id !== id && owner.state !== 'deleted') {
+      throw locationTakenError(location);
+    }
+  }
+
+  #pointLocation(location: string, id: string, now: number): void {
+    this.#db.run(
+      `INSERT INTO locations (location, result_id, created_at) VALUES (?, ?, ?)
+       ON CONFLICT (location) DO UPDATE SET result_id = excluded.result_id
+       WHERE locations.result_id <> excluded.result_id`,
+      location,
+      id,
+      now,
+    );
+  }
+
+  #writeFiles(record: ResultRecord): void {
+    for (const values of fileValues(record)) {
+      this.#db.run(
+        `INSERT INTO result_files (${FILE_COLUMNS.join(', ')}) VALUES (${FILE_COLUMNS.map(() => '?').join(', ')})`,
+        ...values,
+      );
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Deleting a result through its location: every copy Stowage made (the
+ * original and its variants where they are stored) and the local copies that
+ * are still the verified files, then the record is marked deleted, so its
+ * locations answer NOT_FOUND. The record is marked only after every remote
+ * copy is gone: a failure throws and leaves the record as it was, never a
+ * public object behind a "deleted" record.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Catalog, ResultRecord } from './catalog/types.js';
+import { LOCAL_TARGET_ID } from './catalog/types.js';
+import { asStorageError, ErrorCode, isStorageError, StorageError } from './errors.js';
+import { removeVerifiedFile } from './offload/local-removal.js';
+import type { TargetResolver } from './offload/targets.js';
+
+/** Deletes the result `record` everywhere; `owner` holds it meanwhile. */
+export async function deleteResult(
+  catalog: Catalog,
+  targets: TargetResolver,
+  record: ResultRecord,
+  options: { readonly owner: string; readonly leaseMs: number; readonly resultsRoot: string },
+): Promise<void> {
+  if (record.state === 'deleted') return;
+  const now = Date.now();
+  if (record.intent && record.intent.leaseUntil > now) {
+    throw new StorageError(
+      ErrorCode.PreconditionFailed,
+      `"${record.path}" is being ${record.intent.kind === 'migrate' ? 'migrated' : 'offloaded'} right now; delete it again when that is done`,
+      { key: record.path },
+    );
+  }
+  const attemptId = randomUUID();
+  const held = await catalog.update(record.id, record.version, {
+    intent: { kind: 'delete', attemptId, owner: options.owner, startedAt: now, leaseUntil: now + options.leaseMs },
+  });
+  if (!held) throw changedMeanwhile(record);
+  try {
+    await removeEveryCopy(targets, held, options.resultsRoot, attemptId);
+  } catch (error) {
+    await catalog.update(held.id, held.version, { intent: null }).catch(() => undefined);
+    throw asStorageError(error, record.path);
+  }
+  const deleted = await catalog.update(held.id, held.version, { state: 'deleted', localCopy: false, intent: null });
+  if (!deleted) throw changedMeanwhile(record);
+}
+
+/**
+ * Removes the result's stored files where its record says they are, and its
+ * local copies that are still the verified files. Idempotent: what is already
+ * gone counts as removed. Throws when a copy could not be removed.
+ */
+export async function removeEveryCopy(
+  targets: TargetResolver,
+  record: ResultRecord,
+  resultsRoot: string,
+  tag: string,
+): Promise<void> {
+  if (record.targetId !== LOCAL_TARGET_ID) {
+    const { driver } = targets.open(record.targetId);
+    const result = await driver.deleteMany(record.files.map((file) => file.key));
+    if (result.failed.length > 0) throw result.failed[0]?.error;
+  }
+  if (!record.localCopy) return;
+  for (const file of record.files) {
+    if (file.identity) await removeIfStillOurs(resultsRoot, file.path, file.identity, tag);
+    else if (record.targetId === LOCAL_TARGET_ID) await targets.open(LOCAL_TARGET_ID).driver.delete(file.path);
+  }
+}
+
+// A new version at the path is another result's file now: it is not this result's to delete.
+async function removeIfStillOurs(
+  root: string,
+  path: string,
+  identity: NonNullable<ResultRecord['files'][number]['identity']>,
+  tag: string,
+): Promise<void> {
+  try {
+    await removeVerifiedFile(root, path, identity, tag);
+  } catch (error) {
+    if (!isStorageError(error, ErrorCode.ChangedDuringOffload)) throw error;
+  }
+}
+
+function changedMeanwhile(record: ResultRecord): StorageError {
+  return new StorageError(
+    ErrorCode.PreconditionFailed,
+    `"${record.path}" changed while it was being deleted; delete it again`,
+    { key: record.path },
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * Sends one opened result file to a backend. Small files (up to one part) are
+ * read once into memory through the open handle, hashed and sent as bytes, so
+ * what is hashed is exactly what is sent and a retry re-sends the same bytes.
+ * Larger files are hashed through the handle, then sent as `{ filePath,
+ * identity }`: the driver streams them and, for a retry, re-opens them only if
+ * the path still holds that very unchanged file; the checks after the upload
+ * (see `changeSince`) prove the file did not change meanwhile.
+ */
+import { createHash } from 'node:crypto';
+import { ErrorCode, StorageError } from '../errors.js';
+import type { StorageDriver, WriteResult } from '../types.js';
+import type { OpenedResultFile } from './result-file.js';
+
+/** Files up to this size are sent from memory: one read, one hash, one PUT. */
+export const IN_MEMORY_BODY_BYTES = 8 * 1024 * 1024;
+
+/** The metadata field that carries the local file's SHA-256 for audits and verification. */
+export const SHA256_METADATA_KEY = 'sha256';
+
+/** The metadata field that names the attempt that wrote an object, so its own bytes can be recognised. */
+export const ATTEMPT_METADATA_KEY = 'stowage-attempt';
+
+/** How one file is written. */
+export interface SendTarget {
+  readonly key: string;
+  readonly contentType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly attemptId: string;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** What was sent: the file's bytes as hashed, and what the driver reported. */
+export interface SentFile {
+  readonly key: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly written: WriteResult;
+}
+
+/** Hashes and writes `file` to `driver` under `target.key`. */
+export async function sendFile(driver: StorageDriver, file: OpenedResultFile, target: SendTarget): Promise<SentFile> {
+  const { body, sha256 } =
+    file.size <= IN_MEMORY_BODY_BYTES
+      ? await readWhole(file)
+      : { body: { filePath: file.realPath, identity: file.identity }, sha256: await hashThroughHandle(file) };
+  const written = await driver.write(target.key, body, {
+    contentType: target.contentType,
+    metadata: { ...target.metadata, [SHA256_METADATA_KEY]: sha256, [ATTEMPT_METADATA_KEY]: target.attemptId },
+    contentLength: file.size,
+    signal: target.signal,
+  });
+  return { key: target.key, size: file.size, sha256, written };
+}
+
+/** Reads exactly `file.size` bytes through the handle; a shorter or longer file changed since it was opened. */
+async function readWhole(file: OpenedResultFile): Promise<{ body: Uint8Array; sha256: string }> {
+  const body = Buffer.allocUnsafe(file.size);
+  let offset = 0;
+  while (offset < file.size) {
+    const { bytesRead } = await file.handle.read(body, offset, file.size - offset, offset);
+    if (bytesRead === 0) throw changed(file, 'it became shorter while it was being read');
+    offset += bytesRead;
+  }
+  const { bytesRead: extra } = await file.handle.read(Buffer.alloc(1), 0, 1, file.size);
+  if (extra > 0) throw changed(file, 'it grew while it was being read');
+  return { body, sha256: createHash('sha256').update(body).digest('hex') };
+}
+
+async function hashThroughHandle(file: OpenedResultFile): Promise<string> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = file.handle.createReadStream({ start: 0, end: file.size - 1, autoClose: false });
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  if (bytes !== file.size) throw changed(file, 'it became shorter while it was being read');
+  return hash.digest('hex');
+}
+
+function changed(file: OpenedResultFile, why: string): StorageError {
+  return new StorageError(ErrorCode.ChangedDuringOffload, `result "${file.path}" changed during offload: ${why}`, {
+    key: file.path,
+  });
+}

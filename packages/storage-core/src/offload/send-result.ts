@@ -1,0 +1,211 @@
+/**
+ * Sending every file of a result (the original, then its variants) and
+ * verifying each, under one abort/timeout. When a write fails in a way that
+ * may have stored the object anyway (the response was lost, the attempt timed
+ * out), the key is checked: an object that carries this attempt's id and
+ * reads back with the file's SHA-256 is adopted, and one it cannot check
+ * leaves the result "uncertain" for recovery. When the send fails, every
+ * object this attempt wrote is removed: those its writes reported stored, and
+ * at keys whose write failed, only an object carrying this attempt's id, so a
+ * copy written by any other attempt is never touched.
+ */
+import type { OperationAbort } from '../abort.js';
+import { asStorageError, ErrorCode, isStorageError, type StorageError } from '../errors.js';
+import { errorFacts, type Logger } from '../logger.js';
+import type { StorageDriver, WriteResult } from '../types.js';
+import { sha256Stream } from './hash-file.js';
+import type { JournalFile, StoredFile } from './journal.js';
+import { ATTEMPT_METADATA_KEY, type SentFile, sendFile } from './send-file.js';
+import { verifyStored } from './verify.js';
+
+/** How long a driver may take to wind down after an abort before offload stops waiting. */
+export const ABORT_GRACE_MS = 1000;
+
+/** Failures that prove nothing was stored, so there is nothing to check at the key. */
+const NOTHING_STORED: ReadonlySet<string> = new Set([
+  ErrorCode.InvalidInput,
+  ErrorCode.InvalidKey,
+  ErrorCode.ChangedDuringOffload,
+  ErrorCode.InvalidCredentials,
+  ErrorCode.AccessDenied,
+  ErrorCode.BucketNotFound,
+  ErrorCode.Misconfigured,
+  ErrorCode.Tls,
+  ErrorCode.ClockSkew,
+  ErrorCode.PreconditionFailed,
+]);
+
+/** One result's send. */
+export interface SendPlan {
+  readonly driver: StorageDriver;
+  readonly backend: string;
+  readonly files: readonly JournalFile[];
+  readonly keys: readonly string[];
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly attemptId: string;
+  readonly abort: OperationAbort;
+  readonly logger: Logger;
+  /** Receives a write that was given up on but is still running, so its owner can wait for it. */
+  readonly linger?: (settling: Promise<unknown>) => void;
+}
+
+/** Every file stored and verified, with the weakest check any of them got. */
+export interface SendResult {
+  readonly files: readonly StoredFile[];
+  readonly checksum: WriteResult['checksum'];
+}
+
+/** The failure of a send: where, why, and whether an object may exist that nobody checked. */
+export class SendFailure extends Error {
+  readonly stage: 'upload' | 'verify';
+  readonly error: StorageError;
+  readonly uncertain: boolean;
+  constructor(stage: 'upload' | 'verify', error: StorageError, uncertain: boolean) {
+    super(error.message, { cause: error });
+    this.stage = stage;
+    this.error = error;
+    this.uncertain = uncertain;
+  }
+}
+
+/** Sends and verifies every file; on failure removes what this attempt stored and throws a SendFailure. */
+export async function sendResult(plan: SendPlan): Promise<SendResult> {
+  const written: Written = { stored: [], failed: [], checks: [] };
+  const stored: StoredFile[] = [];
+  for (const [index, file] of plan.files.entries()) {
+    const key = plan.keys[index] as string;
+    let sent: SentFile;
+    try {
+      sent = await writeOne(plan, file, key, written);
+    } catch (error) {
+      if (error instanceof SendFailure) throw await cleanedUp(plan, written, error);
+      throw error;
+    }
+    try {
+      await verifyStored(plan.driver, sent);
+    } catch (error) {
+      throw await cleanedUp(plan, written, new SendFailure('verify', asStorageError(error, key), false));
+    }
+    stored.push({
+      name: file.name,
+      path: file.opened.path,
+      key,
+      size: sent.size,
+      sha256: sent.sha256,
+      contentType: file.contentType,
+      identity: file.opened.identity,
+    });
+  }
+  return { files: stored, checksum: checksumOf(written) };
+}
+
+/** Keys this attempt wrote: reported stored, or whose write failed after it may have reached the backend. */
+interface Written {
+  readonly stored: string[];
+  readonly failed: string[];
+  /** The check each stored write got, in order. */
+  readonly checks: WriteResult['checksum'][];
+}
+
+/** The check the original got (the outcome reports it). */
+function checksumOf(written: Written): WriteResult['checksum'] {
+  return written.checks[0] ?? 'none';
+}
+
+async function writeOne(plan: SendPlan, file: JournalFile, key: string, written: Written): Promise<SentFile> {
+  const { abort } = plan;
+  let lingering = false;
+  const sending = sendFile(plan.driver, file.opened, {
+    key,
+    contentType: file.contentType,
+    metadata: plan.metadata,
+    attemptId: plan.attemptId,
+    signal: abort.signal,
+  });
+  try {
+    const sent = await abort.settle(sending, ABORT_GRACE_MS, (late) => {
+      lingering = true;
+      plan.linger?.(
+        late.then(
+          () =>
+            plan.logger.warn(
+              { backend: plan.backend, key },
+              'an upload given up on finished later; recovery will check it',
+            ),
+          (error: unknown) =>
+            plan.logger.info(
+              { backend: plan.backend, key, error: errorFacts(error) },
+              'an upload given up on has settled',
+            ),
+        ),
+      );
+    });
+    record(written, key, sent.written.checksum);
+    return sent;
+  } catch (cause) {
+    const error = asStorageError(abort.classify(cause), key);
+    const original = asStorageError(cause, key);
+    if (NOTHING_STORED.has(original.code) && !lingering) throw new SendFailure('upload', error, false);
+    written.failed.push(key);
+    if (lingering) throw new SendFailure('upload', error, true);
+    const adopted = await adoptIfOurs(plan, file, key).catch(() => undefined);
+    if (adopted === undefined) throw new SendFailure('upload', error, true);
+    if (adopted === false) throw new SendFailure('upload', error, false);
+    written.failed.pop();
+    record(written, key, adopted.written.checksum);
+    return adopted;
+  }
+}
+
+function record(written: Written, key: string, checksum: WriteResult['checksum']): void {
+  written.stored.push(key);
+  written.checks.push(checksum);
+}
+
+/**
+ * After a failed write: is the object at `key` this attempt's own, complete
+ * and correct? Returns the adopted file, false when it is not (anything of
+ * ours there is left for `cleanedUp`), and throws when the backend cannot say.
+ */
+async function adoptIfOurs(plan: SendPlan, file: JournalFile, key: string): Promise<SentFile | false> {
+  let attempt: string | undefined;
+  let size: number;
+  try {
+    const stat = await plan.driver.stat(key);
+    attempt = stat.metadata[ATTEMPT_METADATA_KEY];
+    size = stat.size;
+  } catch (error) {
+    if (isStorageError(error, ErrorCode.NotFound)) return false;
+    throw error;
+  }
+  if (attempt !== plan.attemptId || size !== file.opened.size) return false;
+  const sha256 = await sha256Stream(await plan.driver.read(key));
+  const expected = await sha256Stream(file.opened.handle.createReadStream({ start: 0, autoClose: false }));
+  if (sha256 !== expected) return false;
+  plan.logger.info({ backend: plan.backend, key }, 'an upload whose answer was lost had stored the bytes; adopted');
+  return { key, size, sha256, written: { key, size, etag: undefined, checksum: 'sha256' } };
+}
+
+/** Removes the objects this attempt wrote (only those carrying its id), then returns the failure to throw. */
+async function cleanedUp(plan: SendPlan, written: Written, failure: SendFailure): Promise<SendFailure> {
+  let uncertain = failure.uncertain;
+  const keys = [
+    ...written.stored.map((key) => ({ key, ours: true })),
+    ...written.failed.map((key) => ({ key, ours: false })),
+  ];
+  for (const { key, ours } of keys) {
+    try {
+      if (ours || (await plan.driver.stat(key)).metadata[ATTEMPT_METADATA_KEY] === plan.attemptId) {
+        await plan.driver.delete(key);
+      }
+    } catch (error) {
+      if (isStorageError(error, ErrorCode.NotFound)) continue;
+      uncertain = true;
+      plan.logger.warn(
+        { backend: plan.backend, key, error: errorFacts(error) },
+        'could not remove an object a failed offload wrote; recovery will',
+      );
+    }
+  }
+  return uncertain === failure.uncertain ? failure : new SendFailure(failure.stage, failure.error, uncertain);
+}

@@ -1,0 +1,158 @@
+/**
+ * Offload sends only bytes from inside the results disk. A result path that
+ * leads outside the root through a symbolic link (file or folder), or that is
+ * not a regular file (directory, FIFO, socket, device), is refused with an
+ * error naming the path and the reason before any backend is asked anything;
+ * a swap of the file for a symbolic link while offloads run never uploads the
+ * outside bytes.
+ */
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { createWorkspace, localDefinition, sha256, type Workspace } from './support/fixture.js';
+
+describe('offload reads only regular files inside the results disk', () => {
+  let ws: Workspace;
+  let storage: Storage;
+  let archiveRoot: string;
+  let outside: string;
+
+  beforeEach(async () => {
+    ws = await createWorkspace();
+    archiveRoot = await ws.folder('archive');
+    outside = await ws.folder('outside');
+    await writeFile(join(outside, 'secret.txt'), 'db-password=hunter2\n');
+    storage = await ws.open();
+    storage.registry.register(localDefinition, { name: 'archive' });
+    await storage.registry.saveSettings('archive', { root: archiveRoot });
+    await storage.registry.enable('archive');
+    await storage.registry.setDefault('archive');
+  });
+  afterEach(async () => {
+    await ws.remove();
+  });
+
+  async function archived(): Promise<string[]> {
+    return (await readdir(archiveRoot, { recursive: true })).filter((name) => !name.startsWith('.stowage-meta'));
+  }
+
+  it('refuses a file symlink that leads outside the root, naming the path and the reason, and sends nothing', async () => {
+    await mkdir(join(ws.resultsRoot, 'images'), { recursive: true });
+    await symlink(join(outside, 'secret.txt'), join(ws.resultsRoot, 'images/cat.png'));
+    const attempt = storage.offload({ path: 'images/cat.png' });
+    await expect(attempt).rejects.toMatchObject({ code: ErrorCode.AccessDenied });
+    await expect(attempt).rejects.toThrow(/"images\/cat.png" leads outside the results disk through a symbolic link/);
+    expect(await archived()).toEqual([]);
+    expect(await storage.catalog?.findByPath('images/cat.png')).toBeUndefined();
+  });
+
+  it('refuses a folder symlink that leads outside the root', async () => {
+    await writeFile(join(outside, 'cat.png'), randomBytes(100));
+    await symlink(outside, join(ws.resultsRoot, 'images'));
+    await expect(storage.offload({ path: 'images/cat.png' })).rejects.toMatchObject({ code: ErrorCode.AccessDenied });
+    expect(await archived()).toEqual([]);
+  });
+
+  it('offloads through a symlink that stays inside the root: the bytes are the real file inside', async () => {
+    const sha = await ws.addResult('real/cat.png', 5000);
+    await mkdir(join(ws.resultsRoot, 'images'));
+    await symlink(join(ws.resultsRoot, 'real/cat.png'), join(ws.resultsRoot, 'images/cat.png'));
+    const outcome = await storage.offload({ path: 'images/cat.png' });
+    expect(outcome).toMatchObject({ status: 'offloaded', sha256: sha });
+    expect(sha256(await streamToBuffer(await storage.read(outcome.location)))).toBe(sha);
+  });
+
+  it('refuses a directory, a FIFO, a socket and a device, each by name, without blocking on the FIFO', async () => {
+    await mkdir(join(ws.resultsRoot, 'a-folder.png'));
+    execFileSync('mkfifo', [join(ws.resultsRoot, 'pipe.png')]);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(ws.resultsRoot, 'socket.png'), resolve));
+    // A device reached through a symlink: the kind is checked on the opened handle, before containment.
+    await symlink('/dev/zero', join(ws.resultsRoot, 'device.png'));
+    try {
+      const refused = async (path: string) => {
+        const error = await storage.offload({ path }).then(
+          () => undefined,
+          (caught: Error & { code: string }) => caught,
+        );
+        return { code: error?.code, message: error?.message };
+      };
+      expect(await refused('a-folder.png')).toEqual({
+        code: ErrorCode.InvalidInput,
+        message: 'offload input "a-folder.png" is a directory, not a regular file',
+      });
+      expect(await refused('pipe.png')).toEqual({
+        code: ErrorCode.InvalidInput,
+        message: 'offload input "pipe.png" is a FIFO (named pipe), not a regular file',
+      });
+      expect(await refused('socket.png')).toMatchObject({ code: ErrorCode.InvalidInput });
+      expect(await refused('device.png')).toEqual({
+        code: ErrorCode.InvalidInput,
+        message: 'offload input "device.png" is a device, not a regular file',
+      });
+    } finally {
+      server.close();
+    }
+    expect(await archived()).toEqual([]);
+  });
+
+  it('never uploads outside bytes while the file is swapped for a symlink and back during offloads', async () => {
+    const path = 'images/swapped.png';
+    const real = randomBytes(20);
+    const realSha = sha256(real);
+    const secretSha = sha256(Buffer.from('db-password=hunter2\n'));
+    await writeFile(join(outside, 'secret.txt'), Buffer.from('db-password=hunter2\n'));
+    await mkdir(join(ws.resultsRoot, 'images'));
+    await writeFile(join(ws.resultsRoot, path), real);
+    let swapping = true;
+    const swapper = (async () => {
+      let turn = 0;
+      while (swapping) {
+        const staged = join(ws.resultsRoot, `images/.staged-${turn++}`);
+        if (turn % 2 === 0) await writeFile(staged, real);
+        else await symlink(join(outside, 'secret.txt'), staged);
+        await rename(staged, join(ws.resultsRoot, path));
+        // Random pauses: some offloads run between swaps, others are hit by one mid-way.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() < 0.5 ? 0 : Math.random() * 60));
+      }
+    })();
+    let offloaded = 0;
+    let refused = 0;
+    let changed = 0;
+    try {
+      for (let i = 0; i < 150; i++) {
+        try {
+          const outcome = await storage.offload({ path });
+          if (outcome.status !== 'offloaded') {
+            expect(outcome.error?.code).toBe(ErrorCode.ChangedDuringOffload);
+            changed++;
+            continue;
+          }
+          offloaded++;
+          const stored = sha256(await streamToBuffer(await storage.read(outcome.location)));
+          expect(stored, 'an offload stored bytes from outside the results disk').not.toBe(secretSha);
+          expect(stored).toBe(realSha);
+          // The next round must upload again, not report the record as already done.
+          await storage.delete(outcome.location);
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          // Between a delete and the next swap there may be no file at all.
+          if (code === ErrorCode.NotFound) continue;
+          expect(code).toBe(ErrorCode.AccessDenied);
+          refused++;
+        }
+      }
+    } finally {
+      swapping = false;
+      await swapper;
+    }
+    expect(offloaded, `offloaded ${offloaded}, refused ${refused}, changed ${changed}`).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+    await rm(join(ws.resultsRoot, path), { force: true });
+  });
+});
