@@ -177,7 +177,7 @@ describe('enable, disable and the default', () => {
       await world.send('/api/stats'),
     );
     expect(stats.body.stats.byState.offloaded).toBe(1);
-    expect(stats.body.stats.byTarget.map((target) => target.targetId)).toEqual(['nas']);
+    expect(stats.body.stats.byTarget.map((target) => target.targetId)).toEqual(['nas.1']);
 
     const disabled = await json<{ provider: ProviderJson }>(await world.api('POST', '/api/providers/nas/disable'));
     expect(disabled.body.provider).toMatchObject({ enabled: false, isDefault: false });

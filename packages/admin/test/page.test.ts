@@ -237,7 +237,7 @@ describe('form posts', () => {
     await world.storage.offload({ path: 'a.png' });
     const html = await (await world.send('/')).text();
     expect(html).toMatch(/<tr data-state="offloaded"><td>Offloaded<\/td><td class="number">1<\/td><\/tr>/);
-    expect(html).toMatch(/<tr data-target="nas"><td><code>nas<\/code><\/td><td class="number">1<\/td>/);
+    expect(html).toMatch(/<tr data-target="nas.1"><td><code>nas.1<\/code><\/td><td class="number">1<\/td>/);
   });
 });
 
@@ -248,6 +248,7 @@ describe('a driver whose error message repeats a secret', () => {
     label: 'Sloppy Cloud',
     schema: z.object({ bucket: z.string(), apiKey: z.string() }),
     secretFields: ['apiKey'],
+    placementFields: ['bucket'],
     fields: [
       {
         name: 'bucket',

@@ -18,6 +18,7 @@ export const localDriverDefinition: DriverDefinition<LocalDriverSettings> = {
   label: 'Local disk',
   schema: localDriverSettingsSchema,
   secretFields: ['signingSecret'],
+  placementFields: ['root'],
   fields: [
     {
       name: 'root',

@@ -29,6 +29,7 @@ export function createMemoryDriverDefinition(name = 'memory'): MemoryDriverDefin
     label: 'In memory (tests)',
     schema: memoryDriverSettingsSchema,
     secretFields: [],
+    placementFields: ['bucket'],
     fields: [
       {
         name: 'bucket',

@@ -26,6 +26,7 @@ export {
   DEFAULT_PART_SIZE,
   httpUrlProblem,
   MIN_PART_SIZE,
+  S3_PLACEMENT_FIELDS,
   S3_SECRET_FIELDS,
   type S3Settings,
   type S3SettingsInput,

@@ -11,6 +11,7 @@ const definition: AnyDriverDefinition = {
   schema: z.strictObject({ bucket: z.string(), secretAccessKey: z.string(), sessionToken: z.string().optional() }),
   secretFields: ['secretAccessKey', 'sessionToken'],
   fields: [],
+  placementFields: ['bucket'],
   create: () => {
     throw new Error('views never build drivers');
   },

@@ -9,6 +9,7 @@ const definition: AnyDriverDefinition = {
   schema: z.strictObject({ root: z.string() }),
   secretFields: [],
   fields: [],
+  placementFields: ['root'],
   create: () => {
     throw new Error('the catalogue never builds drivers');
   },

@@ -20,6 +20,7 @@ const definition: AnyDriverDefinition = {
   }),
   secretFields: ['secretAccessKey'],
   fields: [],
+  placementFields: ['bucket', 'region'],
   create: () => {
     throw new Error('the vault never builds drivers');
   },
