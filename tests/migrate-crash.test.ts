@@ -101,7 +101,7 @@ describe('a migration under SIGKILL', () => {
         expect(record, `${path} has no record`).toBeDefined();
         const bytes = await streamToBuffer(await storage.read(record?.location as string));
         expect(sha256(bytes), `${path} (in ${record?.targetId})`).toBe(sha);
-        if (record?.targetId === 'minio') moved++;
+        if (record?.targetId === 'minio.1') moved++;
       }
     } finally {
       await storage.close();
@@ -123,7 +123,7 @@ describe('a migration under SIGKILL', () => {
     const movedBefore = movedAfterKill.at(-1);
     const last = start();
     const exit = await last.exited;
-    if (movedBefore === RESULTS && exit.startsWith('1\n')) expect(exit).toMatch(/no result in archive to move/);
+    if (movedBefore === RESULTS && exit.startsWith('1\n')) expect(exit).toMatch(/no result in archive.1 to move/);
     else expect(exit).toMatch(/^0\n(.|\n)*done \d+ failed 0/);
     expect(await expectNothingLost()).toBe(RESULTS);
     expect(
@@ -135,7 +135,7 @@ describe('a migration under SIGKILL', () => {
     const view = inspectBucket(s3, bucket);
     try {
       for await (const record of storage.catalog?.list() ?? []) {
-        expect(record).toMatchObject({ targetId: 'minio', intent: undefined, migrationId: undefined });
+        expect(record).toMatchObject({ targetId: 'minio.1', intent: undefined, migrationId: undefined });
       }
       // A kill during the destination's connection test may leave its probe object: Stowage's own, not a result.
       const stored = (await view.view(`${prefix}/`)).objects.filter(

@@ -102,7 +102,7 @@ describe('storage.migrate', () => {
       expect(await fileSha256(join(ws.resultsRoot, result.path))).toBe(result.sha);
       expect(await storage.catalog?.findByPath(result.path)).toMatchObject({
         state: 'offloaded',
-        targetId: 'archive',
+        targetId: 'archive.1',
         migrationId: undefined,
         intent: undefined,
       });
@@ -156,13 +156,13 @@ describe('storage.migrate', () => {
   it('refuses bad requests with a clear error before any object is touched', async () => {
     await library('archive', 2);
     await expect(storage.migrate({ from: 'archive', to: 'archive' })).rejects.toThrow(
-      /destination "archive" is also a source/,
+      /destination "archive.1" is also a source/,
     );
     await storage.registry.disable('minio');
     await expect(storage.migrate({ from: 'archive', to: 'minio' })).rejects.toThrow(/destination "minio" is disabled/);
     await storage.registry.enable('minio');
     await expect(storage.migrate({ from: 'archive', to: 'minio', filter: { pathPrefix: 'nothing/' } })).rejects.toThrow(
-      /no result in archive under "nothing\/" to move/,
+      /no result in archive.1 under "nothing\/" to move/,
     );
     await expect(storage.migrate({ from: 'nowhere', to: 'minio' })).rejects.toThrow(
       /"nowhere" is neither a provider nor a target/,
@@ -183,7 +183,7 @@ describe('storage.migrate', () => {
       message: expect.stringContaining('failed its connection test'),
     });
     expect(await storage.catalog?.listJobs()).toEqual([]);
-    expect((await storage.stats()).byTarget).toEqual([{ targetId: 'archive', results: 2, bytes: 2037 }]);
+    expect((await storage.stats()).byTarget).toEqual([{ targetId: 'archive.1', results: 2, bytes: 2037 }]);
     expect((await bucketView.view(`${prefix}/`)).objects).toEqual([]);
   });
 
@@ -194,7 +194,7 @@ describe('storage.migrate', () => {
     expect(report.results).toEqual({ done: 1, failed: 1, total: 2 });
     expect(report.failures).toEqual({ CHECKSUM_MISMATCH: 1 });
     expect(await storage.catalog?.findByPath('lib/1.png')).toMatchObject({
-      targetId: 'archive',
+      targetId: 'archive.1',
       migrationId: undefined,
       lastError: { code: 'CHECKSUM_MISMATCH' },
     });

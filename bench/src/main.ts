@@ -1,5 +1,5 @@
 /**
- * The benchmark: the Stowage S3 driver against the raw AWS SDK, both measured
+ * The driver benchmark (`pnpm bench` or `pnpm bench driver`): the Stowage S3 driver against the raw AWS SDK, both measured
  * in the same run against one local MinIO process. Each run is a fresh child
  * process; sides alternate within a round and swap who goes first between
  * rounds, so drift on a shared machine hits both. Figures are medians over the
@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestBucket, type MinioProcess, removeTestBucket, startMinioProcess } from '@stowage/testing';
 import type { BenchCase, ServerTarget, Side, UploadTuning } from './case-spec.js';
+import { optionsOrUsage } from './flags.js';
 import { generatedBytes, generatedSha256, writeGeneratedFile } from './generated-body.js';
-import { type BenchOptions, parseOptions, UsageError, usage } from './options.js';
+import { type BenchOptions, parseOptions, usage } from './options.js';
 import { createRawClient } from './raw-side.js';
 import { figures, loadAverage, machineFacts, type RunFigures, runLine, summaryTable } from './report.js';
 import { spawnCase } from './spawn-case.js';
@@ -225,20 +226,10 @@ async function benchmark(options: BenchOptions): Promise<string[]> {
   }
 }
 
-async function main(): Promise<void> {
-  let options: BenchOptions | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`bench: ${error.message}\n\n${usage()}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (!options) {
-    console.log(usage());
-    return;
-  }
+/** Entry point of `pnpm bench driver`; `argv` is what follows the word `driver`. */
+export async function driverBench(argv: readonly string[]): Promise<void> {
+  const options = optionsOrUsage('bench', argv, parseOptions, usage);
+  if (!options) return;
   const failures = await benchmark(options);
   if (failures.length === 0) {
     console.log('\ncorrectness: every object read back with the size and SHA-256 that was sent');
@@ -248,5 +239,3 @@ async function main(): Promise<void> {
   for (const failure of failures) console.log(`  - ${failure}`);
   process.exitCode = 1;
 }
-
-await main();

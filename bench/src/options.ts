@@ -1,8 +1,9 @@
 /**
- * Command-line options of the benchmark. Every problem is reported at once,
- * before MinIO starts, naming the flag and the accepted range.
+ * Command-line options of the driver benchmark (`pnpm bench driver`). Every
+ * problem is reported at once, before MinIO starts, naming the flag and the
+ * accepted range.
  */
-import { parseArgs } from 'node:util';
+import { flagUsage, type NumberFlag, parseFlags, UsageError } from './flags.js';
 
 const MIB = 1024 * 1024;
 
@@ -35,65 +36,30 @@ const FLAGS = {
     help: 'sequential PUTs per Expect: 100-continue run; 0 skips it',
   },
   'expect-mib': { default: 4, min: 2, max: 5, help: 'body size of those PUTs (the SDK adds Expect from 2 MiB)' },
-} as const;
-
-type Flag = keyof typeof FLAGS;
+} as const satisfies Record<string, NumberFlag>;
 
 /** The usage text printed for --help and after a bad option. */
 export function usage(): string {
-  const lines = Object.entries(FLAGS).map(
-    ([flag, spec]) => `  --${flag.padEnd(14)} ${spec.help} (default ${spec.default}, ${spec.min}..${spec.max})`,
-  );
-  return ['Usage: pnpm bench [options]', '', ...lines, '  --help           this text'].join('\n');
-}
-
-/** Thrown for unusable options; the message lists every problem. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+  return ['Usage: pnpm bench driver [options]', '', ...flagUsage(FLAGS, {}), '  --help           this text'].join('\n');
 }
 
 /** Parses `argv` (without node and script). Returns undefined when --help was asked for. */
 export function parseOptions(argv: readonly string[]): BenchOptions | undefined {
-  const flagNames = Object.keys(FLAGS) as Flag[];
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        help: { type: 'boolean' },
-        ...Object.fromEntries(flagNames.map((flag) => [flag, { type: 'string' as const }])),
-      },
-      allowPositionals: false,
-      strict: true,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (parsed.values.help) return undefined;
-
-  const problems: string[] = [];
-  const value = (flag: Flag): number => {
-    const spec = FLAGS[flag];
-    const text = parsed.values[flag];
-    if (text === undefined) return spec.default;
-    const number = Number(text);
-    if (typeof text !== 'string' || !/^\d+$/.test(text) || number < spec.min || number > spec.max) {
-      problems.push(`--${flag} must be a whole number from ${spec.min} to ${spec.max} (got ${JSON.stringify(text)})`);
-      return spec.default;
-    }
-    return number;
-  };
+  const parsed = parseFlags(argv, FLAGS, {});
+  if (!parsed) return undefined;
+  const value = parsed.numbers;
   const options: BenchOptions = {
-    bigBytes: value('size-mib') * MIB,
-    rounds: value('rounds'),
-    partSize: value('part-size-mib') * MIB,
-    queueSize: value('queue-size'),
-    smallCount: value('small-count'),
-    smallBytes: value('small-kib') * 1024,
-    concurrency: value('concurrency'),
-    expectCount: value('expect-count'),
-    expectBytes: value('expect-mib') * MIB,
+    bigBytes: value['size-mib'] * MIB,
+    rounds: value.rounds,
+    partSize: value['part-size-mib'] * MIB,
+    queueSize: value['queue-size'],
+    smallCount: value['small-count'],
+    smallBytes: value['small-kib'] * 1024,
+    concurrency: value.concurrency,
+    expectCount: value['expect-count'],
+    expectBytes: value['expect-mib'] * MIB,
   };
+  const problems = [...parsed.problems];
   if (options.expectBytes > options.partSize) {
     problems.push('--expect-mib must not exceed --part-size-mib: those PUTs must stay single requests');
   }

@@ -29,6 +29,27 @@ export function createMemoryDriverDefinition(name = 'memory'): MemoryDriverDefin
     label: 'In memory (tests)',
     schema: memoryDriverSettingsSchema,
     secretFields: [],
+    placementFields: ['bucket'],
+    fields: [
+      {
+        name: 'bucket',
+        label: 'Bucket',
+        kind: 'text',
+        help: 'Name of the in-process bucket the objects live in; blank means "default". Nothing survives the process.',
+        required: false,
+        placeholder: 'default',
+        section: 'connection',
+      },
+      {
+        name: 'publicBaseUrl',
+        label: 'Public / CDN URL',
+        kind: 'url',
+        help: 'Base URL for public URLs, as a CDN in front of the bucket would have.',
+        required: false,
+        placeholder: 'https://cdn.example.com',
+        section: 'advanced',
+      },
+    ],
     create: ({ bucket: bucketName, ...settings }) => new MemoryDriver({ ...settings, bucket: bucket(bucketName) }),
     bucket,
   };

@@ -133,3 +133,6 @@ export type R2Settings = z.output<typeof r2SettingsSchema>;
 
 /** Fields that hold secrets. */
 export const R2_SECRET_FIELDS = ['secretAccessKey'] as const;
+
+/** The fields that decide where objects live (the endpoint follows the account and jurisdiction): a change is a new target. */
+export const R2_PLACEMENT_FIELDS = ['accountId', 'jurisdiction', 'endpoint', 'bucket', 'keyPrefix'] as const;

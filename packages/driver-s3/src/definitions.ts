@@ -5,9 +5,10 @@
  */
 import type { DriverDefinition } from '@stowage/storage-core';
 import { z } from 'zod';
+import { s3SettingsFields } from './fields.js';
 import { S3_PRESETS, type S3Provider } from './presets.js';
 import { S3Driver } from './s3-driver.js';
-import { S3_SECRET_FIELDS, type S3Settings, s3SettingsSchema } from './settings.js';
+import { S3_PLACEMENT_FIELDS, S3_SECRET_FIELDS, type S3Settings, s3SettingsSchema } from './settings.js';
 
 /** The generic S3 entry: `provider` picks the preset (AWS when omitted and no endpoint is given). */
 export const s3DriverDefinition: DriverDefinition<S3Settings> = {
@@ -15,6 +16,8 @@ export const s3DriverDefinition: DriverDefinition<S3Settings> = {
   label: 'Amazon S3 / S3-compatible',
   schema: s3SettingsSchema,
   secretFields: S3_SECRET_FIELDS,
+  placementFields: S3_PLACEMENT_FIELDS,
+  fields: s3SettingsFields(undefined),
   create: (settings) => new S3Driver(settings),
 };
 
@@ -29,6 +32,8 @@ function presetDefinition(provider: S3Provider): DriverDefinition<S3Settings> {
     label: S3_PRESETS[provider].label,
     schema,
     secretFields: S3_SECRET_FIELDS,
+    placementFields: S3_PLACEMENT_FIELDS,
+    fields: s3SettingsFields(provider),
     create: (settings) => new S3Driver({ ...settings, provider }, { kind: provider }),
   };
 }

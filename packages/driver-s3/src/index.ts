@@ -10,6 +10,7 @@ export {
   wasabiDriverDefinition,
 } from './definitions.js';
 export { classifyS3Error, type ErrorContext, outcomeUnknown, toStorageError } from './errors.js';
+export { KEY_PREFIX_FIELD, PART_SIZE_FIELD, s3SettingsFields } from './fields.js';
 export {
   ABORT_INCOMPLETE_UPLOADS_RULE_ID,
   type AbortIncompleteUploadsRuleOptions,
@@ -25,6 +26,7 @@ export {
   DEFAULT_PART_SIZE,
   httpUrlProblem,
   MIN_PART_SIZE,
+  S3_PLACEMENT_FIELDS,
   S3_SECRET_FIELDS,
   type S3Settings,
   type S3SettingsInput,

@@ -185,6 +185,9 @@ export type S3Settings = z.output<typeof s3SettingsSchema>;
 /** Settings fields that hold secrets: encrypted at rest, never shown. */
 export const S3_SECRET_FIELDS = ['secretAccessKey', 'sessionToken'] as const;
 
+/** The fields that decide where objects live: a change to any of them is a new target. */
+export const S3_PLACEMENT_FIELDS = ['provider', 'endpoint', 'region', 'bucket', 'keyPrefix'] as const;
+
 /** The checksum mode settings resolve to. */
 export function resolvedChecksumMode(settings: S3Settings): ChecksumMode {
   return settings.checksumMode ?? S3_PRESETS[providerOf(settings)].checksumMode;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
+import type { SettingsField } from './settings-field.js';
 import type { StorageDriver } from './types.js';
 
 /**
@@ -21,6 +22,19 @@ export interface DriverDefinition<S = Record<string, unknown>> {
   readonly schema: z.ZodType<S>;
   /** Top-level settings fields that hold secrets. */
   readonly secretFields: readonly string[];
+  /**
+   * The settings fields that decide where the bytes live (endpoint, account,
+   * bucket, key prefix, root...). Saving settings that change any of them
+   * makes a new target, and locations stored before keep resolving to the old
+   * place; a change to any other field (credentials, timeouts, public URL)
+   * updates the current target. See docs/architecture.md, "Targets".
+   */
+  readonly placementFields: readonly string[];
+  /**
+   * The fields an admin screen shows, in order: label, help text, input kind.
+   * Fields left out keep what the app stored. Check them with `settingsFieldsProblems`.
+   */
+  readonly fields: readonly SettingsField[];
   /** Builds a driver from settings that passed `schema`. Must not do network I/O. */
   create(settings: S): StorageDriver;
 }

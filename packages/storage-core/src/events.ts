@@ -74,12 +74,18 @@ export interface MigrateFailedEvent {
   readonly message: string;
 }
 
+/** The settings document changed (a provider saved, enabled, disabled or removed, or the default chosen). */
+export interface SettingsChangedEvent {
+  readonly revision: number;
+}
+
 /** Event name → listener arguments. */
 export interface StorageEventMap {
   'offload:stored': [OffloadStoredEvent];
   'offload:failed': [OffloadFailedEvent];
   'offload:local-deleted': [LocalDeletedEvent];
   'backend:fallback': [BackendFallbackEvent];
+  'settings:changed': [SettingsChangedEvent];
   'migrate:moved': [MigrateMovedEvent];
   'migrate:failed': [MigrateFailedEvent];
   'migrate:progress': [MigrationProgress];

@@ -44,6 +44,7 @@ export * from './settings/json-file-store.js';
 export * from './settings/memory-store.js';
 export * from './settings/redaction.js';
 export * from './settings/store.js';
+export * from './settings-field.js';
 export * from './signed-url-http.js';
 export * from './storage.js';
 export * from './storage-options.js';

@@ -27,7 +27,8 @@ import { queueReconcile, type ReconcileJobContext, reconcileNow, runQueuedReconc
 import type { ReconcileOptions } from './reconcile/options.js';
 import type { ReconcileReport } from './reconcile/report.js';
 import { type SweepOptions, type SweepReport, sweepTargets } from './reconcile/sweep.js';
-import { BackendRegistry, LOCAL_BACKEND } from './registry/registry.js';
+import { BackendRegistry, LOCAL_BACKEND, type TargetView } from './registry/registry.js';
+import { providerOfTarget } from './registry/targets.js';
 import {
   defaultCatalog,
   type ResolvedStorageOptions,
@@ -92,12 +93,13 @@ export class Storage {
     this.#logger = logger;
     this.#tuning = tuning;
     this.#limit = pLimit(tuning.concurrency);
-    this.#targets = {
-      current: (backend) => backend,
-      open: (target) => ({ backend: target, driver: registry.driver(target) }),
-      isTarget: (name) => name === 'local',
-      targetsOf: (backend) => (registry.providers().some((view) => view.name === backend) ? [backend] : []),
-    };
+    this.#targets = registry.targets;
+    // A settings change may fix what blocked results waited for: they are due again.
+    registry.events.on('settings:changed', () => {
+      this.retryBlocked().catch((error: unknown) => {
+        logger.warn({ error: errorFacts(error) }, 'could not queue blocked results again after a settings change');
+      });
+    });
     this.#journal = new OffloadJournal({
       catalog: this.catalog,
       owner: this.owner,
@@ -402,6 +404,43 @@ export class Storage {
     if (!this.catalog)
       throw new StorageError(ErrorCode.Unsupported, `${what} works from the catalog, and this storage keeps none`);
     return this.catalog;
+  }
+
+  /**
+   * Every target (every place a provider's bytes live or lived), with how many
+   * results and bytes the catalog has in each: what an admin checks before
+   * removing anything ("412 results still in bucket old-media").
+   */
+  async targets(provider?: string): Promise<Array<TargetView & { readonly results: number; readonly bytes: number }>> {
+    const counts = new Map((await this.catalog?.stats())?.byTarget.map((entry) => [entry.targetId, entry]) ?? []);
+    return this.registry.targets.list(provider).map((view) => ({
+      ...view,
+      results: counts.get(view.id)?.results ?? 0,
+      bytes: counts.get(view.id)?.bytes ?? 0,
+    }));
+  }
+
+  /**
+   * Forgets an old target of a provider. Refused (PRECONDITION_FAILED, naming
+   * how many results and which bucket or root) while the catalog still has
+   * results there, unless `{ forgetResults: true }`: migrate them first, or
+   * accept that their locations stop resolving.
+   */
+  async removeTarget(id: string, options: { readonly forgetResults?: boolean } = {}): Promise<void> {
+    const view = this.registry.targets.list(providerOfTarget(id)).find((target) => target.id === id);
+    if (!view) throw new StorageError(ErrorCode.InvalidInput, `"${id}" is not a known target`);
+    const held = await this.catalog?.count({
+      targetId: id,
+      state: ['offloaded', 'local', 'pending', 'blocked', 'given-up'],
+    });
+    if (held && held.results > 0 && options.forgetResults !== true) {
+      throw new StorageError(
+        ErrorCode.PreconditionFailed,
+        `target "${id}" (${JSON.stringify(view.place)}) still holds ${held.results} results (${held.bytes} bytes); migrate them first, or pass { forgetResults: true } to forget them`,
+        { details: { target: id, results: held.results, bytes: held.bytes } },
+      );
+    }
+    await this.registry.targets.forget(id);
   }
 
   /** Counts from the catalog: by state and target, work in flight, recent failures by code. */

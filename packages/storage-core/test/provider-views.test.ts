@@ -10,6 +10,8 @@ const definition: AnyDriverDefinition = {
   label: 'Cloudflare R2',
   schema: z.strictObject({ bucket: z.string(), secretAccessKey: z.string(), sessionToken: z.string().optional() }),
   secretFields: ['secretAccessKey', 'sessionToken'],
+  fields: [],
+  placementFields: ['bucket'],
   create: () => {
     throw new Error('views never build drivers');
   },

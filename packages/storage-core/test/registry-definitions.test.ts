@@ -8,6 +8,8 @@ const definition: AnyDriverDefinition = {
   label: 'Archive',
   schema: z.strictObject({ root: z.string() }),
   secretFields: [],
+  fields: [],
+  placementFields: ['root'],
   create: () => {
     throw new Error('the catalogue never builds drivers');
   },

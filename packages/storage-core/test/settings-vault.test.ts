@@ -19,6 +19,8 @@ const definition: AnyDriverDefinition = {
     region: z.string().optional(),
   }),
   secretFields: ['secretAccessKey'],
+  fields: [],
+  placementFields: ['bucket', 'region'],
   create: () => {
     throw new Error('the vault never builds drivers');
   },

@@ -65,7 +65,7 @@ export async function offloadResult(
     const onLocalDisk = placedLocally(files);
     // 2. Where new results go, resolved once: settings edits during the upload cannot redirect it.
     const active = context.registry.active();
-    const targetId = context.targets.current(active.name);
+    const targetId = active.target;
     const keys = files.map((file) => file.opened.path);
     // 3. The intent, before the first byte goes out.
     const begin = await context.journal.begin(files, {

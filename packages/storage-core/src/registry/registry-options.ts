@@ -40,6 +40,8 @@ export interface RegistryOptions {
 /** The backend new results go to, after any fallback. */
 export interface ActiveBackend {
   readonly name: string;
+  /** Its current target, where new results go ("local" on the results disk). */
+  readonly target: string;
   readonly driver: StorageDriver;
   readonly deleteLocal: boolean;
   /** Set when the chosen default could not be used and local disk stands in. */

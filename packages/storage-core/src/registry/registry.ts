@@ -1,27 +1,18 @@
 /**
  * The active-backend registry: it routes and holds state (the definitions, the
- * settings document, enable/disable/default, the active backend, the drivers)
- * and leaves settings to the vault (settings/vault.ts). Rules it enforces:
- * - local disk ("local") is always present, enabled, and the safe default;
- * - a provider is enabled only with complete, valid settings; enabling makes it
- *   selectable, `setDefault` makes it active; disabling or removing the default
- *   resets it to local disk, and a default that cannot be used (settings that
- *   stopped working or cannot be trusted) sends new results to local disk;
- * - nothing here moves, copies or deletes a stored object, and every configured
- *   backend, enabled or not, resolves for reads; `remove` needs `{ forgetStoredObjects: true }`;
- * - with an application key, entries and the document (default choice, which
- *   entry versions are current, the revision) are signed: anything edited or
- *   replayed outside Stowage is refused, and reported;
- * - every change is saved compare-and-set on the revision: a registry never
- *   overwrites what another process saved since it loaded (it must reload).
+ * settings document, enable/disable/default, the active backend, the drivers,
+ * the targets) and leaves settings to the vault (settings/vault.ts). The rules
+ * it enforces (local disk always there and the safe default, enable before
+ * default, nothing stored ever moved, signed and compare-and-set changes) are
+ * in docs/architecture.md, "Registry and settings".
  */
 
 import { emitSafely, StorageEvents } from '../events.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { redactSecrets } from '../settings/redaction.js';
 import type { SettingsDocument, SettingsStore } from '../settings/store.js';
 import { type DocumentTrust, SettingsVault, type TrustedEntry } from '../settings/vault.js';
 import type { ProbeReport, StorageDriver } from '../types.js';
+import { FallbackNotices, usableDefault } from './active-backend.js';
 import { secretValues, settingsToTest, testConnection, tryDriver } from './connection-test.js';
 import {
   type AnyDriverDefinition,
@@ -47,32 +38,50 @@ import {
   type RegistryOptions,
   type ResultsDisk,
 } from './registry-options.js';
+import { TargetDirectory } from './target-directory.js';
+import { nextTargets } from './targets.js';
 
 export { type AnyDriverDefinition, LOCAL_BACKEND } from './definitions.js';
 export type { ActiveBackend, RegistryOptions, ResultsDisk } from './registry-options.js';
+export { TargetDirectory } from './target-directory.js';
+export { isTargetId, type TargetView } from './targets.js';
 
 /** Registry of backends, their settings and the default. Create with `BackendRegistry.open()`. */
 export class BackendRegistry {
   readonly events: StorageEvents;
+  /** Where each provider's bytes live and lived, and the drivers to read there. */
+  readonly targets: TargetDirectory;
   readonly #store: SettingsStore;
   readonly #local: ResultsDisk;
   readonly #logger: Logger;
   readonly #vault: SettingsVault;
   readonly #definitions = new DriverCatalogue();
   readonly #drivers = new DriverCache();
+  readonly #fallbacks: FallbackNotices;
   #document: SettingsDocument;
   #trust: DocumentTrust;
   #changes: Promise<unknown> = Promise.resolve();
-  #lastFallback: string | undefined;
 
   private constructor(options: RegistryOptions, document: SettingsDocument) {
     this.#store = options.store;
     this.#local = options.local;
     this.#logger = options.logger ?? silentLogger;
     this.events = options.events ?? new StorageEvents();
+    this.#fallbacks = new FallbackNotices(this.#logger, this.events);
     this.#vault = new SettingsVault(options.appKey);
     this.#document = document;
     this.#trust = this.#adopt(document);
+    this.targets = new TargetDirectory({
+      local: this.#local,
+      definitions: this.#definitions,
+      drivers: this.#drivers,
+      vault: this.#vault,
+      document: () => this.#document,
+      trust: () => this.#trust,
+      providerDriver: (name) => this.driver(name),
+      change: (run) => this.#change(run),
+      saveEntry: (entry) => this.#commit({ providers: { ...this.#document.providers, [entry.name]: entry } }),
+    });
     for (const definition of options.definitions ?? []) this.register(definition);
   }
 
@@ -140,9 +149,11 @@ export class BackendRegistry {
       const existing = this.#trusted(name);
       const candidate = this.#vault.candidate(name, definition, input, existing, { encrypt: true });
       await tryDriver(name, definition, candidate.settings, this.#logger);
-      const entry = this.#vault.seal(name, candidate, { enabled: existing.entry?.enabled ?? false });
+      const placement = nextTargets(name, definition.placementFields, existing.entry, candidate);
+      const entry = this.#vault.seal(name, candidate, { enabled: existing.entry?.enabled ?? false }, placement);
       await this.#commit({ providers: { ...this.#document.providers, [name]: entry } });
       this.#drivers.retire(name);
+      this.#drivers.retire(placement.target);
       this.#logger.info({ backend: name }, 'storage provider settings saved');
       return this.provider(name);
     });
@@ -186,12 +197,9 @@ export class BackendRegistry {
   }
 
   /**
-   * Deletes a provider's settings. Objects stored there are not touched, but
-   * every location `<name>:...` an app recorded stops resolving (reads, URLs
-   * and deletes fail with MISCONFIGURED) until settings are saved again. So
-   * this refuses (INVALID_INPUT, before any change) unless the caller confirms
-   * with `{ forgetStoredObjects: true }`; to stop new results going there while
-   * its files keep serving, use `disable()`. When it was the default, the
+   * Deletes a provider's settings and targets: objects are not touched, but its
+   * locations stop resolving (MISCONFIGURED), so this refuses unless called with
+   * `{ forgetStoredObjects: true }`; `disable()` keeps them serving. A removed
    * default goes back to local disk.
    */
   remove(name: string, options: { forgetStoredObjects?: boolean } = {}): Promise<void> {
@@ -234,25 +242,16 @@ export class BackendRegistry {
     const name = this.defaultBackend;
     if (name === LOCAL_BACKEND) return this.#localActive();
     const entry = this.#document.providers[name];
-    let reason: string | undefined;
-    if (!entry) reason = `default backend "${name}" has no settings`;
-    else if (!entry.enabled) reason = `default backend "${name}" is disabled`;
-    else {
-      try {
-        const driver = this.driver(name);
-        if (!this.#trust.defaultProblem) return { name, driver, deleteLocal: entry.deleteLocal };
-        reason = this.#trust.defaultProblem.message;
-      } catch (error) {
-        reason = redactSecrets((error as Error).message, this.#vault.secretValues(entry));
-      }
-    }
-    const fallbackKey = `${name}\u0000${reason}`;
-    if (this.#lastFallback !== fallbackKey) {
-      this.#lastFallback = fallbackKey;
-      this.#logger.warn({ backend: name, reason }, 'default storage backend unusable; new results stay on local disk');
-      emitSafely(this.events, this.#logger, 'backend:fallback', { from: name, to: LOCAL_BACKEND, reason });
-    }
-    return { ...this.#localActive(), fallback: { from: name, reason } };
+    const usable = usableDefault({
+      name,
+      entry,
+      trust: this.#trust,
+      driver: () => this.driver(name),
+      secretValues: () => this.#vault.secretValues(entry),
+    });
+    if ('active' in usable) return usable.active;
+    this.#fallbacks.announce(name, usable.reason);
+    return { ...this.#localActive(), fallback: { from: name, reason: usable.reason } };
   }
 
   /**
@@ -296,7 +295,7 @@ export class BackendRegistry {
   }
 
   #localActive(): ActiveBackend {
-    return { name: LOCAL_BACKEND, driver: this.#local, deleteLocal: false };
+    return { name: LOCAL_BACKEND, target: LOCAL_BACKEND, driver: this.#local, deleteLocal: false };
   }
 
   // Admin changes run one at a time so read-modify-write of the document never interleaves.
@@ -319,13 +318,14 @@ export class BackendRegistry {
     }
     await this.#store.save(next, this.#document.revision);
     this.#adopt(next);
+    emitSafely(this.events, this.#logger, 'settings:changed', { revision: next.revision });
   }
 
   // Makes `document` the current one, with what its signature vouches for.
   #adopt(document: SettingsDocument): DocumentTrust {
     this.#document = document;
     this.#trust = this.#vault.verifyDocument(document);
-    this.#lastFallback = undefined;
+    this.#fallbacks.reset();
     const problem = this.#trust.defaultProblem;
     if (problem) this.#logger.warn({ reason: problem.message }, 'default backend choice failed its integrity check');
     return this.#trust;

@@ -158,8 +158,10 @@ function documentOf(parsed: FileShape, filePath: string): SettingsDocument {
   };
 }
 
+// Every field is kept (targets included): the entry's MAC covers all of them, so the registry judges them.
 function entryOf(name: string, entry: StoredProviderEntry): StoredProviderEntry {
   return {
+    ...entry,
     name,
     enabled: entry.enabled === true,
     deleteLocal: entry.deleteLocal === true,

@@ -25,12 +25,34 @@ export interface StoredProviderEntry {
   readonly secrets: Readonly<Record<string, EncryptedSecret>>;
   /** ISO-8601 time of the last change. */
   readonly updatedAt: string;
+  /** The id of the target new results go to (see `targets`); absent on entries saved before targets. */
+  readonly target?: string;
+  /**
+   * Every place this provider's bytes have lived, oldest first, each with the
+   * settings and (encrypted) secrets to read there. The current one follows
+   * the entry's settings; the others are frozen. Covered by the entry's MAC.
+   */
+  readonly targets?: readonly StoredTarget[];
   /**
    * HMAC-SHA256 (base64) over every other field, keyed from the application
    * key: a store must keep it as is. Absent only on entries saved by a
    * registry without an application key.
    */
   readonly mac?: string;
+}
+
+/** One place a provider's bytes live or lived: see `StoredProviderEntry.targets`. */
+export interface StoredTarget {
+  /** `<provider>.<n>`, e.g. "r2.2". */
+  readonly id: string;
+  /** The placement fields (see `DriverDefinition.placementFields`) as stored. */
+  readonly place: Readonly<Record<string, unknown>>;
+  /** The non-secret settings to read there. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** The secrets to read there, encrypted like the entry's. */
+  readonly secrets: Readonly<Record<string, EncryptedSecret>>;
+  /** ISO-8601 time the place was first saved. */
+  readonly createdAt: string;
 }
 
 /**

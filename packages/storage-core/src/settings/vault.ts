@@ -13,9 +13,12 @@ import { type DriverDefinition, parseSettings, unknownSettingProblems } from '..
 import { ConfigError, ErrorCode, StorageError } from '../errors.js';
 import { createSecretCipher, type EncryptedSecret, type SecretCipher } from './crypto.js';
 import { createDocumentSigner, type DocumentSigner } from './document-mac.js';
+import { type DocumentTrust, documentTrust } from './document-trust.js';
 import { createEntrySigner, type EntrySigner } from './entry-mac.js';
 import { isBlankSecret, splitSecrets } from './redaction.js';
-import type { SettingsDocument, StoredProviderEntry } from './store.js';
+import type { SettingsDocument, StoredProviderEntry, StoredTarget } from './store.js';
+
+export { type DocumentTrust, UNSIGNED_TRUST } from './document-trust.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: definitions of any settings type share one vault
 type AnyDefinition = DriverDefinition<any>;
@@ -40,17 +43,6 @@ export interface TrustedEntry {
   /** Why the entry is not trusted. */
   readonly problem?: StorageError;
 }
-
-/** What a loaded document's signature lets the registry trust (see `SettingsVault.verifyDocument`). */
-export interface DocumentTrust {
-  /** Why the default choice cannot be trusted; undefined when it can. */
-  readonly defaultProblem: StorageError | undefined;
-  /** Why `entry` is not the one the registry last vouched for; undefined when it is. */
-  entryProblem(entry: StoredProviderEntry): StorageError | undefined;
-}
-
-/** A document's trust when nothing is signed: no application key, or nothing saved yet. */
-export const UNSIGNED_TRUST: DocumentTrust = { defaultProblem: undefined, entryProblem: () => undefined };
 
 /** Encrypts, decrypts, signs and checks provider settings with one application key. */
 export class SettingsVault {
@@ -117,8 +109,17 @@ export class SettingsVault {
     return { deleteLocal, plain: merged.plain, settings, encrypted: merged.encrypted };
   }
 
-  /** The signed entry that stores `candidate` for provider `name`. */
-  seal(name: string, candidate: CandidateSettings, flags: { enabled: boolean }): StoredProviderEntry {
+  /**
+   * The signed entry that stores `candidate` for provider `name`, with its
+   * targets (see registry/targets.ts); without `placement` the entry is its own
+   * first target.
+   */
+  seal(
+    name: string,
+    candidate: CandidateSettings,
+    flags: { enabled: boolean },
+    placement?: { target: string; targets: readonly StoredTarget[] },
+  ): StoredProviderEntry {
     return this.sign({
       name,
       enabled: flags.enabled,
@@ -126,6 +127,27 @@ export class SettingsVault {
       settings: candidate.plain,
       secrets: candidate.encrypted,
       updatedAt: new Date().toISOString(),
+      ...(placement ? { target: placement.target, targets: placement.targets } : {}),
+    });
+  }
+
+  /**
+   * The settings a driver for one of an entry's targets is built from: the
+   * entry checked as in `open`, the target's own secrets decrypted (bound to
+   * the provider, like the entry's), its settings through the schema.
+   */
+  openTarget(
+    name: string,
+    definition: AnyDefinition,
+    entry: StoredProviderEntry,
+    target: StoredTarget,
+    trust: DocumentTrust,
+  ): unknown {
+    const secrets = this.secretsOf({ ...entry, secrets: target.secrets });
+    this.check(entry, trust);
+    return parseSettings(`stored settings of target "${target.id}"`, definition.schema, {
+      ...target.settings,
+      ...secrets,
     });
   }
 
@@ -173,8 +195,13 @@ export class SettingsVault {
 
   /** `entry` with its flags changed and signed again. Re-signing vouches for it, so it must pass its check first. */
   reflag(entry: StoredProviderEntry, flags: { enabled: boolean }, trust: DocumentTrust): StoredProviderEntry {
+    return this.revise(entry, { ...entry, ...flags }, trust);
+  }
+
+  /** `revised` (a change of `entry`) signed, once `entry` itself passed its check: only a trusted entry is revised. */
+  revise(entry: StoredProviderEntry, revised: StoredProviderEntry, trust: DocumentTrust): StoredProviderEntry {
     this.check(entry, trust);
-    return this.sign({ ...entry, ...flags, updatedAt: new Date().toISOString() });
+    return this.sign({ ...revised, updatedAt: new Date().toISOString() });
   }
 
   /** The entry with a fresh MAC; without an application key, the entry unsigned (it must hold no secrets). */
@@ -238,42 +265,10 @@ export class SettingsVault {
 
   /**
    * What `document`'s signature lets the registry trust: the default choice,
-   * and which entries are the versions it last vouched for (an older entry
-   * copied back, or one added by hand, is not).
+   * and which entries are the versions it last vouched for (see settings/document-trust.ts).
    */
   verifyDocument(document: SettingsDocument): DocumentTrust {
-    if (!this.#documentSigner) {
-      if (document.signature === undefined) return UNSIGNED_TRUST;
-      const problem =
-        this.#keyProblem ?? unsignedProblem('the settings are signed: an application key is needed to check them');
-      return { defaultProblem: problem, entryProblem: () => problem };
-    }
-    if (document.signature === undefined) {
-      if (document.defaultBackend === undefined && Object.keys(document.providers).length === 0) return UNSIGNED_TRUST;
-      return {
-        defaultProblem: unsignedProblem(
-          'the settings carry no signature (saved without an application key or by an older Stowage, or the signature was removed): the default backend choice is not trusted; choose it again',
-        ),
-        entryProblem: (entry) => notVouched(entry.name, 'the settings carry no signature'),
-      };
-    }
-    const verdict = this.#documentSigner.verify(document);
-    const { entryMacs } = verdict;
-    return {
-      defaultProblem: verdict.defaultSigned ? undefined : changedDefault(),
-      entryProblem: (entry) => {
-        if (!entryMacs)
-          return notVouched(
-            entry.name,
-            'the list of provider entries was changed outside Stowage, or the app key is wrong',
-          );
-        if (typeof entry.mac === 'string' && entryMacs[entry.name] === entry.mac) return undefined;
-        return notVouched(
-          entry.name,
-          'they are not the version Stowage saved last (an older copy was restored, or the entry was added outside Stowage)',
-        );
-      },
-    };
+    return documentTrust(this.#documentSigner, this.#keyProblem, document);
   }
 
   #vouches(entry: StoredProviderEntry, trust: DocumentTrust): boolean {
@@ -328,23 +323,4 @@ export class SettingsVault {
       { details: { backend: name } },
     );
   }
-}
-
-function unsignedProblem(message: string): StorageError {
-  return new StorageError(ErrorCode.Misconfigured, message);
-}
-
-function changedDefault(): StorageError {
-  return new StorageError(
-    ErrorCode.Misconfigured,
-    'the default backend choice in the settings was changed outside Stowage, or the app key is wrong; new results go to local disk until the default is chosen again',
-  );
-}
-
-function notVouched(name: string, why: string): StorageError {
-  return new StorageError(
-    ErrorCode.Misconfigured,
-    `settings for "${name}" cannot be trusted: ${why}; save them again to trust them`,
-    { details: { backend: name } },
-  );
 }

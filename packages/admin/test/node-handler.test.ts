@@ -1,0 +1,83 @@
+/**
+ * The node:http adapter: the admin mounted under an app's own route on a
+ * real server, next to the app's other routes; bodies streamed in, headers
+ * (several Set-Cookie included) and bodies written out.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAdminHandler, toNodeHandler } from '../src/index.js';
+import { type AdminWorld, openAdminWorld, SESSION_COOKIE } from './support.js';
+
+let world: AdminWorld;
+let server: Server;
+let origin: string;
+
+beforeEach(async () => {
+  world = await openAdminWorld();
+  const admin = toNodeHandler(
+    createAdminHandler({
+      storage: world.storage,
+      authorize: (request) => request.headers.get('cookie')?.includes(SESSION_COOKIE) === true,
+      definitions: world.definitions,
+      basePath: '/admin/storage',
+    }),
+  );
+  server = createServer((request, response) => {
+    if (request.url?.startsWith('/admin/storage')) {
+      void admin(request, response);
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/plain' }).end('the app');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await world.close();
+});
+
+describe('toNodeHandler', () => {
+  it('serves the page under the app’s route, with its headers and the binding cookie', async () => {
+    expect(await (await fetch(`${origin}/`)).text()).toBe('the app');
+    expect((await fetch(`${origin}/admin/storage/`)).status).toBe(401);
+    const page = await fetch(`${origin}/admin/storage/`, { headers: { cookie: SESSION_COOKIE } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.getSetCookie()).toHaveLength(1);
+    expect(await page.text()).toContain('<h1>Storage settings</h1>');
+  });
+
+  it('streams a form post in and answers it', async () => {
+    const nasRoot = await world.folder('nas');
+    const first = await fetch(`${origin}/admin/storage/api/csrf`, { headers: { cookie: SESSION_COOKIE } });
+    const binding = first.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+    const { token } = (await first.json()) as { token: string };
+    const cookie = `${SESSION_COOKIE}; ${binding}`;
+    const saved = await fetch(`${origin}/admin/storage/providers/nas`, {
+      method: 'POST',
+      headers: { cookie, origin, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: token, root: nasRoot }),
+    });
+    expect(saved.status).toBe(200);
+    expect(await saved.text()).toContain('Settings saved.');
+    expect(world.storage.registry.provider('nas').settings.root).toBe(nasRoot);
+
+    const tooLarge = await fetch(`${origin}/admin/storage/api/providers/nas`, {
+      method: 'PUT',
+      headers: { cookie, origin, 'content-type': 'application/json', 'x-csrf-token': token },
+      body: JSON.stringify({ root: 'x'.repeat(100 * 1024) }),
+    });
+    expect(tooLarge.status).toBe(413);
+
+    const crossSite = await fetch(`${origin}/admin/storage/providers/nas`, {
+      method: 'POST',
+      headers: { cookie, origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: token, root: '/' }),
+    });
+    expect(crossSite.status).toBe(403);
+    expect(world.storage.registry.provider('nas').settings.root).toBe(nasRoot);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The registry's targets as callers use them: which target new results of a
+ * provider go to, every target it has had, a driver for any of them (current
+ * or old), their views, and forgetting an old one. It is the TargetResolver
+ * offload, reads and migrations resolve locations through. See
+ * docs/architecture.md, "Targets".
+ */
+import type { TargetResolver } from '../offload/targets.js';
+import type { SettingsDocument, StoredProviderEntry } from '../settings/store.js';
+import type { DocumentTrust, SettingsVault } from '../settings/vault.js';
+import type { StorageDriver } from '../types.js';
+import { createDriver, type DriverCatalogue, LOCAL_BACKEND } from './definitions.js';
+import type { DriverCache } from './driver-cache.js';
+import { noSettingsToServe, unknownOrUnconfigured } from './refusals.js';
+import {
+  currentTargetId,
+  isTargetId,
+  providerOfTarget,
+  type TargetView,
+  targetIds,
+  targetOf,
+  targetViews,
+  withoutTarget,
+} from './targets.js';
+
+/** What the directory reads from, and changes through, the registry that owns it. */
+export interface TargetHost {
+  readonly local: StorageDriver & { readonly root: string };
+  readonly definitions: DriverCatalogue;
+  readonly drivers: DriverCache;
+  readonly vault: SettingsVault;
+  document(): SettingsDocument;
+  trust(): DocumentTrust;
+  /** The provider's own (current target's) driver. */
+  providerDriver(name: string): StorageDriver;
+  /** Runs an admin change in the registry's queue. */
+  change<T>(run: () => Promise<T>): Promise<T>;
+  /** Saves one entry as the next revision of the document. */
+  saveEntry(entry: StoredProviderEntry): Promise<void>;
+}
+
+/** A registry's targets. Get it as `registry.targets`. */
+export class TargetDirectory implements TargetResolver {
+  readonly #host: TargetHost;
+
+  constructor(host: TargetHost) {
+    this.#host = host;
+  }
+
+  /** The target new results of `backend` go to: "local", or e.g. "r2.2". MISCONFIGURED when it has no settings. */
+  current(backend: string): string {
+    if (backend === LOCAL_BACKEND) return LOCAL_BACKEND;
+    return currentTargetId(this.#entry(backend));
+  }
+
+  /** The provider of a target and a driver to read and write there; current or old alike. */
+  open(target: string): { readonly backend: string; readonly driver: StorageDriver } {
+    return { backend: providerOfTarget(target), driver: this.driver(target) };
+  }
+
+  /** True when `name` is a target id ("local", "r2.1") rather than a provider name ("r2"). */
+  isTarget(name: string): boolean {
+    return isTargetId(name);
+  }
+
+  /** Every target `backend` has had, oldest first; empty for a provider with no settings. */
+  targetsOf(backend: string): readonly string[] {
+    if (backend === LOCAL_BACKEND) return [LOCAL_BACKEND];
+    const entry = this.#host.document().providers[backend];
+    return entry ? targetIds(entry) : [];
+  }
+
+  /** The views of every target (of one provider, when named): where each lived, and which is current. */
+  list(provider?: string): TargetView[] {
+    const document = this.#host.document();
+    const names = provider === undefined ? [LOCAL_BACKEND, ...Object.keys(document.providers)] : [provider];
+    return names.flatMap((name) => {
+      if (name === LOCAL_BACKEND) {
+        const place = { root: this.#host.local.root };
+        return [{ id: LOCAL_BACKEND, provider: LOCAL_BACKEND, place, current: true, createdAt: undefined }];
+      }
+      const entry = document.providers[name];
+      return entry ? targetViews(entry, this.#host.definitions.get(name)?.placementFields ?? []) : [];
+    });
+  }
+
+  /**
+   * The driver of a target: its provider's driver for the current one, else
+   * one built from the target's stored settings and secrets, cached. Throws
+   * MISCONFIGURED naming the provider or target when it cannot be served.
+   */
+  driver(target: string): StorageDriver {
+    const name = providerOfTarget(target);
+    if (name === LOCAL_BACKEND) return this.#host.local;
+    const entry = this.#entry(name);
+    if (target === currentTargetId(entry)) return this.#host.providerDriver(name);
+    return this.#host.drivers.get(target, () => {
+      const definition = this.#host.definitions.require(name);
+      const stored = targetOf(entry, target, definition.placementFields);
+      return createDriver(
+        name,
+        definition,
+        this.#host.vault.openTarget(name, definition, entry, stored, this.#host.trust()),
+      );
+    });
+  }
+
+  /**
+   * Forgets an old target (never a provider's current one): locations stored
+   * there stop resolving. `storage.removeTarget()` refuses while the catalog
+   * still has results there; call this directly only when nothing is stored there.
+   */
+  forget(target: string): Promise<void> {
+    return this.#host.change(async () => {
+      const name = providerOfTarget(target);
+      const entry = this.#host.document().providers[name];
+      if (!entry || !targetIds(entry).includes(target)) {
+        throw unknownOrUnconfigured(name, this.#host.definitions.has(name));
+      }
+      const kept = this.#host.vault.revise(entry, withoutTarget(entry, target), this.#host.trust());
+      await this.#host.saveEntry(kept);
+      this.#host.drivers.retire(target);
+    });
+  }
+
+  #entry(name: string): StoredProviderEntry {
+    const entry = this.#host.document().providers[name];
+    if (entry) return entry;
+    this.#host.definitions.require(name);
+    throw noSettingsToServe(name);
+  }
+}
