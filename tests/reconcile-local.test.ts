@@ -6,12 +6,13 @@
  * that one server runs at a time, that a worker picks up when queued, and
  * that another server takes over once its owner's lease has passed.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ATTEMPT_METADATA_KEY,
   type Catalog,
   type CatalogJob,
   ErrorCode,
@@ -66,6 +67,12 @@ describe('storage.reconcile against a local root', () => {
     return paths;
   }
 
+  /** An object as an offload whose record never landed leaves it: written by Stowage, with its attempt id. */
+  async function leftByStowage(key: string, body: string): Promise<void> {
+    const driver = storage.registry.targets.driver(storage.registry.targets.current('archive'));
+    await driver.write(key, body, { metadata: { [ATTEMPT_METADATA_KEY]: randomUUID() } });
+  }
+
   it('reports orphans, missing and mismatched objects and unknown local files, and changes nothing', async () => {
     await library(5);
     await writeFile(join(archiveRoot, 'lib/stray.bin'), randomBytes(300));
@@ -80,7 +87,7 @@ describe('storage.reconcile against a local root', () => {
 
     expect(report).toMatchObject({
       state: 'done',
-      target: 'archive',
+      target: 'archive.1',
       backend: 'archive',
       fix: false,
       fixes: undefined,
@@ -103,14 +110,14 @@ describe('storage.reconcile against a local root', () => {
     expect(await storage.catalog?.getJob(report.jobId)).toMatchObject({
       kind: 'reconcile',
       state: 'done',
-      params: { target: 'archive', fix: false },
+      params: { target: 'archive.1', fix: false },
       progress: { report: { orphans: { count: 1 }, missing: { count: 1 } } },
     });
   });
 
   it('with fix: deletes orphans older than the grace period, keeps younger ones, and never a local file', async () => {
     await library(2);
-    for (const name of ['old-1.bin', 'old-2.bin', 'young.bin']) await writeFile(join(archiveRoot, name), name);
+    for (const name of ['old-1.bin', 'old-2.bin', 'young.bin']) await leftByStowage(name, name);
     await age(join(archiveRoot, 'old-1.bin'), 2 * HOUR);
     await age(join(archiveRoot, 'old-2.bin'), 2 * HOUR);
     await ws.addResult('unrecorded/new.png', 50);
@@ -147,12 +154,12 @@ describe('storage.reconcile against a local root', () => {
         owner: 'other-host/4242/x',
         startedAt: Date.now(),
         leaseUntil: Date.now() + HOUR,
-        targetId: 'archive',
+        targetId: 'archive.1',
         key: 'busy.png',
         keys: ['busy.png'],
       },
     });
-    await writeFile(join(archiveRoot, 'busy.png'), 'x'.repeat(40));
+    await leftByStowage('busy.png', 'x'.repeat(40));
     await age(join(archiveRoot, 'busy.png'), 2 * HOUR);
 
     const kept = await storage.reconcile({ target: 'archive', fix: true, graceMs: HOUR });
@@ -188,7 +195,7 @@ describe('storage.reconcile against a local root', () => {
     });
     expect(await storage.catalog?.findByPath(withoutCopy as string)).toMatchObject({
       state: 'missing',
-      targetId: 'archive',
+      targetId: 'archive.1',
       lastError: { code: 'NOT_FOUND', message: expect.stringContaining('the results disk holds no copy') },
     });
 
@@ -268,36 +275,43 @@ describe('storage.reconcile against a local root', () => {
     expect(await fileSha256(join(archiveRoot, 'stray.bin'))).toBeDefined();
   });
 
-  it('refuses to fix a target its settings no longer reach, and deletes nothing', async () => {
+  it('keeps what Stowage did not write, and refuses to fix a target its settings no longer reach', async () => {
     await library(2);
     await writeFile(join(archiveRoot, 'stray.bin'), 'stray');
     await age(join(archiveRoot, 'stray.bin'), 2 * HOUR);
     const before = await storage.stats();
 
-    // The settings now point to another root, where none of the recorded objects are.
+    // The settings now point to another root: a new target, holding someone else's file and no result.
     const elsewhere = await ws.folder('elsewhere');
     await writeFile(join(elsewhere, 'someone-elses.bin'), 'not ours');
     await age(join(elsewhere, 'someone-elses.bin'), 2 * HOUR);
     await storage.registry.saveSettings('archive', { root: elsewhere });
-    const moved = storage.reconcile({ target: 'archive', fix: true, graceMs: HOUR });
-    await expect(moved).rejects.toMatchObject({
-      code: ErrorCode.Misconfigured,
-      message: expect.stringMatching(
-        /^reconcile fix refused: the settings no longer reach target "archive": none of the 4 recorded objects looked for is there, though it holds other objects.*nothing was deleted or changed$/,
-      ),
+    const there = await storage.reconcile({ target: 'archive', fix: true, graceMs: HOUR });
+    expect(there).toMatchObject({
+      target: 'archive.2',
+      orphans: { count: 1 },
+      fixes: { orphansDeleted: 0, orphansKeptForeign: 1 },
     });
     expect(await fileSha256(join(elsewhere, 'someone-elses.bin'))).toBeDefined();
+    // The old place is still a target of its own: reconciled by its id, its stray file (not Stowage's) kept too.
+    const old = await storage.reconcile({ target: 'archive.1', fix: true, graceMs: HOUR });
+    expect(old).toMatchObject({ target: 'archive.1', missing: { count: 0 }, fixes: { orphansKeptForeign: 1 } });
+    expect(await fileSha256(join(archiveRoot, 'stray.bin'))).toBeDefined();
 
     // The settings are gone: the target cannot even be opened.
     await storage.registry.remove('archive', { forgetStoredObjects: true });
-    await expect(storage.reconcile({ target: 'archive', fix: true, graceMs: HOUR })).rejects.toMatchObject({
+    await expect(storage.reconcile({ target: 'archive.1', fix: true, graceMs: HOUR })).rejects.toMatchObject({
       code: ErrorCode.Misconfigured,
-      message: expect.stringMatching(/settings no longer reach target "archive": it cannot be opened/),
+      message: expect.stringMatching(/settings no longer reach target "archive.1": it cannot be opened/),
     });
     expect(await fileSha256(join(archiveRoot, 'stray.bin'))).toBeDefined();
     expect(await storage.stats()).toEqual(before);
     const jobs = (await storage.catalog?.listJobs({ kind: 'reconcile' })) ?? [];
-    expect(jobs.map((job) => [job.state, job.lastError?.code])).toEqual([['failed', 'MISCONFIGURED']]);
+    // Refused before its job was even made: the two earlier reconciles are all there is.
+    expect(jobs.map((job) => [job.state, job.lastError?.code])).toEqual([
+      ['done', undefined],
+      ['done', undefined],
+    ]);
   });
 });
 

@@ -171,7 +171,7 @@ describe('storage.reconcile against MinIO: what it reports', () => {
 
     expect(report).toMatchObject({
       state: 'done',
-      target: 'minio',
+      target: 'minio.1',
       listed: { objects: 4 },
       recorded: { files: 4, bytes: 3000 + 3001 + 3002 + 3003 },
       orphans: { count: 1, bytes: 2500, sample: [{ key: 'lib/lost.png', size: 2500 }] },
@@ -287,7 +287,7 @@ describe('storage.reconcile against MinIO: fix mode', () => {
     expect(stored?.sha256).toBe(await fileSha256(`${ws.resultsRoot}/${kept}`));
   });
 
-  it('refuses to fix a target its settings no longer reach, and deletes nothing', async () => {
+  it('refuses to fix a target its settings no longer reach, and never deletes what Stowage did not write', async () => {
     await library(2);
     await storage.delete(await offloadWithLostAnswers('lib/lost.png'));
     await openUpload('lib/open.bin');
@@ -298,19 +298,19 @@ describe('storage.reconcile against MinIO: fix mode', () => {
     await expect(storage.reconcile({ target: 'minio', fix: true, graceMs: 1000 })).rejects.toMatchObject({
       code: ErrorCode.InvalidCredentials,
       message: expect.stringMatching(
-        /^reconcile fix refused: the settings no longer reach target "minio": listing it failed .*; nothing was deleted or changed$/,
+        /^reconcile fix refused: the settings no longer reach target "minio.1": listing it failed .*; nothing was deleted or changed$/,
       ),
     });
 
-    // Another bucket, with someone else's old object in it: every record would look missing there.
+    // Another bucket, with someone else's old object in it: a new target; what Stowage did not write is never deleted.
     await plain.send(new PutObjectCommand({ Bucket: otherBucket, Key: `${prefix}/theirs.bin`, Body: 'theirs' }));
     await sleep(1200);
     await saveMinio({ bucket: otherBucket });
-    await expect(storage.reconcile({ target: 'minio', fix: true, graceMs: 1000 })).rejects.toMatchObject({
-      code: ErrorCode.Misconfigured,
-      message: expect.stringContaining(
-        'none of the 2 recorded objects looked for is there, though it holds other objects',
-      ),
+    const other = await storage.reconcile({ target: 'minio', fix: true, graceMs: 1000 });
+    expect(other).toMatchObject({
+      target: 'minio.2',
+      orphans: { count: 1 },
+      fixes: { orphansDeleted: 0, orphansKeptForeign: 1 },
     });
     const theirs = await plain.send(new HeadObjectCommand({ Bucket: otherBucket, Key: `${prefix}/theirs.bin` }));
     expect(theirs.ContentLength).toBe(6);
@@ -328,13 +328,13 @@ describe('storage.sweep and the worker sweep', () => {
     await sleep(1200);
     await openUpload('a/new.bin');
     expect(await storage.sweep({ target: 'minio', olderThanMs: 1000 })).toEqual({
-      targets: [{ target: 'minio', aborted: 1, failed: 0 }],
+      targets: [{ target: 'minio.1', aborted: 1, failed: 0 }],
       aborted: 1,
       failed: 0,
     });
     expect(await openUploads()).toEqual(['a/new.bin']);
     // Every target: local disk keeps no incomplete uploads, so only MinIO is swept.
-    expect(await storage.sweep({ olderThanMs: 0 })).toMatchObject({ targets: [{ target: 'minio', aborted: 1 }] });
+    expect(await storage.sweep({ olderThanMs: 0 })).toMatchObject({ targets: [{ target: 'minio.1', aborted: 1 }] });
     expect(await openUploads()).toEqual([]);
   });
 

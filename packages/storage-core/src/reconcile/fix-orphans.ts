@@ -7,10 +7,16 @@
  * - still no live record points to it (one may have been committed since
  *   the catalog was read: an offload, or recovery adopting an upload);
  * - no intent in the catalog names it: an offload, migration or recovery in
- *   flight (or abandoned and awaiting recovery) may still record it.
+ *   flight (or abandoned and awaiting recovery) may still record it;
+ * - Stowage wrote it: it carries the `stowage-attempt` metadata every write of
+ *   offload and migrate adds. A bucket may hold other things than Stowage's
+ *   (another app's files, objects from before), and those are reported as
+ *   orphans but never deleted.
  */
 import type { Catalog, ResultIntent } from '../catalog/types.js';
+import { ErrorCode, isStorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { ATTEMPT_METADATA_KEY } from '../offload/send-file.js';
 import type { ListEntry, StorageDriver } from '../types.js';
 import type { ReconcileTally } from './report.js';
 
@@ -64,8 +70,13 @@ export class OrphanRemover {
       else unrecorded.push(key);
     }
     const named = await this.#namedByIntents(unrecorded);
-    const doomed = unrecorded.filter((key) => !named.has(key));
-    this.#tally.fixes.orphansKeptInFlight += unrecorded.length - doomed.length;
+    const unclaimed = unrecorded.filter((key) => !named.has(key));
+    this.#tally.fixes.orphansKeptInFlight += unrecorded.length - unclaimed.length;
+    const doomed: string[] = [];
+    for (const key of unclaimed) {
+      if (await this.#writtenByStowage(key)) doomed.push(key);
+      else this.#tally.fixes.orphansKeptForeign++;
+    }
     if (doomed.length === 0) return;
     const result = await this.#driver.deleteMany(doomed);
     this.#tally.fixes.orphansDeleted += result.deleted.length;
@@ -74,6 +85,16 @@ export class OrphanRemover {
       { target: this.#target, deleted: result.deleted.length, failed: result.failed.length, first: doomed[0] },
       'reconcile deleted orphans (objects no record points to, older than the grace period)',
     );
+  }
+
+  /** True when the object carries the attempt id Stowage writes on every object it stores. */
+  async #writtenByStowage(key: string): Promise<boolean> {
+    try {
+      return (await this.#driver.stat(key)).metadata[ATTEMPT_METADATA_KEY] !== undefined;
+    } catch (error) {
+      if (isStorageError(error, ErrorCode.NotFound)) return false;
+      throw error;
+    }
   }
 
   /** True when a live record points to `key` in the target now. */

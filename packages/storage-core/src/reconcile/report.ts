@@ -61,6 +61,8 @@ export interface ReconcileFixes {
   readonly orphansKeptYoung: number;
   /** Orphans kept because an intent in the catalog names them (an offload or migration may still record them). */
   readonly orphansKeptInFlight: number;
+  /** Orphans kept because Stowage did not write them (no `stowage-attempt` metadata): another app's, or older. */
+  readonly orphansKeptForeign: number;
   /** Orphans a record pointed to again by the time they were to be deleted. */
   readonly orphansRecordedMeanwhile: number;
   /** Orphans whose delete failed. */
@@ -154,6 +156,7 @@ export class ReconcileTally {
     orphansDeleted: 0,
     orphansKeptYoung: 0,
     orphansKeptInFlight: 0,
+    orphansKeptForeign: 0,
     orphansRecordedMeanwhile: 0,
     orphanDeletesFailed: 0,
     requeued: 0,

@@ -53,8 +53,9 @@ export function targetIds(entry: StoredProviderEntry): string[] {
 
 /**
  * The targets after saving `saved` (the plain settings and encrypted secrets)
- * as the entry's new settings: the current target updated when the place is
- * the same, else a new target appended and made current.
+ * as the entry's new settings: the target with the same place updated and
+ * made current (usually the current one; an earlier one when the settings
+ * point back to it), else a new target appended and made current.
  */
 export function nextTargets(
   name: string,
@@ -68,12 +69,12 @@ export function nextTargets(
   const { plain: settings, encrypted: secrets } = saved;
   const place = placeOf(placementFields, settings);
   const known: StoredTarget[] = previous ? [...(previous.targets ?? [implicitTarget(previous, placementFields)])] : [];
-  const currentId = previous ? currentTargetId(previous) : undefined;
-  const index = known.findIndex((target) => target.id === currentId);
-  const current = index >= 0 ? known[index] : undefined;
-  if (current && samePlace(current.place, place)) {
-    known[index] = { ...current, settings: { ...settings }, secrets: { ...secrets } };
-    return { target: current.id, targets: known };
+  // The place is the target: settings pointing back to a place it had before return to that target.
+  const index = known.findIndex((target) => samePlace(target.place, place));
+  const same = index >= 0 ? known[index] : undefined;
+  if (same) {
+    known[index] = { ...same, settings: { ...settings }, secrets: { ...secrets } };
+    return { target: same.id, targets: known };
   }
   const next = Math.max(0, ...known.map((target) => Number(TARGET_ID.exec(target.id)?.[2] ?? 0))) + 1;
   const created: StoredTarget = {
