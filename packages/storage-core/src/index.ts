@@ -48,5 +48,6 @@ export * from './settings-field.js';
 export * from './signed-url-http.js';
 export * from './storage.js';
 export * from './storage-options.js';
+export * from './targets-admin.js';
 export * from './types.js';
 export * from './worker/worker.js';

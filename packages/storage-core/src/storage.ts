@@ -27,15 +27,16 @@ import { queueReconcile, type ReconcileJobContext, reconcileNow, runQueuedReconc
 import type { ReconcileOptions } from './reconcile/options.js';
 import type { ReconcileReport } from './reconcile/report.js';
 import { type SweepOptions, type SweepReport, sweepTargets } from './reconcile/sweep.js';
-import { BackendRegistry, LOCAL_BACKEND, type TargetView } from './registry/registry.js';
-import { providerOfTarget } from './registry/targets.js';
+import { BackendRegistry, LOCAL_BACKEND } from './registry/registry.js';
 import {
   defaultCatalog,
   type ResolvedStorageOptions,
   resolveStorageOptions,
   type StorageOptions,
 } from './storage-options.js';
+import { removeTarget, type TargetWithCounts, targetsWithCounts } from './targets-admin.js';
 import type { ObjectStat, PresignedRequest, PresignGetOptions, ReadOptions } from './types.js';
+import { requeueBlocked } from './worker/requeue-blocked.js';
 import { markUnsendable } from './worker/unsendable.js';
 import { Worker, type WorkerOptions } from './worker/worker.js';
 
@@ -303,11 +304,7 @@ export class Storage {
    * the registry's changes do it by themselves.
    */
   async retryBlocked(): Promise<number> {
-    if (!this.catalog) return 0;
-    let queued = 0;
-    for await (const record of this.catalog.list({ state: 'blocked', hasIntent: false })) {
-      if (await this.catalog.update(record.id, record.version, { state: 'pending', dueAt: Date.now() })) queued++;
-    }
+    const queued = this.catalog ? await requeueBlocked(this.catalog) : 0;
     this.#worker?.poke();
     return queued;
   }
@@ -411,13 +408,8 @@ export class Storage {
    * results and bytes the catalog has in each: what an admin checks before
    * removing anything ("412 results still in bucket old-media").
    */
-  async targets(provider?: string): Promise<Array<TargetView & { readonly results: number; readonly bytes: number }>> {
-    const counts = new Map((await this.catalog?.stats())?.byTarget.map((entry) => [entry.targetId, entry]) ?? []);
-    return this.registry.targets.list(provider).map((view) => ({
-      ...view,
-      results: counts.get(view.id)?.results ?? 0,
-      bytes: counts.get(view.id)?.bytes ?? 0,
-    }));
+  async targets(provider?: string): Promise<TargetWithCounts[]> {
+    return targetsWithCounts(this.registry, this.catalog, provider);
   }
 
   /**
@@ -427,20 +419,7 @@ export class Storage {
    * accept that their locations stop resolving.
    */
   async removeTarget(id: string, options: { readonly forgetResults?: boolean } = {}): Promise<void> {
-    const view = this.registry.targets.list(providerOfTarget(id)).find((target) => target.id === id);
-    if (!view) throw new StorageError(ErrorCode.InvalidInput, `"${id}" is not a known target`);
-    const held = await this.catalog?.count({
-      targetId: id,
-      state: ['offloaded', 'local', 'pending', 'blocked', 'given-up'],
-    });
-    if (held && held.results > 0 && options.forgetResults !== true) {
-      throw new StorageError(
-        ErrorCode.PreconditionFailed,
-        `target "${id}" (${JSON.stringify(view.place)}) still holds ${held.results} results (${held.bytes} bytes); migrate them first, or pass { forgetResults: true } to forget them`,
-        { details: { target: id, results: held.results, bytes: held.bytes } },
-      );
-    }
-    await this.registry.targets.forget(id);
+    await removeTarget(this.registry, this.catalog, id, options);
   }
 
   /** Counts from the catalog: by state and target, work in flight, recent failures by code. */

@@ -1,0 +1,45 @@
+/**
+ * The catalog's side of managing targets: how many results each holds, and
+ * refusing to forget one that still holds results.
+ */
+import type { Catalog } from './catalog/types.js';
+import { ErrorCode, StorageError } from './errors.js';
+import type { BackendRegistry, TargetView } from './registry/registry.js';
+import { providerOfTarget } from './registry/targets.js';
+
+/** A target with the catalog's counts of what it holds. */
+export type TargetWithCounts = TargetView & { readonly results: number; readonly bytes: number };
+
+/** Every target (of one provider, when named) with its results and bytes. */
+export async function targetsWithCounts(
+  registry: BackendRegistry,
+  catalog: Catalog | undefined,
+  provider?: string,
+): Promise<TargetWithCounts[]> {
+  const counts = new Map((await catalog?.stats())?.byTarget.map((entry) => [entry.targetId, entry]) ?? []);
+  return registry.targets.list(provider).map((view) => ({
+    ...view,
+    results: counts.get(view.id)?.results ?? 0,
+    bytes: counts.get(view.id)?.bytes ?? 0,
+  }));
+}
+
+/** Forgets target `id`, refusing while the catalog has results there unless `forgetResults`. */
+export async function removeTarget(
+  registry: BackendRegistry,
+  catalog: Catalog | undefined,
+  id: string,
+  options: { readonly forgetResults?: boolean },
+): Promise<void> {
+  const view = registry.targets.list(providerOfTarget(id)).find((target) => target.id === id);
+  if (!view) throw new StorageError(ErrorCode.InvalidInput, `"${id}" is not a known target`);
+  const held = await catalog?.count({ targetId: id, state: ['offloaded', 'local', 'pending', 'blocked', 'given-up'] });
+  if (held && held.results > 0 && options.forgetResults !== true) {
+    throw new StorageError(
+      ErrorCode.PreconditionFailed,
+      `target "${id}" (${JSON.stringify(view.place)}) still holds ${held.results} results (${held.bytes} bytes); migrate them first, or pass { forgetResults: true } to forget them`,
+      { details: { target: id, results: held.results, bytes: held.bytes } },
+    );
+  }
+  await registry.targets.forget(id);
+}
