@@ -145,7 +145,7 @@ export class SettingsVault {
   ): unknown {
     const secrets = this.secretsOf({ ...entry, secrets: target.secrets });
     this.check(entry, trust);
-    return parseSettings(`stored settings of target "${target.id}"`, definition.schema, {
+    return parseSettings(`stored settings of target "${target.id}" of "${name}"`, definition.schema, {
       ...target.settings,
       ...secrets,
     });
