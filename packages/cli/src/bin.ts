@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 /** The `stowage` executable: runs the CLI on this process and exits with its code. */
-import { runCli } from './index.js';
+import module from 'node:module';
+
+// Every command loads the AWS SDK: caching its compiled code makes later runs start faster.
+module.enableCompileCache?.();
+const { runCli } = await import('./index.js');
 
 const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),

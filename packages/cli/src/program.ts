@@ -24,7 +24,7 @@ type Action = (context: CommandContext, ...args: never[]) => Promise<ExitCodeVal
 
 /** "--secret-access-key=abc" → "--secret-access-key=…": commander quotes unknown options, values included. */
 function withoutOptionValues(message: string): string {
-  return message.replace(/(--?[A-Za-z0-9-]+)=\S+/g, '$1=…');
+  return message.replace(/(-[^\s=']*)=[^\s']*/g, '$1=…');
 }
 
 /** Builds the program; `run` wraps every action to record its exit code. */
