@@ -2,7 +2,7 @@
  * The documented exit codes of `stowage`, and the one error type commands
  * throw to end with a chosen code. The README of this package lists them.
  */
-import { ErrorCode, isStorageError } from '@stowage/storage-core';
+import { ConfigError, ErrorCode, isStorageError } from '@stowage/storage-core';
 
 /** What the process exit code says. */
 export const ExitCode = {
@@ -31,12 +31,17 @@ export class CliError extends Error {
   }
 }
 
-/** A request the library refused before touching anything is the caller's mistake: a usage error. */
+/**
+ * A request the library refused before touching anything is the caller's
+ * mistake: a usage error. So are settings it refused (ConfigError lists every
+ * bad field), e.g. a bucket name that cannot be one.
+ */
 const REQUEST_ERRORS: ReadonlySet<string> = new Set([ErrorCode.InvalidInput, ErrorCode.InvalidKey]);
 
 /** The exit code for an error that ended a command. */
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof CliError) return error.exitCode;
+  if (error instanceof ConfigError) return ExitCode.Usage;
   if (isStorageError(error) && REQUEST_ERRORS.has(error.code)) return ExitCode.Usage;
   return ExitCode.Failure;
 }

@@ -40,14 +40,14 @@ export function createProgress(output: Output, label: string): Progress {
       counts: `${state.done + state.failed}/${state.total}${state.failed > 0 ? ` (${state.failed} failed)` : ''}`,
       bytes: `${formatBytes(state.bytesDone)}/${formatBytes(state.bytesTotal)}`,
       rate: formatRate(rate),
-      eta: state.done + state.failed >= state.total ? '0s' : formatDuration(eta),
+      remaining: state.done + state.failed >= state.total ? '0s' : formatDuration(eta),
     };
   };
   if (isTerminal(output.stderr)) return terminalBar(output.stderr, label, figures);
   return plainLines(output, label, figures);
 }
 
-type Figures = (state: ProgressState) => { counts: string; bytes: string; rate: string; eta: string };
+type Figures = (state: ProgressState) => { counts: string; bytes: string; rate: string; remaining: string };
 
 function isTerminal(stream: Writable): boolean {
   return (stream as Writable & { isTTY?: boolean }).isTTY === true;
@@ -57,7 +57,8 @@ function terminalBar(stream: Writable, label: string, figures: Figures): Progres
   const bar = new cliProgress.SingleBar(
     {
       stream: stream as NodeJS.WriteStream,
-      format: `${label} [{bar}] {counts} | {bytes} | {rate} | ETA {eta}`,
+      // Payload names must not clash with cli-progress's own tokens (eta, value, total, duration...).
+      format: `${label} [{bar}] {counts} | {bytes} | {rate} | ETA {remaining}`,
       hideCursor: true,
       barsize: 24,
       fps: 10,
@@ -88,7 +89,7 @@ function plainLines(output: Output, label: string, figures: Figures): Progress {
   let printed: ProgressState | undefined;
   const print = (state: ProgressState) => {
     const f = figures(state);
-    output.stderr.write(`${label}: ${f.counts} results, ${f.bytes}, ${f.rate}, ETA ${f.eta}\n`);
+    output.stderr.write(`${label}: ${f.counts} results, ${f.bytes}, ${f.rate}, ETA ${f.remaining}\n`);
     printedAt = performance.now();
     printed = state;
   };

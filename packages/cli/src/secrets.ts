@@ -34,7 +34,7 @@ export async function readSecrets(sources: SecretSources): Promise<Record<string
   if (problems.length > 0) throw new CliError('USAGE', `secrets: ${problems.join('; ')}`);
   for (const field of pending) {
     const value = await password(
-      { message: `${field} (hidden):`, mask: false },
+      { message: `${field} (hidden):`, mask: false, toggleMask: false },
       { input: sources.stdin, output: sources.promptOutput, clearPromptOnDone: true },
     );
     if (value === '') throw new CliError('USAGE', `secrets: ${field}: nothing was entered`);

@@ -125,7 +125,7 @@ describe('usage', () => {
     const unknown = await world.run(['providers', 'set', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown provider "nope"; known: r2, s3');
-    expect((await world.run(['test', 'nope'])).code).toBe(1);
+    expect((await world.run(['test', 'nope'])).code).toBe(2);
   });
 });
 

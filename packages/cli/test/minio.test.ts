@@ -128,7 +128,9 @@ describe('stowage against MinIO', () => {
   });
 
   it('enables MinIO and makes it the default', async () => {
-    expect((await run(['use', 'minio'])).code).toBe(1); // not enabled yet: refused
+    const early = await run(['use', 'minio']);
+    expect(early.code).toBe(2); // not enabled yet: refused, nothing changed
+    expect(early.stderr).toContain('cannot make "minio" the default: enable it first');
     expect((await run(['enable', 'minio'])).code).toBe(0);
     const use = await json<{ active: { name: string; target: string } }>(['use', 'minio']);
     expect(use.code).toBe(0);

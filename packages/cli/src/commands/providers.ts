@@ -40,6 +40,11 @@ export function viewLines(view: ProviderView): string[] {
   ];
 }
 
+/** Refuses (exit 2) a name that is neither local disk nor a provider the CLI knows. */
+export function knownProvider(name: string): void {
+  if (name !== LOCAL_BACKEND) editableProvider(name);
+}
+
 /** The definition of a provider whose settings the CLI enters; CliError (exit 2) otherwise. */
 export function editableProvider(name: string) {
   if (name === LOCAL_BACKEND) {

@@ -6,7 +6,7 @@
  */
 import type { CommandContext } from '../context.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
-import { viewJson } from './providers.js';
+import { knownProvider, viewJson } from './providers.js';
 
 /** Runs `enable` or `disable`. */
 export async function runSwitch(
@@ -14,6 +14,7 @@ export async function runSwitch(
   action: 'enable' | 'disable',
   name: string,
 ): Promise<ExitCodeValue> {
+  knownProvider(name);
   return context.withStorage(async ({ storage }) => {
     const view = action === 'enable' ? await storage.registry.enable(name) : await storage.registry.disable(name);
     context.output.result({ ok: true, provider: viewJson(view) });
@@ -29,6 +30,7 @@ export async function runSwitch(
 
 /** Runs `use`. */
 export async function runUse(context: CommandContext, name: string): Promise<ExitCodeValue> {
+  knownProvider(name);
   return context.withStorage(async ({ storage }) => {
     await storage.registry.setDefault(name);
     const active = storage.registry.active();

@@ -6,6 +6,7 @@
 import type { ProbeReport } from '@stowage/storage-core';
 import type { CommandContext } from '../context.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
+import { knownProvider } from './providers.js';
 
 /** The probe report as `--json` shows it (it never holds a secret). */
 export function probeJson(report: ProbeReport): Record<string, unknown> {
@@ -33,7 +34,7 @@ export function probeLines(name: string, report: ProbeReport): string[] {
 /** Runs `test`. */
 export async function runTest(context: CommandContext, name: string): Promise<ExitCodeValue> {
   return context.withStorage(async ({ storage }) => {
-    storage.registry.provider(name); // an unknown name is refused here, with the registry's message
+    knownProvider(name);
     const report = await storage.registry.testConnection(name);
     context.output.result({ ok: report.ok, provider: name, test: probeJson(report) });
     context.output.lines(probeLines(name, report));
