@@ -36,11 +36,14 @@ export const configFileSchema = z.strictObject({
    */
   catalog: z.union([nonEmpty('a SQLite file path or a postgres:// URL'), postgresCatalog]).optional(),
   /** The results disk, where the platform writes its results. */
-  results: z.strictObject({
-    dir: nonEmpty('the results folder'),
-    /** Where the results folder is served publicly, for URLs of results kept local. */
-    publicBaseUrl: z.url({ error: 'must be an http(s) URL' }).optional(),
-  }),
+  results: z.strictObject(
+    {
+      dir: nonEmpty('the results folder'),
+      /** Where the results folder is served publicly, for URLs of results kept local. */
+      publicBaseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    },
+    { error: 'required (an object with "dir", the results folder)' },
+  ),
   /** The environment variable that holds the application key (at least 32 characters). */
   appKeyEnv: envName,
   /** Offloads at once. Default 4. */
@@ -86,15 +89,19 @@ export interface ResolvedConfig {
 export function configProblems(input: unknown): string[] {
   const result = configFileSchema.safeParse(input);
   if (result.success) return [];
-  return result.error.issues.flatMap((issue) => {
+  // Unknown fields first: a mistyped name is often why another field is missing.
+  const unknown: string[] = [];
+  const other: string[] = [];
+  for (const issue of result.error.issues) {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => `${path ? `${path}.` : ''}${key}: unknown field`);
-    }
-    if (issue.code === 'invalid_union')
-      return [`${path}: must be a SQLite file path, a postgres:// URL or { "postgresUrlEnv": ... }`];
-    return [`${path || '(file)'}: ${issue.message}`];
-  });
+      unknown.push(...issue.keys.map((key) => `${path ? `${path}.` : ''}${key}: unknown field`));
+    } else if (issue.code === 'invalid_union') {
+      other.push(`${path}: must be a SQLite file path, a postgres:// URL or { "postgresUrlEnv": ... }`);
+    } else if (path === '') other.push('(file): must be a JSON object');
+    else other.push(`${path}: ${issue.message}`);
+  }
+  return [...unknown, ...other];
 }
 
 /** The config file to read: `explicit`, else stowage.config.json in `cwd`. */
