@@ -4,6 +4,7 @@
  * `runCli()` never calls process.exit: it returns the code, so tests and
  * embedding scripts can run it too.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { runMigrate } from './commands/migrate.js';
 import { runOffload } from './commands/offload.js';
@@ -20,6 +21,10 @@ import { describeError, ExitCode, type ExitCodeValue, exitCodeFor } from './exit
 import { createOutput, type Output } from './output.js';
 import { addSettingsOptions } from './settings-options.js';
 
+/** This package's version, from its package.json (one level above src/ and dist/). */
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
+
 type Action = (context: CommandContext, ...args: never[]) => Promise<ExitCodeValue>;
 
 /** "--secret-access-key=abc" → "--secret-access-key=…": commander quotes unknown options, values included. */
@@ -31,6 +36,7 @@ function withoutOptionValues(message: string): string {
 function buildProgram(io: CliIo, output: Output, setCode: (code: ExitCodeValue) => void): Command {
   const program = new Command('stowage')
     .description('Operate Stowage: provider settings, test connection, default backend, offload, migrate, reconcile.')
+    .version(VERSION, '-V, --version')
     .option('-c, --config <file>', 'the config file (default: ./stowage.config.json)')
     .option('--json', 'print one JSON document on stdout (events as JSON lines for worker)')
     .option('-v, --verbose', "show the library's warnings and info on stderr")

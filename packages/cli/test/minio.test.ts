@@ -5,7 +5,8 @@
  * secret from an environment variable (it never shows in any output, and the
  * settings file holds it encrypted), test the connection (ok; a wrong secret
  * is classified), enable and make it the default, offload, status and stats
- * counts, migrate results kept on local disk to MinIO, reconcile (and fix a
+ * counts, migrate results kept on local disk to MinIO (its progress bar on a
+ * pseudo-terminal), reconcile (and fix a
  * missing object from its local copy), the worker sending it again until
  * SIGTERM, sweep an incomplete upload, disable.
  */
@@ -21,7 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createTestBucket, createTestS3Client, removeTestBucket } from '@stowage/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { APP_KEY, type CliWorld, createCliWorld, startCli } from './support.js';
+import { APP_KEY, type CliWorld, createCliWorld, onTerminal, startCli } from './support.js';
 
 interface StatusBody {
   active: { name: string; target: string };
@@ -167,10 +168,12 @@ describe('stowage against MinIO', () => {
     expect(dry.body).toMatchObject({ state: 'dry-run', results: { total: 2 }, bytes: { total: 4000 } });
     expect(target(await status(), 'local')?.results).toBe(2);
 
-    const moved = await run(['migrate', '--from', 'local', '--to', 'minio']);
+    // On a terminal: the bar, fed by the library's own migrate:progress events.
+    const moved = await onTerminal(world, ['migrate', '--from', 'local', '--to', 'minio']);
+    outputs.push(moved.screen);
     expect(moved.code).toBe(0);
-    expect(moved.stdout).toContain('moved 2 of 2 results (3.9 KiB) from local to minio.1');
-    expect(moved.stderr).toMatch(/migrate: 2\/2 results/);
+    expect(moved.screen).toMatch(/migrate \[[█░]{24}\] 2\/2 \| 3\.9 KiB\/3\.9 KiB \| [\d.]+ (B|KiB|MiB)\/s \| ETA 0s/);
+    expect(moved.screen).toContain('moved 2 of 2 results (3.9 KiB) from local to minio.1');
     const body = await status();
     expect(target(body, 'minio.1')).toMatchObject({ results: 5, bytes: 10_000 });
     expect(target(body, 'local')?.results).toBe(0);

@@ -3,6 +3,7 @@
  * in a fresh folder with its own config file, results disk and catalog.
  */
 import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -119,4 +120,43 @@ export function startCli(world: CliWorld, args: readonly string[], env: NodeJS.P
 export function plainText(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escapes are control characters
   return text.replace(/\u001b\[[0-9;?]*[A-Za-z]|\u001b[()][A-Z0-9]|\r/g, '');
+}
+
+/**
+ * Runs `stowage ...args` on a pseudo-terminal made by `script` (util-linux),
+ * as on an operator's terminal; `answer` is typed once `when` shows on the
+ * screen. Returns the exit code and the screen as plain text.
+ */
+export async function onTerminal(
+  world: CliWorld,
+  args: readonly string[],
+  answer?: { when: string; type: string },
+  env: NodeJS.ProcessEnv = {},
+) {
+  const command = [process.execPath, BIN, ...args].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qefc', command, '/dev/null'], {
+    cwd: world.dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: world.dir,
+      TERM: 'xterm-256color',
+      STOWAGE_TEST_APP_KEY: APP_KEY,
+      ...env,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let screen = '';
+  let typed = false;
+  const collect = (chunk: Buffer) => {
+    screen += chunk.toString('utf8');
+    if (answer && !typed && plainText(screen).includes(answer.when)) {
+      typed = true;
+      child.stdin.write(answer.type);
+    }
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const [code] = await once(child, 'exit');
+  child.stdin.end();
+  return { code: code as number, screen: plainText(screen) };
 }

@@ -4,46 +4,20 @@
  * ETA; the hidden prompt takes a secret without echoing it, and the secret
  * ends up stored (encrypted), not on the screen.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { APP_KEY, BIN, type CliWorld, createCliWorld, plainText } from './support.js';
+import { type CliWorld, createCliWorld, onTerminal } from './support.js';
 
 let world: CliWorld;
 afterEach(async () => {
   await world?.remove();
 });
 
-/** Runs `stowage ...args` on a pseudo-terminal; `answer` is typed once `when` shows on the screen. */
-async function onTerminal(args: readonly string[], answer?: { when: string; type: string }) {
-  const command = [process.execPath, BIN, ...args].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ');
-  const child = spawn('script', ['-qefc', command, '/dev/null'], {
-    cwd: world.dir,
-    env: { PATH: process.env.PATH ?? '', HOME: world.dir, TERM: 'xterm-256color', STOWAGE_TEST_APP_KEY: APP_KEY },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let screen = '';
-  let typed = false;
-  const collect = (chunk: Buffer) => {
-    screen += chunk.toString('utf8');
-    if (answer && !typed && plainText(screen).includes(answer.when)) {
-      typed = true;
-      child.stdin.write(answer.type);
-    }
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const [code] = await once(child, 'exit');
-  child.stdin.end();
-  return { code: code as number, screen: plainText(screen) };
-}
-
 describe('on a terminal', () => {
   it('draws the offload progress bar with counts, bytes, rate and ETA', async () => {
     world = await createCliWorld();
     for (let i = 0; i < 12; i++) await world.addResult(`images/r${String(i).padStart(2, '0')}.png`, 10_240);
-    const { code, screen } = await onTerminal(['offload', 'images']);
+    const { code, screen } = await onTerminal(world, ['offload', 'images']);
     expect(code).toBe(0);
     // The bar as cli-progress draws it, last state: every result, every byte, a rate, nothing left.
     expect(screen).toMatch(/offload \[[█░]{24}\] 12\/12 \| 120\.0 KiB\/120\.0 KiB \| [\d.]+ (B|KiB|MiB)\/s \| ETA 0s/);
@@ -57,6 +31,7 @@ describe('on a terminal', () => {
     world = await createCliWorld();
     const secret = 'typed-at-the-prompt-Q7w-0000';
     const { code, screen } = await onTerminal(
+      world,
       [
         'providers',
         'set',

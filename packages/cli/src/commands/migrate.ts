@@ -78,6 +78,8 @@ export async function runMigrate(context: CommandContext, options: MigrateComman
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(bytesPerSecond !== undefined ? { bytesPerSecond } : {}),
       });
+      // The bar ends on the report's own figures, whatever the last event said.
+      if (report.state !== 'dry-run') listener(report);
     } finally {
       storage.events.off('migrate:progress', listener);
       stop.release();
