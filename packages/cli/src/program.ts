@@ -32,34 +32,11 @@ function withoutOptionValues(message: string): string {
   return message.replace(/(-[^\s=']*)=[^\s']*/g, '$1=…');
 }
 
-/** Builds the program; `run` wraps every action to record its exit code. */
-function buildProgram(io: CliIo, output: Output, setCode: (code: ExitCodeValue) => void): Command {
-  const program = new Command('stowage')
-    .description('Operate Stowage: provider settings, test connection, default backend, offload, migrate, reconcile.')
-    .version(VERSION, '-V, --version')
-    .option('-c, --config <file>', 'the config file (default: ./stowage.config.json)')
-    .option('--json', 'print one JSON document on stdout (events as JSON lines for worker)')
-    .option('-v, --verbose', "show the library's warnings and info on stderr")
-    .showHelpAfterError()
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(withoutOptionValues(text)),
-      outputError: (text, write) => write(withoutOptionValues(text)),
-    });
-  const run =
-    <A extends Action>(action: A) =>
-    async (...args: unknown[]) => {
-      const command = args[args.length - 1] as Command;
-      const context = commandContext(io, output, command.optsWithGlobals());
-      setCode(
-        await (action as unknown as (c: CommandContext, ...rest: unknown[]) => Promise<ExitCodeValue>)(
-          context,
-          ...args.slice(0, -1),
-        ),
-      );
-    };
+/** Wraps a command's action: builds its context, runs it, records its exit code. */
+type Runner = <A extends Action>(action: A) => (...args: unknown[]) => Promise<void>;
 
+/** The settings and switch commands: status, providers, test, enable, disable, use. */
+function registerAdminCommands(program: Command, run: Runner): void {
   program
     .command('status')
     .description('providers, the default, targets with result counts, catalog counts by state')
@@ -93,7 +70,10 @@ function buildProgram(io: CliIo, output: Output, setCode: (code: ExitCodeValue) 
     .command('use <provider>')
     .description('make a provider (or local) the default for new results')
     .action(run((c, name: string) => runUse(c, name)));
+}
 
+/** The commands that work on results: offload, migrate, reconcile, sweep, worker, stats. */
+function registerWorkCommands(program: Command, run: Runner): void {
   program
     .command('offload <paths...>')
     .description('send results (files or folders on the results disk) to the default backend')
@@ -149,7 +129,38 @@ function buildProgram(io: CliIo, output: Output, setCode: (code: ExitCodeValue) 
     .description('catalog counts: by state, by target, in flight, recent failures')
     .option('--since <duration>', 'failures since this long ago (default 24h)')
     .action(run((c, options: { since?: string }) => runStats(c, options)));
+}
 
+/** Builds the program; `run` wraps every action to record its exit code. */
+function buildProgram(io: CliIo, output: Output, setCode: (code: ExitCodeValue) => void): Command {
+  const program = new Command('stowage')
+    .description('Operate Stowage: provider settings, test connection, default backend, offload, migrate, reconcile.')
+    .version(VERSION, '-V, --version')
+    .option('-c, --config <file>', 'the config file (default: ./stowage.config.json)')
+    .option('--json', 'print one JSON document on stdout (events as JSON lines for worker)')
+    .option('-v, --verbose', "show the library's warnings and info on stderr")
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(withoutOptionValues(text)),
+      outputError: (text, write) => write(withoutOptionValues(text)),
+    });
+  const run: Runner =
+    <A extends Action>(action: A) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const context = commandContext(io, output, command.optsWithGlobals());
+      setCode(
+        await (action as unknown as (c: CommandContext, ...rest: unknown[]) => Promise<ExitCodeValue>)(
+          context,
+          ...args.slice(0, -1),
+        ),
+      );
+    };
+
+  registerAdminCommands(program, run);
+  registerWorkCommands(program, run);
   for (const command of [program, ...allCommands(program)]) {
     command.exitOverride().configureOutput(program.configureOutput());
   }

@@ -146,7 +146,7 @@ describe('on the results disk alone', () => {
       results: { path: string; location: string }[];
     }>(['offload', 'images', join(world.results, 'videos/c.mp4')]);
     expect(offload.code).toBe(0);
-    expect(offload.body.summary).toEqual({ total: 3, offloaded: 0, local: 3, failed: 0, bytes: 6000 });
+    expect(offload.body.summary).toEqual({ total: 3, offloaded: 0, local: 3, failed: 0, notStarted: 0, bytes: 6000 });
     expect(offload.body.results.map((r) => r.location).sort()).toEqual([
       'local:images/a.png',
       'local:images/nested/b.png',

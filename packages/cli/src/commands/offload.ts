@@ -4,13 +4,19 @@
  * `storage.offload()`, the same verified protocol the app uses: a result
  * whose upload fails stays on local disk, serving from there, and is
  * reported, never lost. Progress on stderr; `--dry-run` only counts.
+ * SIGINT/SIGTERM stops starting new results; those in flight finish.
  */
 import type { OffloadOutcome, Storage } from '@stowage/storage-core';
+import pLimit from 'p-limit';
 import type { CommandContext } from '../context.js';
 import { describeError, ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
 import { createProgress } from '../progress.js';
 import { type ResultFile, resultFiles } from '../result-paths.js';
+import { stopSignal } from '../signals.js';
+
+/** The storage's own default concurrency, when the config sets none. */
+const DEFAULT_CONCURRENCY = 4;
 
 /** Results listed one by one in human output up to this many; beyond, only those that stayed local. */
 const LIST_ALL_UP_TO = 100;
@@ -76,17 +82,19 @@ export async function runOffload(
       ]);
       return ExitCode.Ok;
     }
-    const outcomes = await offloadAll(context, storage, files, bytesTotal);
+    const concurrency = (await context.config()).concurrency ?? DEFAULT_CONCURRENCY;
+    const { rows: outcomes, notStarted } = await offloadAll(context, storage, files, bytesTotal, concurrency);
     const failed = outcomes.filter(hasFailed);
     const summary = {
       total: outcomes.length,
       offloaded: outcomes.filter((outcome) => !isRefused(outcome) && outcome.status === 'offloaded').length,
       local: outcomes.filter((outcome) => !isRefused(outcome) && outcome.status === 'local').length,
       failed: failed.length,
+      notStarted,
       bytes: bytesTotal,
     };
     context.output.result({
-      ok: failed.length === 0,
+      ok: failed.length === 0 && notStarted === 0,
       backend: active.name,
       target: active.target,
       summary,
@@ -96,9 +104,10 @@ export async function runOffload(
     context.output.lines([
       ...listed.map(outcomeLine),
       `${summary.offloaded} offloaded, ${summary.local} on local disk (${summary.failed} failed) of ${summary.total} results, ${formatBytes(bytesTotal)}`,
+      ...(notStarted > 0 ? [`stopped: ${notStarted} results were not started (they stay on local disk)`] : []),
     ]);
-    if (failed.length === 0) return ExitCode.Ok;
-    return failed.length === outcomes.length ? ExitCode.Failure : ExitCode.Partial;
+    if (failed.length === 0 && notStarted === 0) return ExitCode.Ok;
+    return failed.length > 0 && failed.length === outcomes.length ? ExitCode.Failure : ExitCode.Partial;
   });
 }
 
@@ -107,28 +116,39 @@ async function offloadAll(
   storage: Storage,
   files: readonly ResultFile[],
   bytesTotal: number,
-): Promise<Row[]> {
+  concurrency: number,
+): Promise<{ rows: Row[]; notStarted: number }> {
   const progress = createProgress(context.output, 'offload');
+  const stop = stopSignal(() =>
+    context.output.note('stopping: finishing the results in flight (press again to quit at once)'),
+  );
+  // The CLI's own bound (the storage's concurrency), so that a stop leaves the rest unstarted rather than queued.
+  const limit = pLimit(concurrency);
   let done = 0;
   let failed = 0;
   let bytesDone = 0;
   const update = () => progress.update({ done, failed, total: files.length, bytesDone, bytesTotal });
   update();
   try {
-    // storage.offload bounds how many run at once (config "concurrency").
-    return await Promise.all(
-      files.map(async (file) => {
-        const outcome: Row = await storage
-          .offload({ path: file.path })
-          .catch((error: unknown) => ({ key: file.path, size: file.size, refused: describeError(error) }));
-        if (hasFailed(outcome)) failed++;
-        else done++;
-        bytesDone += file.size;
-        update();
-        return outcome;
-      }),
+    const rows = await Promise.all(
+      files.map((file) =>
+        limit(async (): Promise<Row | undefined> => {
+          if (stop.signal.aborted) return undefined;
+          const outcome: Row = await storage
+            .offload({ path: file.path })
+            .catch((error: unknown) => ({ key: file.path, size: file.size, refused: describeError(error) }));
+          if (hasFailed(outcome)) failed++;
+          else done++;
+          bytesDone += file.size;
+          update();
+          return outcome;
+        }),
+      ),
     );
+    const started = rows.filter((row): row is Row => row !== undefined);
+    return { rows: started, notStarted: files.length - started.length };
   } finally {
+    stop.release();
     progress.stop();
   }
 }
