@@ -105,7 +105,7 @@ export function configProblems(input: unknown): string[] {
 }
 
 /** The config file to read: `explicit`, else stowage.config.json in `cwd`. */
-export function configPath(explicit: string | undefined, cwd: string): string {
+function configPath(explicit: string | undefined, cwd: string): string {
   return resolve(cwd, explicit ?? DEFAULT_CONFIG_FILE);
 }
 

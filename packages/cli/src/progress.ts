@@ -9,7 +9,7 @@ import { formatBytes, formatDuration, formatRate } from './format.js';
 import type { Output } from './output.js';
 
 /** Where a piece of long work stands. */
-export interface ProgressState {
+interface ProgressState {
   readonly done: number;
   readonly failed: number;
   readonly total: number;

@@ -15,7 +15,7 @@ import { CLI_DEFINITIONS } from './definitions.js';
 import { CliError } from './exit-codes.js';
 
 /** "secretAccessKey" → "secret-access-key". */
-export function kebab(name: string): string {
+function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 

@@ -11,13 +11,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built executable the package's `bin` points to. */
-export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 /** A test app key (the config's appKeyEnv names STOWAGE_TEST_APP_KEY). */
 export const APP_KEY = 'cli-test-app-key-0123456789abcdefghijklmnopqrstuv';
 
 /** What one run of the binary gave. */
-export interface RunResult {
+interface RunResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
@@ -42,7 +42,7 @@ export interface CliWorld {
 }
 
 /** Throws at once when the package was not built, rather than failing every test obscurely. */
-export function requireBuilt(): void {
+function requireBuilt(): void {
   if (!existsSync(BIN)) throw new Error(`build first (pnpm build): missing ${BIN}`);
 }
 
@@ -117,7 +117,7 @@ export function startCli(world: CliWorld, args: readonly string[], env: NodeJS.P
 }
 
 /** Strips terminal escape sequences (colours, cursor moves) from what a pseudo-terminal recorded. */
-export function plainText(text: string): string {
+function plainText(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escapes are control characters
   return text.replace(/\u001b\[[0-9;?]*[A-Za-z]|\u001b[()][A-Z0-9]|\r/g, '');
 }

@@ -30,7 +30,7 @@ export function viewJson(view: ProviderView): Record<string, unknown> {
 }
 
 /** Human lines for a provider view. */
-export function viewLines(view: ProviderView): string[] {
+function viewLines(view: ProviderView): string[] {
   return [
     `${view.name} (${view.label}): ${view.enabled ? 'enabled' : 'disabled'}${view.isDefault ? ', default' : ''}`,
     ...Object.entries(view.settings).map(([field, value]) => `  ${field}: ${JSON.stringify(value)}`),
@@ -46,7 +46,7 @@ export function knownProvider(name: string): void {
 }
 
 /** The definition of a provider whose settings the CLI enters; CliError (exit 2) otherwise. */
-export function editableProvider(name: string) {
+function editableProvider(name: string) {
   if (name === LOCAL_BACKEND) {
     throw new CliError('USAGE', 'local is the results disk: it is set in the config file (results.dir), not here');
   }

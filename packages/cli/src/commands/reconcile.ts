@@ -23,7 +23,7 @@ export interface ReconcileCommandOptions {
 }
 
 /** How many things the report says disagree (unknown local files are information, not disagreement). */
-export function disagreements(report: ReconcileReport): number {
+function disagreements(report: ReconcileReport): number {
   return report.orphans.count + report.missing.count + report.mismatched.count + report.unchecked.count;
 }
 

@@ -10,7 +10,7 @@ import { formatBytes, table } from '../format.js';
 import { describeCatalog } from '../open-storage.js';
 
 /** Everything `status` reports, as its JSON. */
-export async function statusReport(storage: Storage) {
+async function statusReport(storage: Storage) {
   const active = storage.registry.active();
   const stats = await storage.stats();
   return {
