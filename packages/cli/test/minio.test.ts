@@ -8,7 +8,8 @@
  * counts, migrate results kept on local disk to MinIO (its progress bar on a
  * pseudo-terminal), reconcile (and fix a
  * missing object from its local copy), the worker sending it again until
- * SIGTERM, sweep an incomplete upload, disable.
+ * SIGTERM, sweep an incomplete upload, a default whose bucket is gone (every
+ * result stays local: exit 1), disable.
  */
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -186,20 +187,17 @@ describe('stowage against MinIO', () => {
 
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'foreign.txt', Body: 'not ours' }));
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'new/d.png' }));
-    const found = await json<{ orphans: { count: number }; missing: { count: number }; fixes: unknown }>([
-      'reconcile',
-      'minio',
-    ]);
-    expect(found.code).toBe(3);
-    expect(found.body).toMatchObject({ orphans: { count: 1 }, missing: { count: 1 } });
-
-    const dry = await json<{ dryRun: boolean; fix: boolean; missing: { count: number } }>([
-      'reconcile',
-      '--fix',
-      '--dry-run',
-    ]);
+    // Report only (--fix --dry-run changes nothing): both found, exit 3.
+    const dry = await json<{
+      dryRun: boolean;
+      fix: boolean;
+      orphans: { count: number };
+      missing: { count: number };
+      fixes: unknown;
+    }>(['reconcile', 'minio', '--fix', '--dry-run']);
     expect(dry.code).toBe(3);
-    expect(dry.body).toMatchObject({ dryRun: true, fix: false, missing: { count: 1 } });
+    expect(dry.body).toMatchObject({ dryRun: true, fix: false, orphans: { count: 1 }, missing: { count: 1 } });
+    expect(dry.body.fixes).toBeUndefined();
     expect((await status()).catalog.byState.pending).toBe(0);
 
     const fixed = await json<{ fixes: Record<string, number> }>(['reconcile', '--fix', '--grace', '0']);
@@ -256,6 +254,44 @@ describe('stowage against MinIO', () => {
         .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'new/crashed.bin', UploadId: upload.UploadId }))
         .catch(() => undefined);
     }
+  });
+
+  it('exits 1 when every result stays local, with the classified error per result and in stats', async () => {
+    await world.addResult('late/g.png', 700);
+    const saved = await run(
+      [
+        'providers',
+        'set',
+        's3',
+        '--provider',
+        'minio',
+        '--endpoint',
+        s3.endpoint,
+        '--region',
+        s3.region,
+        '--bucket',
+        `${bucket}-gone`,
+        '--access-key-id',
+        s3.accessKeyId,
+        '--secret-from-env',
+        'secretAccessKey=MINIO_SECRET',
+      ],
+      secretEnv(),
+    );
+    expect(saved.code).toBe(0);
+    expect((await run(['enable', 's3'])).code).toBe(0);
+    expect((await run(['use', 's3'])).code).toBe(0);
+    const offload = await json<{
+      ok: boolean;
+      summary: Record<string, number>;
+      results: { error?: { code: string } }[];
+    }>(['offload', 'late/g.png']);
+    expect(offload.code).toBe(1);
+    expect(offload.body).toMatchObject({ ok: false, summary: { total: 1, local: 1, failed: 1 } });
+    expect(offload.body.results[0]?.error?.code).toBe('BUCKET_NOT_FOUND');
+    const stats = await json<{ recentFailures: { code: string; count: number }[] }>(['stats', '--since', '1h']);
+    expect(stats.body.recentFailures).toContainEqual({ code: 'BUCKET_NOT_FOUND', count: 1 });
+    expect((await run(['use', 'minio'])).code).toBe(0);
   });
 
   it('disables MinIO: new results go to local disk, stored ones keep their target', async () => {
