@@ -16,7 +16,7 @@ import {
   type Storage,
 } from '@stowage/storage-core';
 import type { CatalogLocation, ResolvedConfig } from './config.js';
-import { CLI_DEFINITIONS } from './definitions.js';
+import { cliDefinitions } from './definitions.js';
 import { CliError } from './exit-codes.js';
 
 /** A storage opened for one command, and how to close it. */
@@ -43,7 +43,7 @@ export async function openStorage(config: ResolvedConfig, logger: Logger): Promi
       store: new JsonFileSettingsStore(config.settingsFile),
       appKey: config.appKey,
       local,
-      definitions: CLI_DEFINITIONS,
+      definitions: await cliDefinitions(),
       catalog,
       logger,
       ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),

@@ -17,6 +17,7 @@ import { runSwitch, runUse } from './commands/switches.js';
 import { runTest } from './commands/test.js';
 import { runWorker } from './commands/worker.js';
 import { type CliIo, type CommandContext, commandContext } from './context.js';
+import { cliDefinitions } from './definitions.js';
 import { describeError, ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
 import { createOutput, type Output } from './output.js';
 import { addSettingsOptions } from './settings-options.js';
@@ -47,12 +48,15 @@ function registerAdminCommands(program: Command, run: Runner): void {
     .command('list')
     .description('every provider the CLI knows')
     .action(run((c) => runProvidersList(c)));
-  addSettingsOptions(
-    providers
-      .command('set <name>')
-      .description('save settings of a provider (secrets from --secret-from-env or --prompt-secret only)')
-      .option('--test', 'test the connection right after saving'),
-  ).action(run((c, name: string, options: Record<string, unknown>) => runProvidersSet(c, name, options)));
+  const set = providers
+    .command('set <name>')
+    .description('save settings of a provider (secrets from --secret-from-env or --prompt-secret only)')
+    .option('--test', 'test the connection right after saving')
+    .action(run((c, name: string, options: Record<string, unknown>) => runProvidersSet(c, name, options)));
+  // The field options need the driver definitions (and so the AWS SDK): added only when `set` is what runs.
+  providers.hook('preSubcommand', async (_providers, subcommand) => {
+    if (subcommand === set) addSettingsOptions(set, await cliDefinitions());
+  });
 
   program
     .command('test <provider>')
@@ -139,7 +143,7 @@ function buildProgram(io: CliIo, output: Output, setCode: (code: ExitCodeValue) 
     .option('-c, --config <file>', 'the config file (default: ./stowage.config.json)')
     .option('--json', 'print one JSON document on stdout (events as JSON lines for worker)')
     .option('-v, --verbose', "show the library's warnings and info on stderr")
-    .showHelpAfterError()
+    .showHelpAfterError('(add --help for the options)')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -167,6 +171,7 @@ function buildProgram(io: CliIo, output: Output, setCode: (code: ExitCodeValue) 
   return program;
 }
 
+/** Every subcommand under `command`, nested ones included. */
 function allCommands(command: Command): Command[] {
   return command.commands.flatMap((child) => [child, ...allCommands(child)]);
 }

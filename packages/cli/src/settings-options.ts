@@ -11,7 +11,6 @@
 
 import type { AnyDriverDefinition, SettingsField } from '@stowage/storage-core';
 import { type Command, Option } from 'commander';
-import { CLI_DEFINITIONS } from './definitions.js';
 import { CliError } from './exit-codes.js';
 
 /** "secretAccessKey" → "secret-access-key". */
@@ -20,10 +19,13 @@ function kebab(name: string): string {
 }
 
 /** Every field of every definition, by name (the first declaration wins), and the names of secret fields. */
-function knownFields(): { fields: Map<string, SettingsField>; secrets: Set<string> } {
+function knownFields(definitions: readonly AnyDriverDefinition[]): {
+  fields: Map<string, SettingsField>;
+  secrets: Set<string>;
+} {
   const fields = new Map<string, SettingsField>();
   const secrets = new Set<string>();
-  for (const definition of CLI_DEFINITIONS) {
+  for (const definition of definitions) {
     for (const field of definition.fields) if (!fields.has(field.name)) fields.set(field.name, field);
     for (const secret of definition.secretFields) secrets.add(secret);
   }
@@ -33,9 +35,9 @@ function knownFields(): { fields: Map<string, SettingsField>; secrets: Set<strin
 /** The registry's own per-provider flag. */
 const DELETE_LOCAL = 'deleteLocal';
 
-/** Adds one option per settings field, plus the secret and unset options, to `command`. */
-export function addSettingsOptions(command: Command): Command {
-  const { fields, secrets } = knownFields();
+/** Adds one option per settings field of `definitions`, plus the secret and unset options, to `command`. */
+export function addSettingsOptions(command: Command, definitions: readonly AnyDriverDefinition[]): Command {
+  const { fields, secrets } = knownFields(definitions);
   for (const field of fields.values()) {
     const flag = kebab(field.name);
     if (secrets.has(field.name) || field.kind === 'secret') {
@@ -71,8 +73,12 @@ export interface SettingsChange {
 }
 
 /** Reads the parsed options into a change; CliError (exit 2) naming every bad option, never a value. */
-export function settingsChange(definition: AnyDriverDefinition, options: Record<string, unknown>): SettingsChange {
-  const { fields, secrets } = knownFields();
+export function settingsChange(
+  definition: AnyDriverDefinition,
+  options: Record<string, unknown>,
+  definitions: readonly AnyDriverDefinition[],
+): SettingsChange {
+  const { fields, secrets } = knownFields(definitions);
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const field of fields.values()) {

@@ -7,7 +7,7 @@
  */
 import { LOCAL_BACKEND, type ProviderView, type Storage } from '@stowage/storage-core';
 import type { CommandContext } from '../context.js';
-import { CLI_DEFINITIONS, definitionNamed } from '../definitions.js';
+import { cliDefinitions, definitionNamed } from '../definitions.js';
 import { CliError, ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { table } from '../format.js';
 import { readSecrets } from '../secrets.js';
@@ -41,20 +41,20 @@ function viewLines(view: ProviderView): string[] {
 }
 
 /** Refuses (exit 2) a name that is neither local disk nor a provider the CLI knows. */
-export function knownProvider(name: string): void {
-  if (name !== LOCAL_BACKEND) editableProvider(name);
+export async function knownProvider(name: string): Promise<void> {
+  if (name !== LOCAL_BACKEND) await editableProvider(name);
 }
 
 /** The definition of a provider whose settings the CLI enters; CliError (exit 2) otherwise. */
-function editableProvider(name: string) {
+async function editableProvider(name: string) {
   if (name === LOCAL_BACKEND) {
     throw new CliError('USAGE', 'local is the results disk: it is set in the config file (results.dir), not here');
   }
-  const definition = definitionNamed(name);
+  const definition = await definitionNamed(name);
   if (!definition) {
     throw new CliError(
       'USAGE',
-      `unknown provider "${name.slice(0, 64)}"; known: ${CLI_DEFINITIONS.map((known) => known.name).join(', ')}`,
+      `unknown provider "${name.slice(0, 64)}"; known: ${(await cliDefinitions()).map((known) => known.name).join(', ')}`,
     );
   }
   return definition;
@@ -79,8 +79,8 @@ export async function runProvidersSet(
   name: string,
   options: Record<string, unknown>,
 ): Promise<ExitCodeValue> {
-  const definition = editableProvider(name);
-  const change = settingsChange(definition, options);
+  const definition = await editableProvider(name);
+  const change = settingsChange(definition, options, await cliDefinitions());
   const secrets = await readSecrets({
     fromEnv: change.fromEnv,
     prompt: change.prompt,

@@ -14,7 +14,7 @@ export async function runSwitch(
   action: 'enable' | 'disable',
   name: string,
 ): Promise<ExitCodeValue> {
-  knownProvider(name);
+  await knownProvider(name);
   return context.withStorage(async ({ storage }) => {
     const view = action === 'enable' ? await storage.registry.enable(name) : await storage.registry.disable(name);
     context.output.result({ ok: true, provider: viewJson(view) });
@@ -30,7 +30,7 @@ export async function runSwitch(
 
 /** Runs `use`. */
 export async function runUse(context: CommandContext, name: string): Promise<ExitCodeValue> {
-  knownProvider(name);
+  await knownProvider(name);
   return context.withStorage(async ({ storage }) => {
     await storage.registry.setDefault(name);
     const active = storage.registry.active();

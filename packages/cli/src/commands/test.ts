@@ -34,7 +34,7 @@ export function probeLines(name: string, report: ProbeReport): string[] {
 /** Runs `test`. */
 export async function runTest(context: CommandContext, name: string): Promise<ExitCodeValue> {
   return context.withStorage(async ({ storage }) => {
-    knownProvider(name);
+    await knownProvider(name);
     const report = await storage.registry.testConnection(name);
     context.output.result({ ok: report.ok, provider: name, test: probeJson(report) });
     context.output.lines(probeLines(name, report));
