@@ -3,7 +3,7 @@
  * (read only when a command needs it) and a storage opened for the command
  * and closed after it, whatever happens.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '@stowage/storage-core';
 import { loadConfig, type ResolvedConfig } from './config.js';
 import { type OpenedStorage, openStorage } from './open-storage.js';
@@ -14,8 +14,8 @@ export interface CliIo {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly stdin: Readable;
-  readonly stdout: NodeJS.WritableStream & import('node:stream').Writable;
-  readonly stderr: NodeJS.WritableStream & import('node:stream').Writable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
 }
 
 /** One command's view of the run. */
