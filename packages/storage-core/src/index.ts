@@ -14,6 +14,7 @@ export * from './errors.js';
 export * from './events.js';
 export * from './file-source.js';
 export * from './incomplete-uploads.js';
+export * from './key-template.js';
 export * from './keys.js';
 export * from './location.js';
 export * from './locations.js';

@@ -3,8 +3,9 @@
  * 1. check the input, and open every file of the result once through the
  *    results disk's containment rule (bad input throws, before any I/O elsewhere);
  * 2. resolve the active backend and its current target once;
- * 3. record the intent in the catalog (or find the same file already offloaded,
- *    or another attempt at work on it);
+ * 3. record the intent in the catalog with the keys (the relative paths, or
+ *    the provider's key template, see result-keys.ts), or find the same file
+ *    already offloaded, or another attempt at work on it;
  * 4. send every file and verify it (size, and a checksum the backend confirms
  *    or a read-back);
  * 5. make sure each file is still the one that was sent, unchanged;
@@ -28,6 +29,7 @@ import { closeResult, openResult, placedLocally } from './open-result.js';
 import { type OutcomeContext, OutcomeReporter } from './outcome.js';
 import { recordedOutcome } from './recorded-outcome.js';
 import { changeSince } from './result-file.js';
+import { ResultKeyPlan } from './result-keys.js';
 import { SendFailure, sendResult } from './send-result.js';
 import type { TargetResolver } from './targets.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome } from './types.js';
@@ -66,16 +68,23 @@ export async function offloadResult(
     // 2. Where new results go, resolved once: settings edits during the upload cannot redirect it.
     const active = context.registry.active();
     const targetId = active.target;
-    const keys = files.map((file) => file.opened.path);
-    // 3. The intent, before the first byte goes out.
+    const keyPlan = await ResultKeyPlan.of(active.name === 'local' ? undefined : active.keyTemplate, files);
+    // 3. The intent, with the keys fixed by the record, before the first byte goes out.
     const begin = await context.journal.begin(files, {
       targetId,
-      keys,
+      keysFor: (record) => keyPlan.keysFor(record),
+      keysNeedRecordId: keyPlan.needsRecordId,
       metadata: input.metadata ?? {},
       heldAttempt: held?.attemptId,
     });
     if (begin.kind !== 'begun') return await recordedOutcome(context, report, begin, files, options);
     const { ticket } = begin;
+    const keys = ticket.keys;
+    if (keyPlan.problem && !active.fallback) {
+      await context.journal.stayedLocal(ticket, keyPlan.problem);
+      const cause = keyPlan.problem;
+      return await report.local(onLocalDisk, { attempted: active.name, stage: 'resolve', cause }, ticket.recordId);
+    }
     if (active.fallback) {
       const cause = new StorageError(ErrorCode.Misconfigured, active.fallback.reason);
       await context.journal.stayedLocal(ticket, cause);
@@ -105,6 +114,8 @@ export async function offloadResult(
         keys,
         metadata: input.metadata ?? {},
         attemptId: ticket.attemptId,
+        exclusive: (key) => keyPlan.exclusive(ticket, targetId, key),
+        abandonedAttempt: ticket.abandonedAttempt,
         abort,
         logger: context.logger,
         linger: context.linger,
