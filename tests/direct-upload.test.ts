@@ -37,7 +37,7 @@ describe('direct uploads through the storage API (in-memory backend)', () => {
     await ws.remove();
   });
 
-  it('refuses while local disk is the default, and a template that needs the content', async () => {
+  it('refuses while local disk is the default, and a template that needs the content or lacks {uuid}', async () => {
     const local = await refusal(storage.presignUpload({ fileName: 'a.png', contentType: 'image/png', size: 3 }));
     expect(local.code).toBe(ErrorCode.Misconfigured);
     expect(local.message).toMatch(/remote default backend/);
@@ -47,6 +47,15 @@ describe('direct uploads through the storage API (in-memory backend)', () => {
       storage.presignUpload({ fileName: 'a.png', contentType: 'image/png', size: 3, keyTemplate: '{hash8}.{extName}' }),
     );
     expect(content.message).toMatch(/cannot know before its bytes arrive/);
+    const notUnique = await refusal(
+      storage.presignUpload({
+        fileName: 'a.png',
+        contentType: 'image/png',
+        size: 3,
+        keyTemplate: 'u/{fileName}.{extName}',
+      }),
+    );
+    expect(notUnique.message).toMatch(/needs \{uuid\}: without it two uploads of the same name would overwrite/);
   });
 
   it('refuses a type not allowed, a file too large, a bad name or size, each saying why', async () => {

@@ -6,7 +6,8 @@
  * 1. `presignUpload` checks what the browser says it will send (content type
  *    in an allowed list, size at most a limit: refused before anything is
  *    signed), names the key with the default backend's key template (see
- *    key-template.ts; content tokens cannot be known before the bytes arrive),
+ *    key-template.ts; it must have {uuid}, since a signed PUT replaces what is
+ *    at its key, and no content token: the bytes are not there yet),
  *    and presigns a PUT with that exact type and length signed in.
  * 2. `recordUpload`, once the browser says it is done, looks at the object
  *    (HEAD: it exists, its size and type are the ones signed) and records it
@@ -82,8 +83,8 @@ export interface RecordedUpload {
  * Checks `input` against its limits and signs a PUT to the default backend
  * under a templated key. Throws INVALID_INPUT (a type not allowed, too large,
  * a bad name or size: the message says which, for the browser to show),
- * MISCONFIGURED (local disk is the default, or the template needs the content
- * or gives an invalid key), or the driver's error.
+ * MISCONFIGURED (local disk is the default, or the template lacks {uuid},
+ * needs the content or gives an invalid key), or the driver's error.
  */
 export async function presignUpload(registry: BackendRegistry, input: UploadRequest): Promise<PlannedUpload> {
   const name = uploadRequestName(input);
@@ -96,10 +97,18 @@ export async function presignUpload(registry: BackendRegistry, input: UploadRequ
     );
   }
   const template = input.keyTemplate ?? active.keyTemplate ?? DEFAULT_UPLOAD_KEY_TEMPLATE;
-  if (keyTemplateNeeds(template).content) {
+  const needs = keyTemplateNeeds(template);
+  if (needs.content) {
     throw new StorageError(
       ErrorCode.Misconfigured,
       'the key template uses {md5}, {sha256} or {hash8}, which a browser upload cannot know before its bytes arrive',
+    );
+  }
+  // A signed PUT replaces whatever is at its key: only a fresh uuid keeps two uploads named alike apart.
+  if (!needs.uuid) {
+    throw new StorageError(
+      ErrorCode.Misconfigured,
+      'the key template of a browser upload needs {uuid}: without it two uploads of the same name would overwrite each other (pass keyTemplate, e.g. "uploads/{year}/{month}/{uuid}.{extName}")',
     );
   }
   const key = renderKeyTemplate(template, { path: name, time: Date.now(), uuid: randomUUID() });
