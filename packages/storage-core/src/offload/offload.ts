@@ -32,7 +32,7 @@ import { changeSince } from './result-file.js';
 import { ResultKeyPlan } from './result-keys.js';
 import { SendFailure, sendResult } from './send-result.js';
 import type { TargetResolver } from './targets.js';
-import type { OffloadInput, OffloadOptions, OffloadOutcome } from './types.js';
+import type { OffloadInput, OffloadOptions, OffloadOutcome, OffloadStage } from './types.js';
 import { validateOffloadInput } from './validate-input.js';
 
 /** What one offload needs from the storage it runs in. */
@@ -80,20 +80,16 @@ export async function offloadResult(
     if (begin.kind !== 'begun') return await recordedOutcome(context, report, begin, files, options);
     const { ticket } = begin;
     const keys = ticket.keys;
-    if (keyPlan.problem && !active.fallback) {
-      await context.journal.stayedLocal(ticket, keyPlan.problem);
-      const cause = keyPlan.problem;
-      return await report.local(onLocalDisk, { attempted: active.name, stage: 'resolve', cause }, ticket.recordId);
-    }
+    const stayLocal = async (failure: LocalFailure, uncertain?: boolean) => {
+      await context.journal.stayedLocal(ticket, failure.cause, { uncertain });
+      return await report.local(onLocalDisk, failure, ticket.recordId);
+    };
+    // The default cannot be used (local disk stands in), or its key template cannot name these files.
     if (active.fallback) {
       const cause = new StorageError(ErrorCode.Misconfigured, active.fallback.reason);
-      await context.journal.stayedLocal(ticket, cause);
-      return await report.local(
-        onLocalDisk,
-        { attempted: active.fallback.from, stage: 'resolve', cause },
-        ticket.recordId,
-      );
+      return await stayLocal({ attempted: active.fallback.from, stage: 'resolve', cause });
     }
+    if (keyPlan.problem) return await stayLocal({ attempted: active.name, stage: 'resolve', cause: keyPlan.problem });
     if (active.name === 'local') {
       await context.journal.keptLocal(ticket);
       return await report.local(onLocalDisk, undefined, ticket.recordId);
@@ -122,20 +118,14 @@ export async function offloadResult(
       });
     } catch (failure) {
       if (!(failure instanceof SendFailure)) throw failure;
-      await context.journal.stayedLocal(ticket, failure.error, { uncertain: failure.uncertain });
       const cause = failure.error;
-      return await report.local(onLocalDisk, { attempted: active.name, stage: failure.stage, cause }, ticket.recordId);
+      return await stayLocal({ attempted: active.name, stage: failure.stage, cause }, failure.uncertain);
     }
     // 5. Every file must still be the one that was sent: a changed file's remote copy holds stale bytes.
     const change = await firstChange(files, root);
     if (change) {
       await active.driver.deleteMany(sent.files.map((file) => file.key)).catch(() => undefined);
-      await context.journal.stayedLocal(ticket, change);
-      return await report.local(
-        onLocalDisk,
-        { attempted: active.name, stage: 'verify', cause: change },
-        ticket.recordId,
-      );
+      return await stayLocal({ attempted: active.name, stage: 'verify', cause: change });
     }
     // 6. One durable commit, then the caller records the location.
     const location = formatLocation(active.name, keys[0] as string);
@@ -176,6 +166,13 @@ export async function offloadResult(
   } finally {
     await closeResult(files);
   }
+}
+
+/** Why a result stayed local, as its outcome reports it. */
+interface LocalFailure {
+  readonly attempted: string;
+  readonly stage: OffloadStage;
+  readonly cause: StorageError;
 }
 
 async function firstChange(files: readonly JournalFile[], root: string): Promise<StorageError | undefined> {
