@@ -3,7 +3,8 @@
  * offload as an app uses them: the file lands at the templated key (under the
  * key prefix), its URL fetches it, and a retry after a network fault keeps the
  * key the first attempt chose (no second uuid or timestamp, no second object),
- * also when the first attempt's answer was lost after MinIO stored the object.
+ * whether the app or the worker retries, also when the first attempt's answer
+ * was lost after MinIO stored the object.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
@@ -15,7 +16,7 @@ import {
   type ToxiproxyProxy,
 } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
-import { createWorkspace, sha256, type Workspace } from './support/fixture.js';
+import { createWorkspace, eventually, sha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
 
 const toxiproxy = await fileToxiproxy();
@@ -102,6 +103,26 @@ describe('key templates on MinIO through the registry and offload', () => {
     const retried = await storage.offload({ path: 'studio/down.png' });
     expect(retried).toMatchObject({ status: 'offloaded', key, sha256: sha });
     expect(await expectedKey('studio/down.png')).toBe(key);
+  });
+
+  it('the worker, sending the result once the server is back, uses the key fixed at the first attempt', async () => {
+    const sha = await ws.addResult('studio/worker.png', 3500);
+    await storage.close();
+    storage = await ws.open({ uploadTimeoutMs: 20_000, retry: { firstDelayMs: 150, maxDelayMs: 600, jitter: 0.2 } });
+    storage.registry.register(minioDriverDefinition);
+    await proxy.disable();
+    expect((await storage.offload({ path: 'studio/worker.png' })).status).toBe('local');
+    const key = await expectedKey('studio/worker.png');
+    await proxy.enable();
+    storage.startWorker({ pollIntervalMs: 50 });
+    await eventually(
+      async () => (await storage.catalog?.findByPath('studio/worker.png'))?.state === 'offloaded',
+      15_000,
+      'the worker offloaded it',
+    );
+    await storage.stopWorker();
+    expect(await storage.catalog?.findByPath('studio/worker.png')).toMatchObject({ key, attempts: 0 });
+    expect(await objectsUnder('img/')).toEqual([{ key: `${PREFIX}/${key}`, size: 3500, sha256: sha }]);
   });
 
   it('a retry after a lost answer (MinIO stored it) keeps that key, and the bucket holds one object', async () => {
