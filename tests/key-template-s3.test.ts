@@ -4,7 +4,8 @@
  * key prefix), its URL fetches it, and a retry after a network fault keeps the
  * key the first attempt chose (no second uuid or timestamp, no second object),
  * whether the app or the worker retries, also when the first attempt's answer
- * was lost after MinIO stored the object.
+ * was lost after MinIO stored the object (then even a template changed
+ * meanwhile keeps the key: the abandoned attempt's intent names it).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
@@ -32,6 +33,7 @@ describe('key templates on MinIO through the registry and offload', () => {
   let proxy: ToxiproxyProxy;
   let ws: Workspace;
   let storage: Storage;
+  let settings: Record<string, unknown>;
 
   beforeAll(async () => {
     bucket = await createTestBucket(s3, 'key-template');
@@ -48,7 +50,7 @@ describe('key templates on MinIO through the registry and offload', () => {
     ws = await createWorkspace();
     storage = await ws.open({ uploadTimeoutMs: 20_000 });
     storage.registry.register(minioDriverDefinition);
-    await storage.registry.saveSettings('minio', {
+    settings = {
       endpoint: proxied.info.endpoint,
       region: s3.region,
       bucket,
@@ -60,7 +62,8 @@ describe('key templates on MinIO through the registry and offload', () => {
       retryDelayMs: 100,
       connectionTimeoutMs: 1000,
       requestTimeoutMs: 2500,
-    });
+    };
+    await storage.registry.saveSettings('minio', settings);
     await storage.registry.enable('minio');
     await storage.registry.setDefault('minio');
   });
@@ -133,6 +136,8 @@ describe('key templates on MinIO through the registry and offload', () => {
     expect(failed).toMatchObject({ status: 'local', error: { code: ErrorCode.Unavailable } });
     const left = await objectsUnder('img/');
     expect(left).toHaveLength(1);
+    // Even a template changed meanwhile does not move it: the abandoned attempt's intent names the key.
+    await storage.registry.saveSettings('minio', { ...settings, keyTemplate: 'other/{uuid}.{extName}' });
 
     const retried = await storage.offload({ path: 'studio/lost.png' });
     expect(retried).toMatchObject({ status: 'offloaded', sha256: sha });

@@ -15,9 +15,9 @@ import {
   type ResultRecord,
 } from '../catalog/types.js';
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
-import { sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
+import { localFiles, pinnedKeys, sameFiles } from './journal-files.js';
 import type { OpenedResultFile } from './result-file.js';
 import { nextAttemptAt, type RetrySchedule, stateAfterFailure } from './retry-schedule.js';
 
@@ -167,7 +167,7 @@ export class OffloadJournal {
       const stale = replacesRemote
         ? { targetId: record.targetId, keys: record.files.map((file) => file.key) }
         : undefined;
-      const keys = plan.keysFor(record);
+      const keys = pinnedKeys(record, files, targetId) ?? plan.keysFor(record);
       const updated = await catalog.update(record.id, record.version, {
         state: record.state === 'deleted' || !sameFile ? 'pending' : record.state,
         targetId: LOCAL_TARGET_ID,
@@ -394,33 +394,4 @@ export class OffloadJournal {
 /** An owner id for intents: host and process (for liveness checks on this host) plus a random part. */
 export function instanceOwner(hostname: string): string {
   return `${hostname}/${process.pid}/${randomUUID().slice(0, 8)}`;
-}
-
-function localFiles(files: readonly JournalFile[]): ResultFile[] {
-  return files.map((file) => ({
-    name: file.name,
-    path: file.opened.path,
-    key: file.opened.path,
-    size: file.opened.size,
-    sha256: undefined,
-    contentType: file.contentType,
-    identity: file.opened.identity,
-  }));
-}
-
-/** The record holds these very files: same names, paths and unchanged local files. */
-function sameFiles(record: ResultRecord, files: readonly JournalFile[]): boolean {
-  return (
-    record.files.length === files.length &&
-    record.files.every((file, index) => {
-      const opened = files[index];
-      return (
-        opened !== undefined &&
-        file.name === opened.name &&
-        file.path === opened.opened.path &&
-        file.identity !== undefined &&
-        sameFileIdentity(file.identity, opened.opened.identity)
-      );
-    })
-  );
 }
