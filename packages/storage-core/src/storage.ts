@@ -9,6 +9,14 @@ import type { Readable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Catalog, CatalogStats } from './catalog/types.js';
 import { deleteResult } from './delete-result.js';
+import {
+  type PlannedUpload,
+  presignUpload,
+  type RecordedUpload,
+  type RecordUploadInput,
+  recordUpload,
+  type UploadRequest,
+} from './direct-upload.js';
 import { ErrorCode, StorageError } from './errors.js';
 import { StorageEvents } from './events.js';
 import { resolveLocation } from './locations.js';
@@ -226,6 +234,23 @@ export class Storage {
     const { variant, ...presign } = options;
     const { driver, key } = await this.#resolve(location, variant);
     return driver.presignGet(key, { expiresIn: this.#tuning.signedUrlExpiresIn, ...presign });
+  }
+
+  /**
+   * Signs a browser upload straight to the default backend: refused
+   * (INVALID_INPUT) when the type is not allowed or the file is too large, under
+   * a key from the provider's key template. See direct-upload.ts.
+   */
+  async presignUpload(input: UploadRequest): Promise<PlannedUpload> {
+    return presignUpload(this.registry, input);
+  }
+
+  /**
+   * Confirms a finished browser upload (the object is there with the signed
+   * size and type) and records it in the catalog; returns its location.
+   */
+  async recordUpload(input: RecordUploadInput): Promise<RecordedUpload> {
+    return recordUpload(this.catalog, this.#targets, input);
   }
 
   /** The best URL for `location`: public when available, else presigned. */

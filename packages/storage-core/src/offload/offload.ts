@@ -3,8 +3,9 @@
  * 1. check the input, and open every file of the result once through the
  *    results disk's containment rule (bad input throws, before any I/O elsewhere);
  * 2. resolve the active backend and its current target once;
- * 3. record the intent in the catalog (or find the same file already offloaded,
- *    or another attempt at work on it);
+ * 3. record the intent in the catalog with the keys (the relative paths, or
+ *    the provider's key template, see result-keys.ts), or find the same file
+ *    already offloaded, or another attempt at work on it;
  * 4. send every file and verify it (size, and a checksum the backend confirms
  *    or a read-back);
  * 5. make sure each file is still the one that was sent, unchanged;
@@ -28,9 +29,10 @@ import { closeResult, openResult, placedLocally } from './open-result.js';
 import { type OutcomeContext, OutcomeReporter } from './outcome.js';
 import { recordedOutcome } from './recorded-outcome.js';
 import { changeSince } from './result-file.js';
+import { ResultKeyPlan } from './result-keys.js';
 import { SendFailure, sendResult } from './send-result.js';
 import type { TargetResolver } from './targets.js';
-import type { OffloadInput, OffloadOptions, OffloadOutcome } from './types.js';
+import type { OffloadInput, OffloadOptions, OffloadOutcome, OffloadStage } from './types.js';
 import { validateOffloadInput } from './validate-input.js';
 
 /** What one offload needs from the storage it runs in. */
@@ -66,25 +68,28 @@ export async function offloadResult(
     // 2. Where new results go, resolved once: settings edits during the upload cannot redirect it.
     const active = context.registry.active();
     const targetId = active.target;
-    const keys = files.map((file) => file.opened.path);
-    // 3. The intent, before the first byte goes out.
+    const keyPlan = await ResultKeyPlan.of(active.name === 'local' ? undefined : active.keyTemplate, files);
+    // 3. The intent, with the keys fixed by the record, before the first byte goes out.
     const begin = await context.journal.begin(files, {
       targetId,
-      keys,
+      keysFor: (record) => keyPlan.keysFor(record),
+      keysNeedRecordId: keyPlan.needsRecordId,
       metadata: input.metadata ?? {},
       heldAttempt: held?.attemptId,
     });
     if (begin.kind !== 'begun') return await recordedOutcome(context, report, begin, files, options);
     const { ticket } = begin;
+    const keys = ticket.keys;
+    const stayLocal = async (failure: LocalFailure, uncertain?: boolean) => {
+      await context.journal.stayedLocal(ticket, failure.cause, { uncertain });
+      return await report.local(onLocalDisk, failure, ticket.recordId);
+    };
+    // The default cannot be used (local disk stands in), or its key template cannot name these files.
     if (active.fallback) {
       const cause = new StorageError(ErrorCode.Misconfigured, active.fallback.reason);
-      await context.journal.stayedLocal(ticket, cause);
-      return await report.local(
-        onLocalDisk,
-        { attempted: active.fallback.from, stage: 'resolve', cause },
-        ticket.recordId,
-      );
+      return await stayLocal({ attempted: active.fallback.from, stage: 'resolve', cause });
     }
+    if (keyPlan.problem) return await stayLocal({ attempted: active.name, stage: 'resolve', cause: keyPlan.problem });
     if (active.name === 'local') {
       await context.journal.keptLocal(ticket);
       return await report.local(onLocalDisk, undefined, ticket.recordId);
@@ -105,26 +110,22 @@ export async function offloadResult(
         keys,
         metadata: input.metadata ?? {},
         attemptId: ticket.attemptId,
+        exclusive: (key) => keyPlan.exclusive(ticket, targetId, key),
+        abandonedAttempt: ticket.abandonedAttempt,
         abort,
         logger: context.logger,
         linger: context.linger,
       });
     } catch (failure) {
       if (!(failure instanceof SendFailure)) throw failure;
-      await context.journal.stayedLocal(ticket, failure.error, { uncertain: failure.uncertain });
       const cause = failure.error;
-      return await report.local(onLocalDisk, { attempted: active.name, stage: failure.stage, cause }, ticket.recordId);
+      return await stayLocal({ attempted: active.name, stage: failure.stage, cause }, failure.uncertain);
     }
     // 5. Every file must still be the one that was sent: a changed file's remote copy holds stale bytes.
     const change = await firstChange(files, root);
     if (change) {
       await active.driver.deleteMany(sent.files.map((file) => file.key)).catch(() => undefined);
-      await context.journal.stayedLocal(ticket, change);
-      return await report.local(
-        onLocalDisk,
-        { attempted: active.name, stage: 'verify', cause: change },
-        ticket.recordId,
-      );
+      return await stayLocal({ attempted: active.name, stage: 'verify', cause: change });
     }
     // 6. One durable commit, then the caller records the location.
     const location = formatLocation(active.name, keys[0] as string);
@@ -165,6 +166,13 @@ export async function offloadResult(
   } finally {
     await closeResult(files);
   }
+}
+
+/** Why a result stayed local, as its outcome reports it. */
+interface LocalFailure {
+  readonly attempted: string;
+  readonly stage: OffloadStage;
+  readonly cause: StorageError;
 }
 
 async function firstChange(files: readonly JournalFile[], root: string): Promise<StorageError | undefined> {

@@ -28,6 +28,8 @@ export interface SendTarget {
   readonly metadata: Readonly<Record<string, string>>;
   readonly attemptId: string;
   readonly signal: AbortSignal | undefined;
+  /** Refuse with PRECONDITION_FAILED when the key already holds an object (templated keys, see result-keys.ts). */
+  readonly ifNotExists?: boolean;
 }
 
 /** What was sent: the file's bytes as hashed, and what the driver reported. */
@@ -49,6 +51,7 @@ export async function sendFile(driver: StorageDriver, file: OpenedResultFile, ta
     metadata: { ...target.metadata, [SHA256_METADATA_KEY]: sha256, [ATTEMPT_METADATA_KEY]: target.attemptId },
     contentLength: file.size,
     signal: target.signal,
+    ...(target.ifNotExists ? { ifNotExists: true } : {}),
   });
   return { key: target.key, size: file.size, sha256, written };
 }
