@@ -25,6 +25,7 @@ export * from './migrate/migrate.js';
 export type { MigrateOptions } from './migrate/plan.js';
 export * from './offload/hash-file.js';
 export * from './offload/journal.js';
+export * from './offload/journal-types.js';
 export * from './offload/object-url.js';
 export * from './offload/recover.js';
 export * from './offload/result-file.js';

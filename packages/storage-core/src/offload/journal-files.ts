@@ -5,7 +5,7 @@
  */
 import type { ResultFile, ResultRecord } from '../catalog/types.js';
 import { sameFileIdentity } from '../file-source.js';
-import type { JournalFile } from './journal.js';
+import type { JournalFile } from './journal-types.js';
 
 /** The files as a record holds them while they are on the results disk (key = path). */
 export function localFiles(files: readonly JournalFile[]): ResultFile[] {

@@ -6,7 +6,7 @@
  * both delete.
  */
 import { ErrorCode, StorageError } from '../errors.js';
-import type { Begin, JournalFile } from './journal.js';
+import type { Begin, JournalFile } from './journal-types.js';
 import { removeLocalCopies } from './local-copies.js';
 import type { OffloadContext } from './offload.js';
 import { runOnStored } from './on-stored.js';

@@ -12,7 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
 import { derivedUuid, keyTemplateNeeds, renderKeyTemplate } from '../key-template.js';
-import type { JournalFile, RecordKeyFacts, Ticket } from './journal.js';
+import type { JournalFile, RecordKeyFacts, Ticket } from './journal-types.js';
 
 /** Content digests of one file, for the content tokens. */
 interface Digests {

@@ -14,7 +14,7 @@ import { asStorageError, ErrorCode, isStorageError, type StorageError } from '..
 import { errorFacts, type Logger } from '../logger.js';
 import type { StorageDriver, WriteResult } from '../types.js';
 import { sha256Stream } from './hash-file.js';
-import type { JournalFile, StoredFile } from './journal.js';
+import type { JournalFile, StoredFile } from './journal-types.js';
 import { keyTakenByOther } from './result-keys.js';
 import { ATTEMPT_METADATA_KEY, type SentFile, sendFile } from './send-file.js';
 import { settleTakenKey, type TakenKey } from './taken-key.js';

@@ -9,7 +9,7 @@
  */
 import { ErrorCode, isStorageError } from '../errors.js';
 import { sha256Stream } from './hash-file.js';
-import type { JournalFile } from './journal.js';
+import type { JournalFile } from './journal-types.js';
 import { ATTEMPT_METADATA_KEY, type SentFile, SHA256_METADATA_KEY } from './send-file.js';
 import type { SendPlan } from './send-result.js';
 
