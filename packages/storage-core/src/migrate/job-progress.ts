@@ -166,7 +166,7 @@ export async function migrationStatus(
  */
 export async function finishIfDrained(catalog: Catalog, jobId: string): Promise<CatalogJob | undefined> {
   const job = await catalog.getJob(jobId);
-  if (!job || job.state !== 'running') return job;
+  if (job?.state !== 'running') return job;
   if ((await catalog.count({ migrationId: jobId })).results > 0) return job;
   return (await catalog.updateJob(job.id, job.version, { state: 'done' })) ?? (await catalog.getJob(jobId));
 }
