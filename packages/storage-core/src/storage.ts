@@ -271,7 +271,8 @@ export class Storage {
   /**
    * Starts the in-process worker: results that stayed local for a transient
    * reason are sent again when due (exponential backoff with jitter, persisted
-   * in the catalog), abandoned intents are resolved. Needs the catalog.
+   * in the catalog), abandoned intents are resolved, this server's share of
+   * queued migrations is moved and queued reconciles are run. Needs the catalog.
    * Returns the running worker; `stopWorker()` stops it.
    */
   startWorker(options: WorkerOptions = {}): Worker {
