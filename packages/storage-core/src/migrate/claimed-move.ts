@@ -48,8 +48,7 @@ export async function moveClaimed(
   const { catalog, events, logger } = context;
   const bytes = record.files.reduce((sum, file) => sum + file.size, 0);
   if (!stillMovable(plan, record)) {
-    await countSkipped(catalog, jobId, bytes).catch(() => undefined);
-    await release(catalog, record, undefined);
+    await release(catalog, record, undefined, { count: () => countSkipped(catalog, jobId, bytes) });
     return { kind: 'skipped' };
   }
   const renewal = renewWhileMoving(context, record);
@@ -83,9 +82,7 @@ export async function moveClaimed(
       code: error.code,
       message: error.message,
     });
-    // Counted first: were the count lost, the record would still be queued, and tried again.
-    await countFailed(catalog, jobId, bytes, error.code).catch(() => undefined);
-    await release(catalog, record, error);
+    await release(catalog, record, error, { count: () => countFailed(catalog, jobId, bytes, error.code) });
     return { kind: 'failed', error };
   } finally {
     clearInterval(renewal);
@@ -122,15 +119,23 @@ function renewWhileMoving(context: ClaimedMoveContext, record: ResultRecord): No
   return timer;
 }
 
-// The record leaves the queue (with the failure's reason); running the migration again queues it again.
+/**
+ * The record leaves the queue (with the failure's reason; running the migration
+ * again queues it again), or with `keepQueued` only the claim ends. `count` runs
+ * first, and only while this claim still holds the record: a claim lost to
+ * recovery (the lease ran out) is not counted, as the record stays queued and
+ * is moved later. Were the count to succeed and the release not (a crash), the
+ * record would be tried again: counted twice at worst, never lost.
+ */
 async function release(
   catalog: Catalog,
   record: ResultRecord,
   error: StorageError | undefined,
-  options: { readonly keepQueued?: boolean } = {},
+  options: { readonly keepQueued?: boolean; readonly count?: () => Promise<void> } = {},
 ): Promise<void> {
   const current = await catalog.get(record.id).catch(() => undefined);
   if (!current || current.intent?.attemptId !== record.intent?.attemptId) return;
+  await options.count?.().catch(() => undefined);
   await catalog
     .update(current.id, current.version, {
       intent: null,

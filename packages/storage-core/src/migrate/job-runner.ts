@@ -90,14 +90,16 @@ export class MigrationJobs {
     }
   }
 
+  // Tried again at every look (a driver may be registered, or settings fixed, later); logged once per job.
   #planOf(job: CatalogJob): MigrationPlan | undefined {
     const known = this.#plans.get(job.id);
-    if (known || this.#unrunnable.has(job.id)) return known;
+    if (known) return known;
     try {
       const plan = planFromJob(this.#context.targets, job, { concurrency: this.#concurrency });
       this.#plans.set(job.id, plan);
       return plan;
     } catch (error) {
+      if (this.#unrunnable.has(job.id)) return undefined;
       this.#unrunnable.add(job.id);
       this.#context.logger.warn(
         { jobId: job.id, error: errorFacts(error) },
