@@ -1,14 +1,21 @@
 /**
  * Queued migrations (`storage.queueMigration`) run by workers, their status as
  * another server reads it, a queued result that left its source before its
- * turn (skipped, never copied onto itself and deleted), and the `hostId` that
+ * turn (skipped, never copied onto itself and deleted), a server that died
+ * mid-move (its result taken over once the lease passed), and the `hostId` that
  * decides whose abandoned intents recovery may take over at once. Two
  * storages on one workspace stand for two servers sharing a catalog.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createStorage, ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
+import {
+  ATTEMPT_METADATA_KEY,
+  createStorage,
+  ErrorCode,
+  type Storage,
+  streamToBuffer,
+} from '../packages/storage-core/src/index.js';
 import {
   controlledDefinition,
   eventually,
@@ -118,6 +125,51 @@ describe('queued migrations', () => {
     });
     expect(await fileSha256(join(archiveRoot, 'lib/plain.png'))).toBe(moved);
     expect(control.writes.filter((key) => key === 'lib/late.png')).toHaveLength(2); // the failed try, the offload
+  });
+
+  it('takes over a result whose server died mid-move once its lease has passed, and moves it whole', async () => {
+    const control: WriteControl = { writes: [] };
+    const { storage, archiveRoot } = await withArchive(control);
+    const sha = await ws.addResult('lib/a.png', 4000);
+    await storage.offload({ path: 'lib/a.png' });
+    const jobId = await storage.queueMigration({ from: 'local', to: 'archive', deleteSource: true });
+    // A server on another host claims it, writes half a copy at the destination, and dies.
+    const catalog = storage.catalog as NonNullable<Storage['catalog']>;
+    const owner = 'box-9/4242/deadbeef';
+    const [claimed] = await catalog.claim({
+      select: { migrationId: jobId },
+      kind: 'migrate',
+      owner,
+      leaseMs: 1500,
+      limit: 1,
+    });
+    const intent = claimed?.intent as NonNullable<NonNullable<typeof claimed>['intent']>;
+    await catalog.update(claimed?.id as string, claimed?.version as number, {
+      intent: { ...intent, targetId: 'archive.1', key: 'lib/a.png', keys: ['lib/a.png'] },
+    });
+    const { driver } = storage.registry.targets.open('archive.1');
+    await driver.write('lib/a.png', Buffer.alloc(1000, 7), { metadata: { [ATTEMPT_METADATA_KEY]: intent.attemptId } });
+
+    // This host cannot tell whether box-9's process runs: nothing is taken while the lease runs.
+    expect(await storage.recover()).toMatchObject({ requeued: 0 });
+    expect((await catalog.findByPath('lib/a.png'))?.intent?.owner).toBe(owner);
+    storage.startWorker({ pollIntervalMs: 100, recoveryIntervalMs: 200, sweepIntervalMs: false });
+    await eventually(async () => (await storage.migrationStatus(jobId)).state === 'done', 20_000, 'the job is done');
+    await storage.stopWorker();
+    expect((await storage.migrationStatus(jobId)).results).toEqual({
+      done: 1,
+      failed: 0,
+      skipped: 0,
+      left: 0,
+      total: 1,
+    });
+    expect(await fileSha256(join(archiveRoot, 'lib/a.png'))).toBe(sha);
+    expect(await fileSha256(join(ws.resultsRoot, 'lib/a.png'))).toBeUndefined();
+    expect(await catalog.findByPath('lib/a.png')).toMatchObject({
+      state: 'offloaded',
+      targetId: 'archive.1',
+      intent: undefined,
+    });
   });
 
   it('refuses what a queued migration cannot take, and unknown job ids, before touching anything', async () => {
