@@ -18,7 +18,7 @@ const SECTION_LEGENDS: Readonly<Record<SettingsSection, string>> = {
 };
 
 /** The path of a provider's form actions, e.g. "/admin/providers/r2/test". */
-export function providerPath(basePath: string, name: string, action?: string): string {
+function providerPath(basePath: string, name: string, action?: string): string {
   return `${basePath}/providers/${encodeURIComponent(name)}${action ? `/${action}` : ''}`;
 }
 

@@ -108,7 +108,7 @@ const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The newest schema this code knows. */
-export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
 
 /**
  * Brings the database to SCHEMA_VERSION inside one immediate transaction, so
