@@ -22,6 +22,7 @@ import {
   claimedIntent,
   claimProblems,
   ErrorCode,
+  fileColumnValues,
   type JobChanges,
   type JobKind,
   type JobState,
@@ -179,9 +180,12 @@ export class PostgresCatalog implements Catalog {
         const current = await this.#oneOn(tx, `${this.#select} WHERE r.id = $1 FOR UPDATE OF r`, [id]);
         if (!current || current.version !== expectedVersion) return undefined;
         const next = applyChanges(current, changes, now);
+        // Most changes touch only the record's own row (an intent taken or cleared, a schedule):
+        // its file rows, and so the key rule they carry, stay as they are.
+        const filesChange = JSON.stringify(fileColumnValues(next)) !== JSON.stringify(fileColumnValues(current));
         if (next.state !== 'deleted') {
           if (current.state === 'deleted') await this.#assertPathFree(tx, next);
-          await this.#assertKeysFree(tx, next);
+          if (filesChange) await this.#assertKeysFree(tx, next);
         }
         const pointing = [];
         for (const location of locations) pointing.push(await this.#lockLocation(tx, location, id));
@@ -193,8 +197,10 @@ export class PostgresCatalog implements Catalog {
           [...resultColumnValues(next), expectedVersion],
         );
         if (changed.rowCount !== 1) return undefined;
-        await tx.query(`DELETE FROM ${this.#tables.files} WHERE result_id = $1`, [id]);
-        await this.#writeFiles(tx, next);
+        if (filesChange) {
+          await tx.query(`DELETE FROM ${this.#tables.files} WHERE result_id = $1`, [id]);
+          await this.#writeFiles(tx, next);
+        }
         for (const [i, location] of locations.entries()) {
           await this.#pointLocation(tx, pointing[i] as LocationAction, location, id, now);
         }

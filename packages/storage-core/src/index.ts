@@ -21,6 +21,7 @@ export * from './location.js';
 export * from './locations.js';
 export * from './logger.js';
 export * from './metadata.js';
+export type { MigrationJobStatus } from './migrate/job-progress.js';
 export * from './migrate/migrate.js';
 export type { MigrateOptions } from './migrate/plan.js';
 export * from './offload/hash-file.js';

@@ -21,7 +21,9 @@ import { ErrorCode, StorageError } from './errors.js';
 import { StorageEvents } from './events.js';
 import { resolveLocation } from './locations.js';
 import { errorFacts, type Logger, silentLogger } from './logger.js';
-import { type MigrationReport, migrate } from './migrate/migrate.js';
+import { type MigrationJobStatus, migrationStatus } from './migrate/job-progress.js';
+import { MigrationJobs } from './migrate/job-runner.js';
+import { type MigrationContext, type MigrationReport, migrate, queueMigration } from './migrate/migrate.js';
 import type { MigrateOptions } from './migrate/plan.js';
 import { instanceOwner, OffloadJournal } from './offload/journal.js';
 import { type ObjectUrl, objectUrl } from './offload/object-url.js';
@@ -75,6 +77,7 @@ export class Storage {
   /** Who this storage is when it holds catalog records (host, process, instance). */
   readonly owner: string;
   readonly #logger: Logger;
+  readonly #host: string;
   readonly #tuning: ResolvedStorageOptions;
   readonly #ownsCatalog: boolean;
   readonly #limit: LimitFunction;
@@ -97,7 +100,8 @@ export class Storage {
     this.registry = registry;
     this.events = registry.events;
     this.catalog = catalog.catalog;
-    this.owner = instanceOwner(hostname());
+    this.#host = tuning.hostId ?? hostname();
+    this.owner = instanceOwner(this.#host);
     this.#ownsCatalog = catalog.ownsCatalog;
     this.#logger = logger;
     this.#tuning = tuning;
@@ -271,6 +275,7 @@ export class Storage {
       catalog: this.catalog,
       targets: this.#targets,
       owner: this.owner,
+      host: this.#host,
       leaseMs: this.#tuning.leaseMs,
       resultsRoot: this.registry.local.root,
       logger: this.#logger,
@@ -291,7 +296,8 @@ export class Storage {
   /**
    * Starts the in-process worker: results that stayed local for a transient
    * reason are sent again when due (exponential backoff with jitter, persisted
-   * in the catalog), abandoned intents are resolved. Needs the catalog.
+   * in the catalog), abandoned intents are resolved, this server's share of
+   * queued migrations is moved and queued reconciles are run. Needs the catalog.
    * Returns the running worker; `stopWorker()` stops it.
    */
   startWorker(options: WorkerOptions = {}): Worker {
@@ -310,6 +316,7 @@ export class Storage {
         recover: () => this.recover(),
         sweep: (olderThanMs, signal) => this.sweep({ olderThanMs, signal }),
         runQueuedReconcile: (signal) => runQueuedReconcile(this.#reconcileContext('reconciling'), signal),
+        migrationWork: (concurrency) => new MigrationJobs(this.#migrationContext(catalog), concurrency),
       },
       options,
     );
@@ -348,19 +355,52 @@ export class Storage {
   async migrate(options: MigrateOptions): Promise<MigrationReport> {
     const catalog = this.#requireCatalog('migrating');
     await this.#recoverOnce();
-    return migrate(
-      {
-        catalog,
-        targets: this.#targets,
-        isEnabled: (backend) => backend === 'local' || this.registry.provider(backend).enabled,
-        owner: this.owner,
-        leaseMs: this.#tuning.leaseMs,
-        resultsRoot: this.registry.local.root,
-        events: this.events,
-        logger: this.#logger,
-      },
-      options,
-    );
+    return migrate(this.#migrationContext(catalog), options);
+  }
+
+  /**
+   * Queues a migration for the workers of every server sharing the catalog
+   * (`startWorker()`) and returns its job id. The request is checked like
+   * `migrate()`'s, before anything is touched; the same request while one is
+   * unfinished joins that job. Each worker claims its results in batches under
+   * leases, so every result moves once, and a server that dies mid-move has its
+   * results taken up by the others once their lease has passed.
+   * `migrationStatus(id)` tells how far it is, from any server.
+   */
+  async queueMigration(
+    options: Omit<MigrateOptions, 'signal' | 'dryRun' | 'concurrency' | 'bytesPerSecond'>,
+  ): Promise<string> {
+    const catalog = this.#requireCatalog('migrating');
+    await this.#recoverOnce();
+    const id = await queueMigration(this.#migrationContext(catalog), options);
+    this.#worker?.poke();
+    return id;
+  }
+
+  /**
+   * Where a migration job stands (queued with `queueMigration()` or run by
+   * `migrate()`, on any server sharing the catalog): results and bytes done,
+   * failed, skipped and left, the rate and ETA, failures by code. NOT_FOUND for
+   * an unknown job id.
+   */
+  async migrationStatus(jobId: string): Promise<MigrationJobStatus> {
+    const catalog = this.#requireCatalog('migrating');
+    const job = await catalog.getJob(jobId);
+    if (job?.kind !== 'migrate') throw new StorageError(ErrorCode.NotFound, `no migration job ${jobId}`);
+    return migrationStatus(catalog, job);
+  }
+
+  #migrationContext(catalog: Catalog): MigrationContext {
+    return {
+      catalog,
+      targets: this.#targets,
+      isEnabled: (backend) => backend === 'local' || this.registry.provider(backend).enabled,
+      owner: this.owner,
+      leaseMs: this.#tuning.leaseMs,
+      resultsRoot: this.registry.local.root,
+      events: this.events,
+      logger: this.#logger,
+    };
   }
 
   /**
