@@ -9,6 +9,7 @@ export * from './catalog/record-problems.js';
 export * from './catalog/sqlite/sqlite-catalog.js';
 export * from './catalog/types.js';
 export * from './content-type.js';
+export * from './create-storage.js';
 export * from './direct-upload.js';
 export * from './driver-definition.js';
 export * from './errors.js';

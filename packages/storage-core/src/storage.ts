@@ -18,32 +18,35 @@ import {
   type UploadRequest,
 } from './direct-upload.js';
 import { ErrorCode, StorageError } from './errors.js';
-import { StorageEvents } from './events.js';
+import type { StorageEvents } from './events.js';
 import { resolveLocation } from './locations.js';
-import { errorFacts, type Logger, silentLogger } from './logger.js';
+import { errorFacts, type Logger } from './logger.js';
 import { type MigrationJobStatus, migrationStatus } from './migrate/job-progress.js';
 import { MigrationJobs } from './migrate/job-runner.js';
-import { type MigrationContext, type MigrationReport, migrate, queueMigration } from './migrate/migrate.js';
+import { type MigrationReport, migrate, queueMigration } from './migrate/migrate.js';
 import type { MigrateOptions } from './migrate/plan.js';
 import { instanceOwner, OffloadJournal } from './offload/journal.js';
 import { type ObjectUrl, objectUrl } from './offload/object-url.js';
 import { offloadResult } from './offload/offload.js';
 import { closeResult, openResult } from './offload/open-result.js';
 import { type RecoveryReport, recoverAbandoned } from './offload/recover.js';
-import type { TargetResolver } from './offload/targets.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome } from './offload/types.js';
 import { validateOffloadInput } from './offload/validate-input.js';
 import { queueReconcile, type ReconcileJobContext, reconcileNow, runQueuedReconcile } from './reconcile/job.js';
 import type { ReconcileOptions } from './reconcile/options.js';
 import type { ReconcileReport } from './reconcile/report.js';
 import { type SweepOptions, type SweepReport, sweepTargets } from './reconcile/sweep.js';
-import { BackendRegistry, LOCAL_BACKEND } from './registry/registry.js';
+import type { BackendRegistry } from './registry/registry.js';
 import {
-  defaultCatalog,
-  type ResolvedStorageOptions,
-  resolveStorageOptions,
-  type StorageOptions,
-} from './storage-options.js';
+  migrationContext,
+  offloadContext,
+  reconcileContext,
+  recoveryContext,
+  requireCatalog,
+  type StorageParts,
+  sweepContext,
+} from './storage-contexts.js';
+import type { ResolvedStorageOptions } from './storage-options.js';
 import { removeTarget, type TargetWithCounts, targetsWithCounts } from './targets-admin.js';
 import type { ObjectStat, PresignedRequest, PresignGetOptions, ReadOptions } from './types.js';
 import { requeueBlocked } from './worker/requeue-blocked.js';
@@ -58,16 +61,6 @@ export interface LocationOptions {
   readonly variant?: string;
 }
 
-/** Opens the stored settings and the catalog and returns a ready Storage. Throws on invalid options, before any I/O. */
-export async function createStorage(options: StorageOptions): Promise<Storage> {
-  const tuning = resolveStorageOptions(options);
-  const logger = options.logger ?? silentLogger;
-  const events = options.events ?? new StorageEvents();
-  const registry = await BackendRegistry.open({ ...options, logger, events });
-  const catalog = await defaultCatalog(options);
-  return new Storage(registry, logger, tuning, { catalog, ownsCatalog: catalog !== options.catalog });
-}
-
 /** Offload plus location-based access to every backend. */
 export class Storage {
   readonly registry: BackendRegistry;
@@ -76,13 +69,9 @@ export class Storage {
   readonly catalog: Catalog | undefined;
   /** Who this storage is when it holds catalog records (host, process, instance). */
   readonly owner: string;
-  readonly #logger: Logger;
-  readonly #host: string;
-  readonly #tuning: ResolvedStorageOptions;
+  readonly #parts: StorageParts;
   readonly #ownsCatalog: boolean;
   readonly #limit: LimitFunction;
-  readonly #targets: TargetResolver;
-  readonly #journal: OffloadJournal;
   readonly #inFlight = new Set<Promise<OffloadOutcome>>();
   // Driver writes offload gave up on (timeout, abort) that have not settled yet.
   readonly #lingering = new Set<Promise<unknown>>();
@@ -100,26 +89,34 @@ export class Storage {
     this.registry = registry;
     this.events = registry.events;
     this.catalog = catalog.catalog;
-    this.#host = tuning.hostId ?? hostname();
-    this.owner = instanceOwner(this.#host);
+    const host = tuning.hostId ?? hostname();
+    this.owner = instanceOwner(host);
     this.#ownsCatalog = catalog.ownsCatalog;
-    this.#logger = logger;
-    this.#tuning = tuning;
     this.#limit = pLimit(tuning.concurrency);
-    this.#targets = registry.targets;
     // A settings change may fix what blocked results waited for: they are due again.
     registry.events.on('settings:changed', () => {
       this.retryBlocked().catch((error: unknown) => {
         logger.warn({ error: errorFacts(error) }, 'could not queue blocked results again after a settings change');
       });
     });
-    this.#journal = new OffloadJournal({
+    const journal = new OffloadJournal({
       catalog: this.catalog,
       owner: this.owner,
       leaseMs: tuning.leaseMs,
       schedule: tuning.retry,
       logger,
     });
+    this.#parts = {
+      registry,
+      catalog: this.catalog,
+      targets: registry.targets,
+      journal,
+      owner: this.owner,
+      host,
+      tuning,
+      logger,
+      events: this.events,
+    };
   }
 
   /**
@@ -142,27 +139,11 @@ export class Storage {
     held?: { attemptId: string },
   ): Promise<OffloadOutcome> {
     await this.#recoverOnce();
-    const running = this.#limit(() =>
-      offloadResult(
-        {
-          registry: this.registry,
-          targets: this.#targets,
-          journal: this.#journal,
-          logger: this.#logger,
-          events: this.events,
-          localDriver: this.registry.local,
-          uploadTimeoutMs: this.#tuning.uploadTimeoutMs,
-          signedUrlExpiresIn: this.#tuning.signedUrlExpiresIn,
-          linger: (settling) => {
-            const tracked = settling.finally(() => this.#lingering.delete(tracked));
-            this.#lingering.add(tracked);
-          },
-        },
-        result,
-        options,
-        held,
-      ),
-    );
+    const linger = (settling: Promise<unknown>) => {
+      const tracked = settling.finally(() => this.#lingering.delete(tracked));
+      this.#lingering.add(tracked);
+    };
+    const running = this.#limit(() => offloadResult(offloadContext(this.#parts, linger), result, options, held));
     this.#inFlight.add(running);
     try {
       return await running;
@@ -216,9 +197,9 @@ export class Storage {
   async delete(location: string): Promise<void> {
     const record = await this.catalog?.resolve(location);
     if (this.catalog && record) {
-      await deleteResult(this.catalog, this.#targets, record, {
+      await deleteResult(this.catalog, this.#parts.targets, record, {
         owner: this.owner,
-        leaseMs: this.#tuning.leaseMs,
+        leaseMs: this.#parts.tuning.leaseMs,
         resultsRoot: this.registry.local.root,
       });
       return;
@@ -237,7 +218,7 @@ export class Storage {
   async signedUrl(location: string, options: PresignGetOptions & LocationOptions = {}): Promise<PresignedRequest> {
     const { variant, ...presign } = options;
     const { driver, key } = await this.#resolve(location, variant);
-    return driver.presignGet(key, { expiresIn: this.#tuning.signedUrlExpiresIn, ...presign });
+    return driver.presignGet(key, { expiresIn: this.#parts.tuning.signedUrlExpiresIn, ...presign });
   }
 
   /**
@@ -254,13 +235,13 @@ export class Storage {
    * size and type) and records it in the catalog; returns its location.
    */
   async recordUpload(input: RecordUploadInput): Promise<RecordedUpload> {
-    return recordUpload(this.catalog, this.#targets, input);
+    return recordUpload(this.catalog, this.#parts.targets, input);
   }
 
   /** The best URL for `location`: public when available, else presigned. */
   async url(location: string, options: LocationOptions = {}): Promise<ObjectUrl> {
     const { driver, key } = await this.#resolve(location, options.variant);
-    return objectUrl(driver, key, this.#tuning.signedUrlExpiresIn);
+    return objectUrl(driver, key, this.#parts.tuning.signedUrlExpiresIn);
   }
 
   /**
@@ -271,21 +252,13 @@ export class Storage {
    */
   async recover(): Promise<RecoveryReport> {
     if (!this.catalog) return { adopted: 0, requeued: 0, deletesFinished: 0, cleanupsFinished: 0, deferred: 0 };
-    return recoverAbandoned({
-      catalog: this.catalog,
-      targets: this.#targets,
-      owner: this.owner,
-      host: this.#host,
-      leaseMs: this.#tuning.leaseMs,
-      resultsRoot: this.registry.local.root,
-      logger: this.#logger,
-    });
+    return recoverAbandoned(recoveryContext(this.#parts, this.catalog));
   }
 
   /** Runs the first `recover()` once; failures are logged, and the worker retries on its schedule. */
   #recoverOnce(): Promise<unknown> {
     this.#recovered ??= this.recover().catch((error: unknown) => {
-      this.#logger.warn(
+      this.#parts.logger.warn(
         { error: errorFacts(error) },
         'recovering abandoned catalog intents failed; the worker will retry',
       );
@@ -301,22 +274,20 @@ export class Storage {
    * Returns the running worker; `stopWorker()` stops it.
    */
   startWorker(options: WorkerOptions = {}): Worker {
-    const catalog = this.catalog;
-    if (!catalog)
-      throw new StorageError(ErrorCode.Unsupported, 'the worker works from the catalog, and this storage keeps none');
+    const catalog = requireCatalog(this.#parts, 'the worker');
     if (this.#worker) return this.#worker;
     this.#worker = new Worker(
       {
         catalog,
         owner: this.owner,
-        leaseMs: this.#tuning.leaseMs,
-        logger: this.#logger,
+        leaseMs: this.#parts.tuning.leaseMs,
+        logger: this.#parts.logger,
         offloadClaimed: (input, attemptId) => this.#offload(input, {}, { attemptId }),
         markUnsendable: (record, error) => markUnsendable(catalog, record, error),
         recover: () => this.recover(),
         sweep: (olderThanMs, signal) => this.sweep({ olderThanMs, signal }),
-        runQueuedReconcile: (signal) => runQueuedReconcile(this.#reconcileContext('reconciling'), signal),
-        migrationWork: (concurrency) => new MigrationJobs(this.#migrationContext(catalog), concurrency),
+        runQueuedReconcile: (signal) => runQueuedReconcile(this.#reconcileContext(), signal),
+        migrationWork: (concurrency) => new MigrationJobs(migrationContext(this.#parts, catalog), concurrency),
       },
       options,
     );
@@ -353,9 +324,9 @@ export class Storage {
    * a disabled or failing destination, a filter that matches nothing.
    */
   async migrate(options: MigrateOptions): Promise<MigrationReport> {
-    const catalog = this.#requireCatalog('migrating');
+    const catalog = requireCatalog(this.#parts, 'migrating');
     await this.#recoverOnce();
-    return migrate(this.#migrationContext(catalog), options);
+    return migrate(migrationContext(this.#parts, catalog), options);
   }
 
   /**
@@ -370,9 +341,9 @@ export class Storage {
   async queueMigration(
     options: Omit<MigrateOptions, 'signal' | 'dryRun' | 'concurrency' | 'bytesPerSecond'>,
   ): Promise<string> {
-    const catalog = this.#requireCatalog('migrating');
+    const catalog = requireCatalog(this.#parts, 'migrating');
     await this.#recoverOnce();
-    const id = await queueMigration(this.#migrationContext(catalog), options);
+    const id = await queueMigration(migrationContext(this.#parts, catalog), options);
     this.#worker?.poke();
     return id;
   }
@@ -384,23 +355,10 @@ export class Storage {
    * an unknown job id.
    */
   async migrationStatus(jobId: string): Promise<MigrationJobStatus> {
-    const catalog = this.#requireCatalog('migrating');
+    const catalog = requireCatalog(this.#parts, 'migrating');
     const job = await catalog.getJob(jobId);
     if (job?.kind !== 'migrate') throw new StorageError(ErrorCode.NotFound, `no migration job ${jobId}`);
     return migrationStatus(catalog, job);
-  }
-
-  #migrationContext(catalog: Catalog): MigrationContext {
-    return {
-      catalog,
-      targets: this.#targets,
-      isEnabled: (backend) => backend === 'local' || this.registry.provider(backend).enabled,
-      owner: this.owner,
-      leaseMs: this.#tuning.leaseMs,
-      resultsRoot: this.registry.local.root,
-      events: this.events,
-      logger: this.#logger,
-    };
   }
 
   /**
@@ -417,7 +375,7 @@ export class Storage {
    * for bad options, an unknown target, or a target reconciled right now.
    */
   async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
-    return reconcileNow(this.#reconcileContext('reconciling'), options);
+    return reconcileNow(this.#reconcileContext(), options);
   }
 
   /**
@@ -426,7 +384,7 @@ export class Storage {
    * (`storage.catalog.getJob(id)`). Checks the options like `reconcile()`.
    */
   async queueReconcile(options: Omit<ReconcileOptions, 'signal'>): Promise<string> {
-    return queueReconcile(this.#reconcileContext('reconciling'), options);
+    return queueReconcile(this.#reconcileContext(), options);
   }
 
   /**
@@ -435,37 +393,11 @@ export class Storage {
    * The worker runs it on its own schedule (`sweepIntervalMs`).
    */
   async sweep(options: SweepOptions = {}): Promise<SweepReport> {
-    return sweepTargets(
-      {
-        targets: this.#targets,
-        providers: () =>
-          this.registry
-            .providers()
-            .filter((view) => view.configured && view.name !== LOCAL_BACKEND)
-            .map((view) => view.name),
-        logger: this.#logger,
-      },
-      options,
-    );
+    return sweepTargets(sweepContext(this.#parts), options);
   }
 
-  #reconcileContext(what: string): ReconcileJobContext {
-    return {
-      catalog: this.#requireCatalog(what),
-      targets: this.#targets,
-      resultsDisk: this.registry.local,
-      events: this.events,
-      logger: this.#logger,
-      owner: this.owner,
-      leaseMs: this.#tuning.leaseMs,
-      requeued: () => this.#worker?.poke(),
-    };
-  }
-
-  #requireCatalog(what: string): Catalog {
-    if (!this.catalog)
-      throw new StorageError(ErrorCode.Unsupported, `${what} works from the catalog, and this storage keeps none`);
-    return this.catalog;
+  #reconcileContext(): ReconcileJobContext {
+    return reconcileContext(this.#parts, () => this.#worker?.poke());
   }
 
   /**
@@ -489,10 +421,7 @@ export class Storage {
 
   /** Counts from the catalog: by state and target, work in flight, recent failures by code. */
   async stats(options?: { readonly since?: number }): Promise<CatalogStats> {
-    if (!this.catalog) {
-      throw new StorageError(ErrorCode.Unsupported, 'stats come from the catalog, and this storage keeps none');
-    }
-    return this.catalog.stats(options);
+    return requireCatalog(this.#parts, 'stats').stats(options);
   }
 
   /**
@@ -510,6 +439,6 @@ export class Storage {
   }
 
   #resolve(location: string, variant?: string) {
-    return resolveLocation(this.catalog, this.#targets, location, variant);
+    return resolveLocation(this.catalog, this.#parts.targets, location, variant);
   }
 }
