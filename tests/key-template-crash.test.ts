@@ -85,10 +85,19 @@ describe('templated keys under SIGKILL', () => {
     return { ws, results, config };
   }
 
-  /** Runs the child; kills it after `killAfterMs` unless undefined. Resolves once it is gone. */
-  async function run(config: string, killAfterMs?: number): Promise<number> {
+  /**
+   * Runs the child and resolves once it is gone. Killed with SIGKILL after
+   * `kill.afterMs`, or as soon as `kill.when()` holds (polled every 5 ms).
+   */
+  async function run(config: string, kill?: { afterMs?: number; when?: () => boolean }): Promise<number> {
     const child = spawn(process.execPath, [CHILD, config], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let gone = false;
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        gone = true;
+        resolve();
+      }),
+    );
     await new Promise<void>((resolve) => {
       let out = '';
       child.stdout?.on('data', (chunk) => {
@@ -98,7 +107,16 @@ describe('templated keys under SIGKILL', () => {
       child.once('exit', () => resolve());
     });
     const started = performance.now();
-    if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    if (kill?.afterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), kill.afterMs);
+    const when = kill?.when;
+    if (when) {
+      const poll = setInterval(() => {
+        if (gone || when()) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+        }
+      }, 5);
+    }
     await exited;
     return performance.now() - started;
   }
@@ -133,8 +151,12 @@ describe('templated keys under SIGKILL', () => {
     const doneBeforeKill: number[] = [];
     for (let round = 1; round <= KILLS; round++) {
       const { ws, results, config } = await prepare(round);
-      await run(config, Math.random() * window);
-      doneBeforeKill.push([...results.keys()].filter((path) => !existsSync(join(ws.resultsRoot, path))).length);
+      const done = () => [...results.keys()].filter((path) => !existsSync(join(ws.resultsRoot, path))).length;
+      // Odd rounds at a random moment of the batch; even ones once a given number of results are done,
+      // so some kills surely land in the middle of the batch however fast or slow the machine is.
+      const atCount = ((round / 2) % (BATCH - 1)) + 1;
+      await run(config, round % 2 === 1 ? { afterMs: Math.random() * window } : { when: () => done() >= atCount });
+      doneBeforeKill.push(done());
       await settle(round, ws, results);
     }
     // The kills landed at different moments, some in the middle of the batch.
