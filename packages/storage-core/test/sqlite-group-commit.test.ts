@@ -1,5 +1,5 @@
 /**
- * The SQLite catalog commits the writes of one event-loop turn together (group
+ * The SQLite catalog commits the writes of a few milliseconds together (group
  * commit, catalog/sqlite/database.ts): each write still stands or falls alone,
  * and each resolves only once it is committed, as a second connection to the
  * same file sees.

@@ -11,6 +11,13 @@ import { ErrorCode, StorageError } from '../../errors.js';
 import { loadSqlite } from './load-sqlite.js';
 import { migrate } from './schema.js';
 
+/**
+ * How long a group commit collects writes before it commits: with 8 offloads
+ * in flight, 3 ms gathered 4-5 writes per commit on the bench machine, against
+ * 2 with no wait (the next event-loop turn), for at most 3 ms more per write.
+ */
+const GROUP_COMMIT_WINDOW_MS = 3;
+
 /** A write waiting for the next group commit. */
 interface QueuedWrite {
   readonly work: () => unknown;
@@ -63,7 +70,7 @@ export class SqliteDatabase {
 
   /**
    * Runs `work` in an immediate transaction shared with the other writes
-   * queued in the same turn of the event loop (group commit): each in a
+   * queued within GROUP_COMMIT_WINDOW_MS (group commit): each in a
    * savepoint of its own, so one that throws rolls back alone, and one COMMIT,
    * one fsync under synchronous=FULL, for all of them. Resolves only once that
    * commit is on disk. The commit blocks the event loop (node:sqlite is
@@ -76,7 +83,7 @@ export class SqliteDatabase {
       this.#queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (this.#flushScheduled) return;
       this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
+      setTimeout(() => this.#flush(), GROUP_COMMIT_WINDOW_MS);
     });
   }
 
