@@ -8,7 +8,7 @@
  * made by getSignedUrl and serves as the template: scheme, host, port, the path
  * before the key, the query the SDK adds, and the signing region. Every later
  * URL is that template with the key encoded as the SDK encodes it, signed by one
- * reused SigV4 presigner. tests/presign-fast.test.ts proves the URLs identical
+ * reused SigV4 presigner. test/presign-fast.test.ts proves the URLs identical
  * to getSignedUrl's for the same signing date, for every addressing style.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
