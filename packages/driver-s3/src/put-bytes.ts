@@ -3,7 +3,9 @@
  * with the bytes themselves: no stream, no lib-storage Upload (which would copy
  * the bytes into a part buffer of its own), its MD5 hashed in one call. A retry
  * re-sends the same bytes. Per small object this is a large share of the
- * client's CPU (bench/README.md).
+ * client's CPU (bench/README.md). A SHA-256 the caller already has goes out as
+ * the signed payload hash (`x-amz-content-sha256`), so the SigV4 signer does not
+ * hash the body again, and the server checks the body against it.
  */
 import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -32,7 +34,10 @@ export async function putBytes(
     { retries: target.config.retries, minDelayMs: target.config.retryDelayMs },
     async () => {
       try {
-        return await client.send(new PutObjectCommand(input), signal ? { abortSignal: signal } : {});
+        return await client.send(
+          withPayloadHash(new PutObjectCommand(input), options.sha256),
+          signal ? { abortSignal: signal } : {},
+        );
       } catch (error) {
         // No answer: the server may have stored the object.
         if (outcomeUnknown(error)) state.uncertain = true;
@@ -45,4 +50,21 @@ export async function putBytes(
   const result = await verifyWrite(target, output.ETag, digests, bytes.byteLength, context, state);
   options.onProgress?.({ loaded: result.size, total: result.size });
   return result;
+}
+
+/** The header SigV4 takes the payload hash from when it is already set (@smithy/signature-v4 getPayloadHash). */
+const PAYLOAD_HASH_HEADER = 'x-amz-content-sha256';
+
+/** `command` with `sha256` as its signed payload hash, when given. */
+function withPayloadHash(command: PutObjectCommand, sha256: string | undefined): PutObjectCommand {
+  if (sha256 === undefined) return command;
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers[PAYLOAD_HASH_HEADER] = sha256;
+      return next(args);
+    },
+    { step: 'build', name: 'stowagePayloadHash' },
+  );
+  return command;
 }

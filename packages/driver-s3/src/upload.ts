@@ -82,6 +82,9 @@ export function writeOptionProblems(options: WriteOptions): string[] {
   if (contentLength !== undefined && !(Number.isSafeInteger(contentLength) && contentLength >= 0)) {
     problems.push('contentLength must be a non-negative whole number');
   }
+  if (options.sha256 !== undefined && !(typeof options.sha256 === 'string' && /^[0-9a-f]{64}$/.test(options.sha256))) {
+    problems.push('sha256 must be 64 lower-case hex digits');
+  }
   // One source of the metadata rules: offload checks the same ones before it uploads.
   problems.push(...metadataProblems(metadata));
   return problems;

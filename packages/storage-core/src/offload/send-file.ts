@@ -48,6 +48,8 @@ export async function sendFile(driver: StorageDriver, file: OpenedResultFile, ta
     contentType: target.contentType,
     metadata: { ...target.metadata, [SHA256_METADATA_KEY]: sha256, [ATTEMPT_METADATA_KEY]: target.attemptId },
     contentLength: file.size,
+    // In memory, the bytes sent are the bytes hashed: an S3 backend checks them against it.
+    ...(file.size <= IN_MEMORY_BODY_BYTES ? { sha256 } : {}),
     signal: target.signal,
   });
   return { key: target.key, size: file.size, sha256, written };
