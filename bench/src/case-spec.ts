@@ -23,7 +23,7 @@ export interface UploadTuning {
 }
 
 /** Upload one big body, generated on the fly (`stream`) or read from a file (`file`). */
-export interface UploadCase {
+interface UploadCase {
   readonly kind: 'upload';
   readonly side: Side;
   readonly body: 'stream' | 'file';
@@ -34,7 +34,7 @@ export interface UploadCase {
 }
 
 /** PUT `count` small objects under `prefix` with at most `concurrency` in flight. */
-export interface SmallObjectsCase {
+interface SmallObjectsCase {
   readonly kind: 'small';
   readonly side: Side;
   readonly prefix: string;
@@ -45,7 +45,7 @@ export interface SmallObjectsCase {
 }
 
 /** Read one object to the end as a stream. */
-export interface ReadCase {
+interface ReadCase {
   readonly kind: 'read';
   readonly side: Side;
   readonly key: string;
@@ -54,7 +54,7 @@ export interface ReadCase {
 }
 
 /** Sequential single-PUT writes through the driver, with or without `Expect: 100-continue`. */
-export interface ExpectContinueCase {
+interface ExpectContinueCase {
   readonly kind: 'expect';
   readonly side: 'driver';
   readonly expectContinue: boolean;

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** Size of one generated chunk; also the granularity of body sizes. */
-export const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 
 let template: Buffer | undefined;
 
@@ -26,7 +26,7 @@ function templateBlock(): Buffer {
 }
 
 /** Chunk `index` of a generated body: a fresh buffer, because uploaders may hold on to chunks they were given. */
-export function generatedChunk(index: number, bytes = CHUNK_BYTES): Buffer {
+function generatedChunk(index: number, bytes = CHUNK_BYTES): Buffer {
   const chunk = Buffer.from(templateBlock().subarray(0, bytes));
   chunk.writeUInt32BE(index >>> 0, 0);
   return chunk;

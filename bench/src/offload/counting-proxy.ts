@@ -19,7 +19,7 @@ export interface CountingProxy {
 }
 
 /** Names the S3 operation of a path-style request (`/bucket` or `/bucket/key`, with its query). */
-export function operationOf(method: string, url: string): string {
+function operationOf(method: string, url: string): string {
   const { pathname, searchParams } = new URL(url, 'http://proxy');
   const onObject = pathname.split('/').filter(Boolean).length > 1;
   const has = (name: string) => searchParams.has(name);

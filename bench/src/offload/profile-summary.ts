@@ -26,7 +26,7 @@ interface CpuProfile {
 }
 
 /** A frame's share of the sampled time. */
-export interface FrameTime {
+interface FrameTime {
   readonly frame: string;
   readonly ms: number;
   readonly percent: number;

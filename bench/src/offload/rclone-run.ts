@@ -64,7 +64,7 @@ function rcloneEnv(target: ServerTarget): NodeJS.ProcessEnv {
 }
 
 /** The rclone command line for `run`; sizes in KiB with rclone's own suffix. */
-export function rcloneArgs(run: RcloneRun): string[] {
+function rcloneArgs(run: RcloneRun): string[] {
   const part = `${run.tuning.partSize / 1024}Ki`;
   return [
     'copy',

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** What a stored copy of one file must match. */
-export interface ExpectedFile {
+interface ExpectedFile {
   readonly size: number;
   readonly sha256: string;
 }

@@ -38,7 +38,7 @@ export type Contender =
   | { readonly label: string; readonly kind: 'rclone' };
 
 /** The Node contenders, which run in a child process of this package. */
-export type NodeContender = Exclude<Contender, { kind: 'rclone' }>;
+type NodeContender = Exclude<Contender, { kind: 'rclone' }>;
 
 /** One run: upload every file under `<resultsRoot>/<dir>/` to `<bucket>/<dir>/`. */
 export interface OffloadRunSpec {

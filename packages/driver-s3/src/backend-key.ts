@@ -2,7 +2,7 @@
 import { applyKeyPrefix, InvalidKeyError } from '@stowage/storage-core';
 
 /** S3 (and every S3-compatible) limits a stored key, prefix included, to this many UTF-8 bytes. */
-export const MAX_BACKEND_KEY_BYTES = 1024;
+const MAX_BACKEND_KEY_BYTES = 1024;
 
 /**
  * The key on the backend for a validated caller's key; INVALID_KEY before any

@@ -18,7 +18,7 @@ import {
 import type { GetUrlSigner } from './get-url-signer.js';
 
 /** Expiry when the caller gives none. */
-export const DEFAULT_PRESIGN_SECONDS = 15 * 60;
+const DEFAULT_PRESIGN_SECONDS = 15 * 60;
 
 export interface PresignTarget {
   readonly client: S3Client;
@@ -47,7 +47,7 @@ export async function presignGetUrl(target: PresignTarget, options: PresignGetOp
 }
 
 /** Returns every problem with presigned PUT options. */
-export function presignPutProblems(options: PresignPutOptions | undefined): string[] {
+function presignPutProblems(options: PresignPutOptions | undefined): string[] {
   const problems: string[] = [];
   if (!options || typeof options.contentType !== 'string' || !/^[\w.+-]+\/[\w.+-]+/.test(options.contentType)) {
     problems.push('contentType must be a MIME type such as image/png');

@@ -10,7 +10,7 @@ import { type ChecksumMode, S3_PRESETS, S3_PROVIDERS, type S3Provider } from './
 /** S3's minimum part size: every part but the last must be at least this big. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 /** S3's maximum part size. */
-export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 /** Default part size: a little above the minimum so fewer requests carry more bytes. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 

@@ -11,7 +11,7 @@ import type { RetryPolicy } from './retry.js';
 /** Uploads initiated this long before the write began still count as its own (server and local clocks differ). */
 const INITIATED_SLACK_MS = 60_000;
 /** How long aborting what a failed write left keeps retrying by default: a short outage passes, a long one is left to the sweep. */
-export const DEFAULT_CLEANUP_WINDOW_MS = 60_000;
+const DEFAULT_CLEANUP_WINDOW_MS = 60_000;
 
 /** What cleaning up needs to know about a write. */
 export interface CleanupSubject {

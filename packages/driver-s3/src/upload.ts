@@ -49,9 +49,6 @@ import { sweepOpenUploads } from './upload-cleanup.js';
 import { partSizeFor } from './upload-params.js';
 import { markUncertain, type WriteState } from './write-check.js';
 
-export { DEFAULT_CLEANUP_WINDOW_MS } from './upload-cleanup.js';
-export { partSizeFor } from './upload-params.js';
-
 /**
  * Cleanup requests get this long even when the request timeout is shorter: the
  * fault that failed the upload (a slow link) slows its cleanup too, and an open
@@ -76,7 +73,7 @@ export interface UploadTarget {
 }
 
 /** Returns every problem with the write options, so bad input fails before any I/O. */
-export function writeOptionProblems(options: WriteOptions): string[] {
+function writeOptionProblems(options: WriteOptions): string[] {
   const problems: string[] = [];
   const { contentLength, metadata } = options;
   if (contentLength !== undefined && !(Number.isSafeInteger(contentLength) && contentLength >= 0)) {

@@ -91,7 +91,7 @@ async function verifySize(target: CheckTarget, size: number, context: ErrorConte
 }
 
 /** Deletes the object, ignoring failures; true when it is gone. */
-export async function deleteQuietly(client: S3Client, bucket: string, backendKey: string): Promise<boolean> {
+async function deleteQuietly(client: S3Client, bucket: string, backendKey: string): Promise<boolean> {
   return client.send(new DeleteObjectCommand({ Bucket: bucket, Key: backendKey })).then(
     () => true,
     () => false,

@@ -13,7 +13,7 @@ import type { StorageDriver, WriteResult } from '../types.js';
 import type { OpenedResultFile } from './result-file.js';
 
 /** Files up to this size are sent from memory: one read, one hash, one PUT. */
-export const IN_MEMORY_BODY_BYTES = 8 * 1024 * 1024;
+const IN_MEMORY_BODY_BYTES = 8 * 1024 * 1024;
 
 /** The metadata field that carries the local file's SHA-256 for audits and verification. */
 export const SHA256_METADATA_KEY = 'sha256';
