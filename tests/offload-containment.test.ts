@@ -117,15 +117,19 @@ describe('offload reads only regular files inside the results disk', () => {
         if (turn % 2 === 0) await writeFile(staged, real);
         else await symlink(join(outside, 'secret.txt'), staged);
         await rename(staged, join(ws.resultsRoot, path));
-        // Random pauses: some offloads run between swaps, others are hit by one mid-way.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() < 0.5 ? 0 : Math.random() * 60));
+        // Random pauses: bursts of swaps that hit offloads mid-way, and quiet spells longer than an
+        // offload takes even on a loaded machine, so some offloads run wholly between two swaps.
+        const pause = Math.random() < 0.3 ? 150 + Math.random() * 100 : Math.random() * 20;
+        await new Promise((resolve) => setTimeout(resolve, pause));
       }
     })();
     let offloaded = 0;
     let refused = 0;
     let changed = 0;
     try {
-      for (let i = 0; i < 150; i++) {
+      // Until both kinds were seen often enough (a refusal returns at once, so refusals also wait a little
+      // for the next swap), at most 600 attempts.
+      for (let i = 0; i < 600 && !(offloaded >= 10 && refused >= 10); i++) {
         try {
           const outcome = await storage.offload({ path });
           if (outcome.status !== 'offloaded') {
@@ -145,6 +149,7 @@ describe('offload reads only regular files inside the results disk', () => {
           if (code === ErrorCode.NotFound) continue;
           expect(code).toBe(ErrorCode.AccessDenied);
           refused++;
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10));
         }
       }
     } finally {
