@@ -170,7 +170,7 @@ describe('offload under SIGKILL', () => {
       for (const path of round.results.keys()) expect(existsSync(join(round.ws.resultsRoot, path))).toBe(false);
       if (round.kind === 'minio') {
         const seen = await view.view(`round-${index}/`);
-        expect(seen.openUploads, 'multipart uploads open after the sweep').toEqual([]);
+        expect(seen.openUploads, `multipart uploads open after the sweep ${JSON.stringify(swept)}`).toEqual([]);
         const unknown = seen.objects
           .map((o) => o.key)
           .filter((key) => !offloaded.has(key.slice(`round-${index}/`.length)));
