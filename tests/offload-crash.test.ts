@@ -202,6 +202,8 @@ describe('offload under SIGKILL', () => {
           const exit = await run.exited;
           clearTimeout(timer);
           await verifyRound(round);
+          // Nothing unhandled in the child before it was killed (Node prints the error and its stack).
+          expect(exit, 'a child crashed on its own').not.toMatch(/^\s+at |Unhandled|uncaught/im);
           vanished += Number(/vanished (\d+)/.exec(exit)?.[1] ?? 0);
           if (exit.startsWith('SIGKILL')) {
             kills++;
