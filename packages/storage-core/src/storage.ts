@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Catalog, CatalogStats } from './catalog/types.js';
 import { deleteResult } from './delete-result.js';
-import { ErrorCode, StorageError } from './errors.js';
+import { ErrorCode, isStorageError, StorageError } from './errors.js';
 import { StorageEvents } from './events.js';
 import { resolveLocation } from './locations.js';
 import { errorFacts, type Logger, silentLogger } from './logger.js';
@@ -118,7 +118,9 @@ export class Storage {
    * commit comes first, then `options.onStored` (record `outcome.location`
    * there), then, with delete-local on, the removal of the verified local
    * copies. Throws only on bad input (see `validateOffloadInput`) or a path
-   * that is not a regular file inside the results disk.
+   * that is not a regular file inside the results disk; a path whose file is
+   * gone because its result is offloaded and its local copy removed is
+   * reported from the catalog record instead (status 'offloaded').
    */
   async offload(result: OffloadInput, options?: OffloadOptions): Promise<OffloadOutcome> {
     return this.#offload(result, options);
@@ -163,14 +165,24 @@ export class Storage {
    * Offloads many results, at most `concurrency` at a time; outcomes in input
    * order. Throws on any bad input (INVALID_INPUT / INVALID_KEY) or missing
    * result file (NOT_FOUND) before the first upload, so a bad entry never
-   * leaves a batch half done.
+   * leaves a batch half done. A missing file whose result the catalog has
+   * offloaded (its local copy removed) is not missing: it is reported from its
+   * record, so a batch can be run again after a crash.
    */
   async offloadMany(results: readonly OffloadInput[], options?: OffloadOptions): Promise<OffloadOutcome[]> {
     if (!Array.isArray(results)) {
       throw new StorageError(ErrorCode.InvalidInput, 'offloadMany expects an array of offload inputs');
     }
     for (const result of results) validateOffloadInput(result);
-    for (const result of results) await closeResult(await openResult(this.registry.local.root, result));
+    for (const result of results) {
+      try {
+        await closeResult(await openResult(this.registry.local.root, result));
+      } catch (error) {
+        // Already offloaded and removed locally (a batch resumed after a crash): reported from its record.
+        if (!isStorageError(error, ErrorCode.NotFound)) throw error;
+        if (!(await this.#journal.offloadedWithoutLocalCopy(result.path))) throw error;
+      }
+    }
     return Promise.all(results.map((result) => this.offload(result, options)));
   }
 

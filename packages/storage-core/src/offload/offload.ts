@@ -17,7 +17,8 @@
  * only), and the worker retries results that stayed local.
  */
 import { operationAbort } from '../abort.js';
-import { ErrorCode, StorageError } from '../errors.js';
+import type { ResultRecord } from '../catalog/types.js';
+import { ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { BackendRegistry } from '../registry/registry.js';
@@ -59,7 +60,15 @@ export async function offloadResult(
   // 1. The input, and every file of the result opened once.
   const input = validateOffloadInput(rawInput);
   const root = context.registry.local.root;
-  const files = await openResult(root, input);
+  let files: JournalFile[];
+  try {
+    files = await openResult(root, input);
+  } catch (error) {
+    const done = await alreadyOffloaded(context, input.path, error);
+    if (!done) throw error;
+    const outcome = await recordedOutcome(context, new OutcomeReporter(context, input.path), done, [], options);
+    return outcome.status === 'offloaded' ? { ...outcome, localDeleted: true } : outcome;
+  }
   try {
     const report = new OutcomeReporter(context, input.path);
     const onLocalDisk = placedLocally(files);
@@ -165,6 +174,22 @@ export async function offloadResult(
   } finally {
     await closeResult(files);
   }
+}
+
+/**
+ * A missing result file whose record says it is offloaded and its local copy
+ * gone: an offload repeated after delete-local, or a batch resumed after a
+ * crash in which recovery finished the interrupted removal of its local copy
+ * meanwhile. It is reported from its record, not thrown as NOT_FOUND.
+ */
+async function alreadyOffloaded(
+  context: OffloadContext,
+  path: string,
+  error: unknown,
+): Promise<{ kind: 'done'; record: ResultRecord } | undefined> {
+  if (!isStorageError(error, ErrorCode.NotFound)) return undefined;
+  const record = await context.journal.offloadedWithoutLocalCopy(path);
+  return record ? { kind: 'done', record } : undefined;
 }
 
 async function firstChange(files: readonly JournalFile[], root: string): Promise<StorageError | undefined> {
