@@ -13,14 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 
 /** Where Debian's chromium package puts the browser. */
-export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
 /**
  * The flags that work on the test machines: headless, no sandbox (CI runs as
  * root, where Chromium's sandbox refuses to start), no GPU, no QUIC, and none
  * of the background traffic a first run or an update check would cause.
  */
-export const CHROMIUM_FLAGS = [
+const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -32,7 +32,7 @@ export const CHROMIUM_FLAGS = [
 ] as const;
 
 /** Screenshots and other files tests leave for people to look at (gitignored). */
-export const TEST_ARTEFACTS_DIR = fileURLToPath(new URL('../test-artefacts/', import.meta.url));
+const TEST_ARTEFACTS_DIR = fileURLToPath(new URL('../test-artefacts/', import.meta.url));
 
 /** The path of artefact `name` under test-artefacts/, its folder made. */
 export async function artefactPath(name: string): Promise<string> {

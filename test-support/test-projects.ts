@@ -12,7 +12,7 @@ import { globSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where test files live, relative to the repository root. */
-export const TEST_FILE_PATTERNS = [
+const TEST_FILE_PATTERNS = [
   'packages/*/test/**/*.test.ts',
   'tests/**/*.test.ts',
   'examples/*/test/**/*.test.ts',
@@ -26,7 +26,7 @@ const NEEDS_A_SERVER =
   /\binject\(|\bstart(?:MinioProcess|MinioContainer|S3TestServer|Toxiproxy|Postgres)\(|\blaunchChromium\(|\bfileToxiproxy\(/;
 
 /** True when the test source needs a server (see NEEDS_A_SERVER). */
-export function needsAServer(source: string): boolean {
+function needsAServer(source: string): boolean {
   return NEEDS_A_SERVER.test(source);
 }
 

@@ -103,6 +103,32 @@ describe('createStorage() on the Postgres catalog, two servers', () => {
     await expect(serverA.read(outcome.location)).rejects.toMatchObject({ code: ErrorCode.NotFound });
   });
 
+  it('a templated key fixed on one server is where the other server’s worker sends the result', async () => {
+    await serverA.registry.saveSettings('archive', {
+      root: archiveRoot,
+      keyTemplate: 'u/{uuid}-{timestamp}.{extName}',
+    });
+    await serverB.registry.reload(); // what an app does when another server changed settings
+    const sha = await ws.addResult('tpl/one.png', 1500);
+    control.failure = ErrorCode.Unavailable;
+    expect((await serverA.offload({ path: 'tpl/one.png' })).status).toBe('local');
+    const tried = control.writes.at(-1) as string;
+    expect(tried).toMatch(/^u\/[0-9a-f-]{36}-\d+\.png$/);
+
+    control.failure = undefined;
+    control.writes = [];
+    serverB.startWorker({ pollIntervalMs: 100 });
+    await eventually(
+      async () => (await serverA.catalog?.findByPath('tpl/one.png'))?.state === 'offloaded',
+      15_000,
+      'server B offloaded it',
+    );
+    await serverB.stopWorker();
+    expect(control.writes).toEqual([tried]);
+    expect(await serverA.catalog?.findByPath('tpl/one.png')).toMatchObject({ key: tried });
+    expect(await fileSha256(join(archiveRoot, tried))).toBe(sha);
+  });
+
   it('sends results that stayed local on one server with both servers’ workers, each exactly once', async () => {
     const expected = new Map<string, string>();
     for (let i = 0; i < 12; i++) expected.set(`batch/${i}.png`, await ws.addResult(`batch/${i}.png`, 1000 + i));

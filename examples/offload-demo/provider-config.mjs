@@ -2,15 +2,15 @@
  * Where the demo gets provider settings from: a JSON settings file
  * (`--settings <file>` or STOWAGE_SETTINGS_FILE), else environment variables
  * (STOWAGE_BACKEND plus R2_* or S3_*). Returns undefined when neither names a
- * backend, so the stored choice (local disk out of the box) stays.
+ * backend: the demo then uses its own "archive" disk.
  */
 import { readFile } from 'node:fs/promises';
 
 /** S3-compatible backends the demo registers (see @stowage/driver-s3). */
-export const S3_BACKENDS = ['s3', 'minio', 'wasabi', 'spaces', 'b2', 'gcs'];
+const S3_BACKENDS = ['s3', 'minio', 'wasabi', 'spaces', 'b2', 'gcs'];
 
 /** Every backend name STOWAGE_BACKEND accepts. */
-export const BACKENDS = ['local', 'r2', ...S3_BACKENDS];
+const BACKENDS = ['local', 'r2', ...S3_BACKENDS];
 
 /** Reads the provider choice; throws an Error naming the bad variable or file. */
 export async function providerFromEnvironment(env, argv) {
@@ -25,8 +25,7 @@ export async function providerFromEnvironment(env, argv) {
   }
   if (backend === 'local') return { backend, settings: {}, source: 'STOWAGE_BACKEND' };
   const settings = backend === 'r2' ? r2FromEnv(env) : s3FromEnv(env, backend);
-  const deleteLocal = parseBoolean(env.STOWAGE_DELETE_LOCAL, 'STOWAGE_DELETE_LOCAL');
-  return { backend, settings: dropUndefined({ ...settings, deleteLocal }), source: 'environment' };
+  return { backend, settings: dropUndefined(settings), source: 'environment' };
 }
 
 async function fromSettingsFile(file) {
@@ -36,14 +35,14 @@ async function fromSettingsFile(file) {
   } catch (error) {
     throw new Error(`cannot read settings file ${file}: ${error.message}`);
   }
-  const { backend, settings = {}, deleteLocal } = parsed ?? {};
+  const { backend, settings = {} } = parsed ?? {};
   if (!BACKENDS.includes(backend)) {
     throw new Error(`settings file ${file}: "backend" must be one of ${BACKENDS.join(', ')}`);
   }
   if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
     throw new Error(`settings file ${file}: "settings" must be an object`);
   }
-  return { backend, settings: dropUndefined({ ...settings, deleteLocal }), source: file };
+  return { backend, settings: dropUndefined(settings), source: file };
 }
 
 function r2FromEnv(env) {

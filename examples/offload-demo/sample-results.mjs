@@ -1,34 +1,63 @@
 /**
- * Makes a few "generated results" on the results disk, as an image or video
- * generator would: two small PNG images and a short binary clip.
+ * Makes "generated results" on the results disk, as an image or video
+ * generator would: PNG images with a thumbnail variant each, and a short
+ * binary clip with a poster image.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 
-/** Writes the sample results under `root`; returns offload inputs for them. */
+/** Writes the first batch of sample results under `root`; returns offload inputs for them. */
 export async function generateResults(root) {
   const batch = randomUUID().slice(0, 8);
-  const results = [
+  return writeResults(root, [
+    image(`images/demo/${batch}/sunrise`, [255, 140, 0], [70, 20, 120]),
+    image(`images/demo/${batch}/ocean`, [0, 90, 200], [0, 220, 180]),
     {
-      path: `images/demo/${batch}/sunrise.png`,
-      bytes: gradientPng(96, 64, [255, 140, 0], [70, 20, 120]),
-      model: 'demo-image',
+      path: `videos/demo/${batch}/clip.mp4`,
+      bytes: randomBytes(3 * 1024 * 1024),
+      model: 'demo-video',
+      variants: {
+        poster: {
+          path: `videos/demo/${batch}/clip-poster.png`,
+          bytes: gradientPng(48, 27, [20, 20, 20], [200, 200, 200]),
+        },
+      },
     },
-    {
-      path: `images/demo/${batch}/ocean.png`,
-      bytes: gradientPng(64, 64, [0, 90, 200], [0, 220, 180]),
-      model: 'demo-image',
-    },
-    { path: `videos/demo/${batch}/clip.mp4`, bytes: randomBytes(3 * 1024 * 1024), model: 'demo-video' },
-  ];
+  ]);
+}
+
+/** Writes one more image result (made after the default backend changed); returns its offload input. */
+export async function generateLateResult(root) {
+  const [input] = await writeResults(root, [
+    image(`images/demo/${randomUUID().slice(0, 8)}/forest`, [20, 120, 40], [200, 230, 120]),
+  ]);
+  return input;
+}
+
+function image(base, top, bottom) {
+  return {
+    path: `${base}.png`,
+    bytes: gradientPng(96, 64, top, bottom),
+    model: 'demo-image',
+    variants: { thumb: { path: `${base}-thumb.png`, bytes: gradientPng(24, 16, top, bottom) } },
+  };
+}
+
+async function writeResults(root, results) {
   for (const result of results) {
-    const file = join(root, result.path);
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, result.bytes);
+    for (const { path, bytes } of [result, ...Object.values(result.variants ?? {})]) {
+      const file = join(root, path);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, bytes);
+    }
   }
-  return results.map(({ path, model }) => ({ path, metadata: { model } }));
+  return results.map(({ path, model, variants = {} }) => ({
+    path,
+    metadata: { model },
+    variants: Object.fromEntries(Object.entries(variants).map(([name, variant]) => [name, variant.path])),
+  }));
 }
 
 /** A real, viewable PNG: a vertical gradient from `top` to `bottom` (RGB). */

@@ -12,13 +12,16 @@ export const STOWAGE = 'stowage';
 export const RAW = 'raw SDK';
 /** Label of the rclone baseline. */
 export const RCLONE = 'rclone';
+/** Label of Stowage with the catalog off (`--catalog`), compared with the default, which has it on. */
+export const STOWAGE_NO_CATALOG = 'stowage-no-catalog';
 
 /** The contenders for `options`. */
 export function contenders(options: OffloadOptions): Contender[] {
   const list: Contender[] = [
     { label: RAW, kind: 'raw' },
-    { label: STOWAGE, kind: 'stowage', variant: { catalog: false } },
+    { label: STOWAGE, kind: 'stowage', variant: { catalog: true } },
   ];
+  if (options.catalog) list.push({ label: STOWAGE_NO_CATALOG, kind: 'stowage', variant: { catalog: false } });
   if (options.rclone) list.push({ label: RCLONE, kind: 'rclone' });
   return list;
 }
@@ -41,7 +44,7 @@ export function attributionContenders(withUrlAndHead: boolean): Contender[] {
       { label: 'raw+all3', kind: 'raw', steps: { sha256First: true, headAfter: true, presignUrl: true } },
     );
   }
-  list.push({ label: STOWAGE, kind: 'stowage', variant: { catalog: false } });
+  list.push({ label: STOWAGE, kind: 'stowage', variant: { catalog: true } });
   return list;
 }
 

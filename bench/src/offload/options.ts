@@ -17,6 +17,8 @@ export interface OffloadOptions {
   readonly rssLowBytes: number;
   readonly rssHighBytes: number;
   readonly rclone: boolean;
+  /** Also measure Stowage with the catalog off (the default has it on). */
+  readonly catalog: boolean;
   readonly countRequests: boolean;
   readonly profile: boolean;
   readonly attribute: boolean;
@@ -48,6 +50,7 @@ const SWITCHES = {
     .map(([flag, value]) => `--${flag} ${value}`)
     .join(', ')}`,
   'no-rclone': 'leave rclone out (it is built with go install on first use)',
+  catalog: 'also run Stowage with the catalog off, to price the catalog (the default has it on)',
   'count-requests': 'after the timed rounds, one untimed pass per contender through a counting proxy',
   profile: 'after the timed rounds, one Stowage and one raw run per workload under node --cpu-prof, summarised',
   attribute: "after the timed rounds, rounds of the raw SDK plus each of offload's steps (small and big files)",
@@ -78,6 +81,7 @@ export function parseOffloadOptions(argv: readonly string[]): OffloadOptions | u
     rssLowBytes: value('rss-low-mib') * MIB,
     rssHighBytes: value('rss-high-mib') * MIB,
     rclone: !parsed.switches['no-rclone'],
+    catalog: parsed.switches.catalog,
     countRequests: parsed.switches['count-requests'],
     profile: parsed.switches.profile,
     attribute: parsed.switches.attribute,

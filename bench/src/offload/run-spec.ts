@@ -11,7 +11,10 @@ import type { ServerTarget, UploadTuning } from '../case-spec.js';
  * variants a run measures and `openStowage()` in stowage-run.ts applies them.
  */
 export interface StowageVariant {
-  /** Record every offload in the catalog. The catalog does not exist yet: always false for now. */
+  /**
+   * Record every offload in the catalog: the embedded SQLite catalog beside the
+   * settings file, as a new user gets it by default. False passes `catalog: false`.
+   */
   readonly catalog: boolean;
 }
 

@@ -27,11 +27,10 @@ interface OpenStowage {
 
 /**
  * Opens Storage for `spec` with `variant` applied. Every variant knob is read
- * here and nowhere else: a `--catalog` run adds its catalog to the
- * createStorage() options below.
+ * here and nowhere else: with `catalog` the default embedded catalog (a SQLite
+ * file beside the settings file), without it `catalog: false`.
  */
 async function openStowage(spec: OffloadRunSpec, variant: StowageVariant): Promise<OpenStowage> {
-  if (variant.catalog) throw new Error('stowage: the catalog does not exist yet; no variant can turn it on');
   const settingsDir = await mkdtemp(join(tmpdir(), 'stowage-bench-settings-'));
   try {
     const storage = await createStorage({
@@ -40,6 +39,7 @@ async function openStowage(spec: OffloadRunSpec, variant: StowageVariant): Promi
       local: createLocalDriver({ root: spec.resultsRoot }),
       definitions: s3DriverDefinitions,
       concurrency: spec.concurrency,
+      ...(variant.catalog ? {} : { catalog: false as const }),
     });
     const { target } = spec;
     await storage.registry.saveSettings(PROVIDER, {

@@ -1,34 +1,59 @@
 /**
  * The main job, end to end: `node examples/offload-demo/demo.mjs` as a user runs
- * it (built dist/ code), on local disk out of the box and against MinIO through
- * environment variables, as it would go to R2 or any S3 provider.
+ * it (built dist/ code): with no credentials against the local folders it
+ * serves itself, and against MinIO through environment variables or a settings
+ * file, as it would go to R2 or any S3 provider.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { allowAnonymousRead, createTestBucket, removeTestBucket } from '../../../packages/testing/src/index.js';
+import {
+  allowAnonymousRead,
+  createTestBucket,
+  createTestS3Client,
+  removeTestBucket,
+} from '../../../packages/testing/src/index.js';
 
 const DEMO = fileURLToPath(new URL('../demo.mjs', import.meta.url));
-const run = promisify(execFile);
 
-async function demo(env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+interface DemoRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function demo(env: Record<string, string>): Promise<DemoRun> {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !/^(STOWAGE_|R2_|S3_)/.test(name)),
   ) as Record<string, string>;
-  return run(process.execPath, [DEMO], { env: { ...clean, ...env }, timeout: 60_000 });
+  return new Promise((resolve) => {
+    execFile(process.execPath, [DEMO], { env: { ...clean, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
 }
 
-describe('offload demo', () => {
+/** Every file under `dir`, relative, skipping the local driver's metadata folder. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
+    .filter((path) => !path.startsWith('.'))
+    .sort();
+}
+
+describe('the demo shows the life cycle', () => {
   const s3 = inject('s3');
   let bucket: string;
   let dir: string;
 
   beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'offload-demo');
+    bucket = await createTestBucket(s3, 'demo');
     dir = await mkdtemp(join(tmpdir(), 'stowage-demo-'));
   });
   afterAll(async () => {
@@ -36,17 +61,43 @@ describe('offload demo', () => {
     await removeTestBucket(s3, bucket);
   });
 
-  it('keeps results on local disk out of the box and prints their locations and URLs', async () => {
-    const { stdout } = await demo({ STOWAGE_DEMO_DIR: join(dir, 'local') });
-    expect(stdout).toMatch(/new results go to: local/);
-    expect(stdout.match(/went to {3}local:(images|videos)\/demo\/[0-9a-f]{8}\/\w+\.(png|mp4)/g)).toHaveLength(3);
-    expect(stdout).toMatch(/url {7}http:\/\/localhost:3000\/results\/images\/demo\//);
-    expect(stdout).toMatch(/0 of 3 results offloaded/);
+  it('with no credentials: offloads with variants, serves every URL, switches, migrates and reconciles', async () => {
+    const demoDir = join(dir, 'local');
+    const { code, stdout } = await demo({ STOWAGE_DEMO_DIR: demoDir });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/default backend: nas\n/);
+    expect(stdout.match(/went to nas:\S+ \(offloaded; verified: /g)).toHaveLength(3);
+    expect(
+      stdout.match(
+        /variant (thumb|poster): GET http:\/\/127\.0\.0\.1:\d+\/nas\/\S+ -> 200, \d+ bytes, image\/png, bytes match/g,
+      ),
+    ).toHaveLength(3);
+    expect(stdout).toMatch(
+      /original: GET \S+\/nas\/videos\/demo\/[0-9a-f]{8}\/clip\.mp4 -> 200, 3145728 bytes, video\/mp4, bytes match/,
+    );
+    expect(stdout).toMatch(/default backend: archive\n/);
+    expect(stdout).toMatch(/went to archive:images\/demo\/[0-9a-f]{8}\/forest\.png/);
+    expect(stdout).toMatch(
+      /URLs handed out before the switch still serve:(\n {4}\S+: GET \S+\/nas\/\S+ -> 200, .*bytes match){3}/,
+    );
+    expect(stdout).toMatch(/dry run: 3 results, \d+ bytes would move; nothing touched/);
+    expect(stdout).toMatch(/done: 3 of 3 results moved \(\d+ bytes, \d+ ms\), 0 failed/);
+    expect(stdout.match(/nas:\S+( variant \w+)?: GET \S+\/archive\/\S+ -> 200, .*bytes match/g)).toHaveLength(6);
+    expect(stdout).toMatch(/listed 8 objects \(\d+ bytes\), recorded 8 files; orphans 0, missing 0, mismatched 0/);
+    expect(stdout).toMatch(
+      /4 of 4 results offloaded and verified; 17 of 17 URLs served the recorded bytes; 3 results migrated; the catalog agrees with "archive"/,
+    );
+    expect(stdout).not.toMatch(/NOT the recorded bytes|fetch failed/);
+
+    // What the output says is what is on the disks: the results disk emptied, both copies of the migrated ones.
+    expect(await filesUnder(join(demoDir, 'results'))).toEqual([]);
+    expect(await filesUnder(join(demoDir, 'nas'))).toHaveLength(6);
+    expect(await filesUnder(join(demoDir, 'archive'))).toHaveLength(8);
   });
 
-  it('offloads to an S3 provider configured through environment variables, and remembers it', async () => {
+  it('with S3 settings in the environment: the bucket is the new default, reached through signed URLs', async () => {
     const demoDir = join(dir, 'minio');
-    const { stdout, stderr } = await demo({
+    const { code, stdout, stderr } = await demo({
       STOWAGE_DEMO_DIR: demoDir,
       STOWAGE_BACKEND: 'minio',
       S3_ENDPOINT: s3.endpoint,
@@ -54,28 +105,34 @@ describe('offload demo', () => {
       S3_BUCKET: bucket,
       S3_ACCESS_KEY_ID: s3.accessKeyId,
       S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      STOWAGE_DELETE_LOCAL: 'true',
+      S3_KEY_PREFIX: 'from-env',
     });
-    expect(stdout).toMatch(/test connection: Connection OK/);
-    expect(stdout.match(/went to {3}minio:\S+ \(offloaded, verified\)/g)).toHaveLength(3);
-    expect(stdout.match(/local {5}deleted after verification/g)).toHaveLength(3);
-    expect(stdout).toMatch(/url {7}http:\/\/127\.0\.0\.1:\d+\/offload-demo\S+ \(signed, expires /);
-    expect(stdout).toMatch(/3 of 3 results offloaded/);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/3\. Switch the default to "minio" \(settings from environment\)/);
+    expect(stdout).toMatch(/default backend: minio\n/);
+    expect(stdout).toMatch(/went to minio:images\/demo\/[0-9a-f]{8}\/forest\.png \(offloaded; verified: size, and MD5/);
+    expect(
+      stdout.match(/GET http:\/\/127\.0\.0\.1:\d+\/demo\S*\/from-env\/\S+\?<signature> -> 200, .*bytes match/g),
+    ).toHaveLength(2 + 6);
+    expect(stdout).toMatch(/listed 8 objects \(\d+ bytes\), recorded 8 files; orphans 0, missing 0, mismatched 0/);
+    expect(stdout).toMatch(
+      /17 of 17 URLs served the recorded bytes; 3 results migrated; the catalog agrees with "minio"/,
+    );
     expect(stdout + stderr).not.toContain(s3.secretAccessKey);
-    const settings = await readFile(join(demoDir, 'settings.json'), 'utf8');
-    expect(settings).not.toContain(s3.secretAccessKey);
+    expect(await readFile(join(demoDir, 'settings.json'), 'utf8')).not.toContain(s3.secretAccessKey);
 
-    // A second run with no settings in the environment uses the stored default.
-    const again = await demo({ STOWAGE_DEMO_DIR: demoDir });
-    expect(again.stdout).toMatch(/default backend: minio; new results go to: minio/);
-    expect(again.stdout).toMatch(/3 of 3 results offloaded/);
-    const locations = JSON.parse(await readFile(join(demoDir, 'locations.json'), 'utf8')) as Record<string, string>;
-    expect(Object.values(locations)).toHaveLength(6);
-    expect(Object.values(locations).every((location) => location.startsWith('minio:'))).toBe(true);
+    const client = createTestS3Client(s3);
+    try {
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'from-env/' }));
+      expect(
+        (listed.Contents ?? []).map((object) => object.Key).filter((key) => !key?.includes('.stowage-probe')),
+      ).toHaveLength(8);
+    } finally {
+      client.destroy();
+    }
   });
 
-  it('takes provider settings from a settings file', async () => {
-    // Test connection fetches through the public base URL, so it must really serve the bucket.
+  it('takes provider settings from a settings file, and serves public URLs from the bucket', async () => {
     await allowAnonymousRead(s3, bucket);
     const publicBase = `${s3.endpoint}/${bucket}`;
     const settingsFile = join(dir, 'minio-settings.json');
@@ -93,15 +150,14 @@ describe('offload demo', () => {
         },
       }),
     );
-    const { stdout } = await demo({ STOWAGE_DEMO_DIR: join(dir, 'file'), STOWAGE_SETTINGS_FILE: settingsFile });
-    expect(stdout).toMatch(/configuring "minio" from .*minio-settings\.json/);
-    expect(stdout.match(/went to {3}minio:\S+ \(offloaded, verified\)/g)).toHaveLength(3);
-    expect(stdout).toContain(`url       ${publicBase}/from-file/images/demo/`);
-    expect(stdout).toMatch(/\/from-file\/images\/demo\/[0-9a-f]{8}\/sunrise\.png\n/);
-    expect(stdout).toMatch(/local {5}kept/);
+    const { code, stdout } = await demo({ STOWAGE_DEMO_DIR: join(dir, 'file'), STOWAGE_SETTINGS_FILE: settingsFile });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Switch the default to "minio" \(settings from .*minio-settings\.json\)/);
+    expect(stdout).toContain(`GET ${publicBase}/from-file/images/demo/`);
+    expect(stdout).toMatch(/the catalog agrees with "minio"/);
   });
 
-  it('keeps results local when the public URL does not serve the bucket (no false success)', async () => {
+  it('stops with the reason when the public URL does not serve the bucket (no false success)', async () => {
     const settingsFile = join(dir, 'unserved-settings.json');
     await writeFile(
       settingsFile,
@@ -116,15 +172,18 @@ describe('offload demo', () => {
         },
       }),
     );
-    const { stdout } = await demo({ STOWAGE_DEMO_DIR: join(dir, 'unserved'), STOWAGE_SETTINGS_FILE: settingsFile });
+    const { code, stdout } = await demo({
+      STOWAGE_DEMO_DIR: join(dir, 'unserved'),
+      STOWAGE_SETTINGS_FILE: settingsFile,
+    });
+    expect(code).toBe(1);
     expect(stdout).toMatch(/test connection failed: Fetching the probe object through the public URL failed/);
-    expect(stdout).toMatch(/keeping "local" as the default backend/);
-    expect(stdout).toMatch(/0 of 3 results offloaded/);
+    expect(stdout).toMatch(/keeping "nas" as the default backend; stopping here/);
   });
 
-  it('keeps results local and explains why when the provider rejects the credentials', async () => {
+  it('explains a rejected secret without showing it', async () => {
     const wrongSecret = 'definitely-not-the-secret-0123456789';
-    const { stdout, stderr } = await demo({
+    const { code, stdout, stderr } = await demo({
       STOWAGE_DEMO_DIR: join(dir, 'wrong'),
       STOWAGE_BACKEND: 'minio',
       S3_ENDPOINT: s3.endpoint,
@@ -132,17 +191,14 @@ describe('offload demo', () => {
       S3_ACCESS_KEY_ID: s3.accessKeyId,
       S3_SECRET_ACCESS_KEY: wrongSecret,
     });
+    expect(code).toBe(1);
     expect(stdout).toMatch(/test connection failed: .*credentials/i);
-    expect(stdout).toMatch(/keeping "local" as the default backend/);
-    expect(stdout).toMatch(/0 of 3 results offloaded/);
     expect(stdout + stderr).not.toContain(wrongSecret);
   });
 
   it('names every bad setting and exits with status 2', async () => {
-    const attempt = demo({ STOWAGE_DEMO_DIR: join(dir, 'bad'), STOWAGE_BACKEND: 'r2', R2_BUCKET: 'b' });
-    await expect(attempt).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringMatching(/accessKeyId: required[\s\S]*secretAccessKey: required/),
-    });
+    const { code, stderr } = await demo({ STOWAGE_DEMO_DIR: join(dir, 'bad'), STOWAGE_BACKEND: 'r2', R2_BUCKET: 'b' });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/accessKeyId: required[\s\S]*secretAccessKey: required/);
   });
 });

@@ -57,7 +57,7 @@ export function activeBackend(options: ResolvedAdminOptions): { name: string; fa
 }
 
 /** How far back "recent failures" go. */
-export const RECENT_FAILURES_MS = 24 * 60 * 60 * 1000;
+const RECENT_FAILURES_MS = 24 * 60 * 60 * 1000;
 
 /** Catalog counts, or why there are none (the storage keeps no catalog). */
 export async function statsOf(

@@ -40,7 +40,7 @@ const TITLES: Readonly<Record<number, string>> = {
 };
 
 /** The short title of a status, e.g. "Sign in required" for 401. */
-export function statusTitle(status: number): string {
+function statusTitle(status: number): string {
   return TITLES[status] ?? 'Error';
 }
 

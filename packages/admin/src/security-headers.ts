@@ -13,7 +13,7 @@ export function newNonce(): string {
 }
 
 /** The Content-Security-Policy of a response whose inline script and style carry `nonce`. */
-export function contentSecurityPolicy(nonce: string): string {
+function contentSecurityPolicy(nonce: string): string {
   return [
     "default-src 'self'",
     `script-src 'nonce-${nonce}'`,

@@ -18,7 +18,7 @@ export interface SessionBinding {
 }
 
 /** The value of cookie `name` in the request's Cookie header, if any. */
-export function cookieValue(request: Request, name: string): string | undefined {
+function cookieValue(request: Request, name: string): string | undefined {
   const header = request.headers.get('cookie');
   if (!header) return undefined;
   for (const part of header.split(';')) {

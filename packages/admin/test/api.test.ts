@@ -115,6 +115,23 @@ describe('PUT /api/providers/:name', () => {
     expect(world.storage.registry.provider('nas').configured).toBe(false);
   });
 
+  it('saves a key template and shows it in the view; a bad one is 400 with every problem, the text not repeated', async () => {
+    const refused = await json<{ error: string; problems: string[] }>(
+      await world.api('PUT', '/api/providers/nas', { ...nasSettings(), keyTemplate: '/xyzzy/{xyzzy}' }),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.problems).toEqual([
+      'keyTemplate: must be relative (no leading "/")',
+      expect.stringMatching(/^keyTemplate: unknown token at character 8 \(known: \{path\}, \{year\}/),
+    ]);
+    expect(refused.text).not.toContain('xyzzy');
+    const saved = await json<{ provider: ProviderJson & { keyTemplate?: string } }>(
+      await world.api('PUT', '/api/providers/nas', { ...nasSettings(), keyTemplate: '{year}/{uuid}.{extName}' }),
+    );
+    expect(saved.status).toBe(200);
+    expect(saved.body.provider.keyTemplate).toBe('{year}/{uuid}.{extName}');
+  });
+
   it('needs a JSON object body', async () => {
     const response = await json<{ problems: string[] }>(await world.api('PUT', '/api/providers/nas'));
     expect(response.status).toBe(400);

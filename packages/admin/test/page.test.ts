@@ -163,6 +163,33 @@ describe('form posts', () => {
     expect(world.storage.registry.provider('r2').configured).toBe(false);
   });
 
+  it('shows the key template field, refuses a bad template next to it, and saves a good one', async () => {
+    const form = { root: nasRoot, signingSecret: SIGNING_SECRET, signedUrlBaseUrl: 'https://app.example.com/files' };
+    const page = card(await (await world.send('/')).text(), 'nas');
+    expect(page).toContain('File Path (key template)');
+    expect(input(page, 'keyTemplate')).toMatch(
+      /value=""[^>]*placeholder="\{year\}\/\{month\}\/\{fileName\}\.\{extName\}"/,
+    );
+
+    const refused = await world.form('/providers/nas', { ...form, keyTemplate: 'img/../{nope}' });
+    expect(refused.status).toBe(400);
+    const nas = card(await refused.text(), 'nas');
+    expect(nas).toMatch(/<li>File Path \(key template\): unknown token at character 8/);
+    expect(nas).toMatch(/<li>File Path \(key template\): segment 2 is &quot;\.\.&quot;/);
+    expect(input(nas, 'keyTemplate')).toContain('value="img/../{nope}"');
+    expect(world.storage.registry.provider('nas').configured).toBe(false);
+
+    const saved = await world.form('/providers/nas', { ...form, keyTemplate: ' {year}/{hash8}-{fileName}.{extName} ' });
+    expect(saved.status).toBe(200);
+    expect(input(card(await saved.text(), 'nas'), 'keyTemplate')).toContain(
+      'value="{year}/{hash8}-{fileName}.{extName}"',
+    );
+    expect(world.storage.registry.provider('nas').keyTemplate).toBe('{year}/{hash8}-{fileName}.{extName}');
+    // Blank: back to each result's relative path.
+    await world.form('/providers/nas', { ...form, keyTemplate: '' });
+    expect(world.storage.registry.provider('nas').keyTemplate).toBeUndefined();
+  });
+
   it('keeps settings the form does not show (tuning the app set in code)', async () => {
     await world.storage.registry.saveSettings('minio', {
       endpoint: 'http://127.0.0.1:9',

@@ -25,14 +25,14 @@ import {
   createAdminHandler,
 } from '../src/index.js';
 
-export const TEST_APP_KEY = 'admin-test-app-key-0123456789abcdefghijklmnop';
+const TEST_APP_KEY = 'admin-test-app-key-0123456789abcdefghijklmnop';
 export const CSRF_SECRET = 'csrf-secret-for-tests-0123456789abcdefghijkl';
 /** The app's session cookie the test `authorize()` accepts, and the session it stands for. */
 export const SESSION_COOKIE = 'app_session=admin-1';
 export const ORIGIN = 'http://admin.test';
 
 /** A logger that keeps every line, to prove no secret is ever logged. */
-export function capturingLogger(): Logger & { readonly lines: string[] } {
+function capturingLogger(): Logger & { readonly lines: string[] } {
   const lines: string[] = [];
   const keep = (level: string) => (obj: Record<string, unknown>, msg: string) => {
     lines.push(`${level} ${msg} ${JSON.stringify(obj)}`);

@@ -46,7 +46,7 @@ export function errorCodeOf(error: unknown): string | undefined {
 }
 
 /** Replaces every secret in `text` with `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
+function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('***');
   return out;

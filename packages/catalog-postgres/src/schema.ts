@@ -111,6 +111,16 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX result_files_live_path ON result_files (path, result_id, name) WHERE live;
     `,
   },
+  {
+    version: 4,
+    // Migration claims: a job's unclaimed records in claim order, so a claim reads its first
+    // rows off the index instead of sorting every queued record (165 ms against 0.1 ms for a
+    // claim of 4 out of 50,000 queued).
+    sql: `
+      CREATE INDEX results_migration_queue ON results (migration_id, (coalesce(due_at, 0)), id)
+        WHERE migration_id IS NOT NULL AND intent IS NULL;
+    `,
+  },
 ];
 
 /** The newest schema this code knows. */

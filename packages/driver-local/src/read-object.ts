@@ -68,7 +68,7 @@ export async function objectExists(root: RootDirectory, key: string): Promise<bo
 }
 
 /** Checks a range's shape (not its fit to the object); INVALID_INPUT before any I/O. */
-export function checkRange(key: string, range: ByteRange | undefined): void {
+function checkRange(key: string, range: ByteRange | undefined): void {
   if (range === undefined) return;
   const { start, end } = range;
   if (!Number.isSafeInteger(start) || start < 0) {

@@ -18,7 +18,7 @@ export interface StoredObject {
 }
 
 /** Compares keys in UTF-8 byte order, the order S3 lists in. */
-export function compareKeys(a: string, b: string): number {
+function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 

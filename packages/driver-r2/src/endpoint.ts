@@ -10,7 +10,7 @@ export const R2_JURISDICTIONS = ['default', 'eu', 'fedramp'] as const;
 export type R2Jurisdiction = (typeof R2_JURISDICTIONS)[number];
 
 /** The S3 API host suffix of every R2 account endpoint. */
-export const R2_HOST_SUFFIX = 'r2.cloudflarestorage.com';
+const R2_HOST_SUFFIX = 'r2.cloudflarestorage.com';
 
 /** Cloudflare account ids are 32 lower-case hex characters. */
 export const ACCOUNT_ID = /^[0-9a-f]{32}$/;

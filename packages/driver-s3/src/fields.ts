@@ -54,6 +54,11 @@ function regionHelp(preset: S3Preset | undefined): string {
 /** The fields of the S3 entry for `provider`, or of the generic "s3" entry when it is undefined. */
 export function s3SettingsFields(provider: S3Provider | undefined): readonly SettingsField[] {
   const preset = provider === undefined ? undefined : S3_PRESETS[provider];
+  return [...connectionFields(provider, preset), ...advancedFields(preset)];
+}
+
+/** Provider (generic entry only), credentials, bucket, endpoint and region. */
+function connectionFields(provider: S3Provider | undefined, preset: S3Preset | undefined): SettingsField[] {
   const label = preset?.label ?? 'the provider';
   const fields: SettingsField[] = [];
   if (preset === undefined) {
@@ -116,6 +121,12 @@ export function s3SettingsFields(provider: S3Provider | undefined): readonly Set
       section: 'connection',
     });
   }
+  return fields;
+}
+
+/** Public URL, key prefix, path-style, ACL (where the provider has ACLs), session token, part size. */
+function advancedFields(preset: S3Preset | undefined): SettingsField[] {
+  const fields: SettingsField[] = [];
   fields.push(
     {
       name: 'publicBaseUrl',

@@ -12,13 +12,48 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { type ChecksumKind, ErrorCode, StorageError } from '@stowage/storage-core';
 
+/** What a returned ETag is compared with: the digests of the parts as sent. */
+export interface SentDigests {
+  /** Hex MD5 of the whole body when it was at most one part (what a single PUT sends), else undefined. */
+  md5Hex(): string | undefined;
+  /** The ETag S3 computes for a multipart upload of these parts. */
+  multipartEtag(): string;
+}
+
+/** The binary MD5 of each part sent, in part order. */
+export class PartDigests implements SentDigests {
+  readonly #digests: Buffer[] = [];
+
+  /** Records the digest of part `index` (0-based); parts may finish in any order. */
+  set(index: number, digest: Buffer): void {
+    this.#digests[index] = digest;
+  }
+
+  /** Parts recorded so far (the highest index plus one). */
+  get count(): number {
+    return this.#digests.length;
+  }
+
+  md5Hex(): string | undefined {
+    if (this.#digests.length === 0) return createHash('md5').digest('hex');
+    if (this.#digests.length === 1) return (this.#digests[0] as Buffer).toString('hex');
+    return undefined;
+  }
+
+  multipartEtag(): string {
+    const combined = createHash('md5');
+    for (const digest of this.#digests) combined.update(digest);
+    return `${combined.digest('hex')}-${this.#digests.length}`;
+  }
+}
+
 /** Counts, hashes and length-checks a body on its way to the upload. */
-export class IntegrityStream extends Transform {
+export class IntegrityStream extends Transform implements SentDigests {
   /** Bytes that passed through so far. */
   bytes = 0;
   #part: Hash = createHash('md5');
   #partBytes = 0;
-  readonly #partDigests: Buffer[] = [];
+  readonly #partDigests = new PartDigests();
   readonly #partSize: number;
   readonly #expectedLength: number | undefined;
   readonly #key: string;
@@ -62,20 +97,16 @@ export class IntegrityStream extends Transform {
    * sends), else undefined. Valid after the stream ended.
    */
   md5Hex(): string | undefined {
-    if (this.#partDigests.length === 0) return createHash('md5').digest('hex');
-    if (this.#partDigests.length === 1) return (this.#partDigests[0] as Buffer).toString('hex');
-    return undefined;
+    return this.#partDigests.md5Hex();
   }
 
   /** The ETag S3 computes for a multipart upload of this body with uniform parts. */
   multipartEtag(): string {
-    const combined = createHash('md5');
-    for (const digest of this.#partDigests) combined.update(digest);
-    return `${combined.digest('hex')}-${this.#partDigests.length}`;
+    return this.#partDigests.multipartEtag();
   }
 
   #closePart(): void {
-    this.#partDigests.push(this.#part.digest());
+    this.#partDigests.set(this.#partDigests.count, this.#part.digest());
     this.#part = createHash('md5');
     this.#partBytes = 0;
   }
@@ -101,7 +132,7 @@ export interface EtagCheck {
  * Compares the ETag a server returned with what was computed. ETags that are
  * not MD5-based (SSE-KMS, SSE-C, some providers) cannot be checked: kind 'none'.
  */
-export function checkEtag(etag: string | undefined, integrity: IntegrityStream, md5Based: boolean): EtagCheck {
+export function checkEtag(etag: string | undefined, integrity: SentDigests, md5Based: boolean): EtagCheck {
   const normalized = etag?.replace(/^W\//, '').replace(/"/g, '').toLowerCase();
   if (!md5Based || !normalized) return { kind: 'none', matches: true };
   if (/^[0-9a-f]{32}$/.test(normalized)) {

@@ -15,6 +15,7 @@ import {
   presignExpiresIn,
   StorageError,
 } from '@stowage/storage-core';
+import type { GetUrlSigner } from './get-url-signer.js';
 
 /** Expiry when the caller gives none. */
 export const DEFAULT_PRESIGN_SECONDS = 15 * 60;
@@ -24,11 +25,17 @@ export interface PresignTarget {
   readonly bucket: string;
   readonly key: string;
   readonly backendKey: string;
+  /** Signs plain GET URLs without the SDK's per-URL pipeline (get-url-signer.ts). */
+  readonly getUrls?: GetUrlSigner;
 }
 
 /** A GET URL plain `fetch` can download from, optionally with Content-Disposition and Content-Type overrides. */
 export async function presignGetUrl(target: PresignTarget, options: PresignGetOptions = {}): Promise<PresignedRequest> {
   const expiresIn = presignExpiresIn(target.key, options.expiresIn, DEFAULT_PRESIGN_SECONDS);
+  if (target.getUrls && !options.contentDisposition && !options.contentType) {
+    const url = await target.getUrls.sign(target.backendKey, expiresIn);
+    return { url, method: 'GET', headers: {}, expiresAt: new Date(Date.now() + expiresIn * 1000) };
+  }
   const command = new GetObjectCommand({
     Bucket: target.bucket,
     Key: target.backendKey,

@@ -46,6 +46,7 @@ import { resolveS3Config, type S3DriverConfig } from './config.js';
 import { copyObjectInput } from './copy-object.js';
 import { deleteManyObjects } from './delete-many.js';
 import { toStorageError } from './errors.js';
+import { GetUrlSigner } from './get-url-signer.js';
 import { sweepIncompleteUploads } from './incomplete-uploads.js';
 import { listObjects } from './list.js';
 import { presignGetUrl, presignPutUrl } from './presign.js';
@@ -82,6 +83,7 @@ export class S3Driver implements StorageDriver {
   readonly #clients: S3Clients;
   readonly #secrets: readonly string[];
   readonly #retry: RetryPolicy;
+  #getUrls: GetUrlSigner | undefined;
   #closed = false;
 
   /** Validates `settings` (ConfigError listing every problem) and builds the client. */
@@ -309,7 +311,9 @@ export class S3Driver implements StorageDriver {
   }
 
   #presignTarget(key: string) {
-    return { client: this.#clients.presign(), bucket: this.bucket, key, backendKey: this.#backendKey(key) };
+    const client = this.#clients.presign();
+    this.#getUrls ??= new GetUrlSigner(client, this.bucket);
+    return { client, bucket: this.bucket, key, backendKey: this.#backendKey(key), getUrls: this.#getUrls };
   }
 
   /** Runs an idempotent request with retries, mapping every failure to a StorageError. */

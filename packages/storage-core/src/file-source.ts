@@ -97,14 +97,22 @@ function kindOf(stats: Stats): string {
   return 'not a regular file';
 }
 
+/** A source file opened and checked as `openFileSource` does, for callers that read it by ranges. */
+export interface OpenedFileHandle {
+  /** The open file; the caller closes it. */
+  readonly handle: FileHandle;
+  /** Its stat at open (what `fileChangedSince` compares with). */
+  readonly stats: Stats;
+  /** Identity of the file that was opened. */
+  readonly identity: FileIdentity;
+}
+
 /**
- * Opens a `{ filePath }` body for one write attempt (see the module comment).
- * Rejects with NOT_FOUND when the file is missing, INVALID_INPUT when it is a
- * symbolic link, a directory, a FIFO, a socket or a device, and
- * CHANGED_DURING_OFFLOAD when `source.identity` is given and the path now holds
- * another file or the same file changed.
+ * Opens and checks a `{ filePath }` body like `openFileSource`, but returns the
+ * handle itself (the caller reads it, for example by ranges, and closes it).
+ * Same failures: NOT_FOUND, INVALID_INPUT, CHANGED_DURING_OFFLOAD.
  */
-export async function openFileSource(source: FileSource, key?: string): Promise<OpenedFile> {
+export async function openFileHandle(source: FileSource, key?: string): Promise<OpenedFileHandle> {
   const path = source.filePath;
   if (source.identity !== undefined && !isFileIdentity(source.identity)) {
     throw new StorageError(
@@ -135,11 +143,46 @@ export async function openFileSource(source: FileSource, key?: string): Promise<
           : 'the path now holds another file';
       throw changedDuringOffload(path, key, what);
     }
-    return { stream: new FileBodyStream(handle, stats, path, key), length: stats.size, identity };
+    return { handle, stats, identity };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw sourceError(error, path, key, 'checking it');
   }
+}
+
+/**
+ * Checks an opened file once more after it was read: CHANGED_DURING_OFFLOAD
+ * when it was removed, replaced or modified since it was opened, else undefined.
+ */
+export async function fileChangedSince(
+  opened: OpenedFileHandle,
+  path: string,
+  key?: string,
+): Promise<StorageError | undefined> {
+  let now: Stats;
+  try {
+    now = await opened.handle.stat();
+  } catch (error) {
+    return sourceError(error, path, key, 'checking it after reading');
+  }
+  const was = opened.stats;
+  if (now.nlink === 0) return changedDuringOffload(path, key, 'it was removed or replaced while it was read');
+  if (now.size !== was.size || now.mtimeMs !== was.mtimeMs || now.ctimeMs !== was.ctimeMs) {
+    return changedDuringOffload(path, key, 'it was modified while it was read');
+  }
+  return undefined;
+}
+
+/**
+ * Opens a `{ filePath }` body for one write attempt (see the module comment).
+ * Rejects with NOT_FOUND when the file is missing, INVALID_INPUT when it is a
+ * symbolic link, a directory, a FIFO, a socket or a device, and
+ * CHANGED_DURING_OFFLOAD when `source.identity` is given and the path now holds
+ * another file or the same file changed.
+ */
+export async function openFileSource(source: FileSource, key?: string): Promise<OpenedFile> {
+  const { handle, stats, identity } = await openFileHandle(source, key);
+  return { stream: new FileBodyStream(handle, stats, source.filePath, key), length: stats.size, identity };
 }
 
 /**

@@ -38,6 +38,15 @@ export interface StorageOptions extends RegistryOptions {
   leaseMs?: number;
   /** When results that stayed local are tried again, and when they are given up. */
   retry?: Partial<RetrySchedule>;
+  /**
+   * Names this process's host in the catalog's intent owners (`<hostId>/<pid>/<instance>`),
+   * in place of the OS host name. Recovery takes over at once the intents of a process on
+   * the same host that no longer runs (it asks the OS about the pid); on another host it
+   * waits for the lease. Containers that share a host name but not a process table (host
+   * networking, a fixed `hostname:`) must each get their own, e.g. the container id, or one
+   * could take another's live work for dead. Default: `os.hostname()`.
+   */
+  hostId?: string;
 }
 
 /** The tuning after defaults. */
@@ -47,6 +56,7 @@ export interface ResolvedStorageOptions {
   readonly signedUrlExpiresIn: number;
   readonly leaseMs: number;
   readonly retry: RetrySchedule;
+  readonly hostId: string | undefined;
 }
 
 /** Every problem with the tuning options, then the options with defaults filled in. */
@@ -71,6 +81,12 @@ export function resolveStorageOptions(options: StorageOptions): ResolvedStorageO
     problems.push('leaseMs: must be a whole number of milliseconds, at least 1000');
   }
   if (options.retry !== undefined) problems.push(...retryScheduleProblems(options.retry));
+  if (
+    options.hostId !== undefined &&
+    !(typeof options.hostId === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(options.hostId))
+  ) {
+    problems.push('hostId: must be 1 to 128 letters, digits, ".", "_", ":" or "-"');
+  }
   const catalog = options.catalog;
   if (catalog !== undefined && catalog !== false && typeof (catalog as Catalog)?.claim !== 'function') {
     problems.push('catalog: must be a Catalog (e.g. from openSqliteCatalog) or false');
@@ -82,6 +98,7 @@ export function resolveStorageOptions(options: StorageOptions): ResolvedStorageO
     signedUrlExpiresIn: options.signedUrlExpiresIn ?? 3600,
     leaseMs: options.leaseMs ?? 60_000,
     retry: { ...DEFAULT_RETRY_SCHEDULE, ...options.retry },
+    hostId: options.hostId,
   };
 }
 

@@ -9,31 +9,43 @@ import type { Readable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Catalog, CatalogStats } from './catalog/types.js';
 import { deleteResult } from './delete-result.js';
-import { ErrorCode, isStorageError, StorageError } from './errors.js';
-import { StorageEvents } from './events.js';
+import {
+  type PlannedUpload,
+  presignUpload,
+  type RecordedUpload,
+  type RecordUploadInput,
+  recordUpload,
+  type UploadRequest,
+} from './direct-upload.js';
+import { ErrorCode, StorageError } from './errors.js';
+import type { StorageEvents } from './events.js';
 import { resolveLocation } from './locations.js';
-import { errorFacts, type Logger, silentLogger } from './logger.js';
-import { type MigrationReport, migrate } from './migrate/migrate.js';
+import { errorFacts, type Logger } from './logger.js';
+import { type MigrationJobStatus, migrationStatus } from './migrate/job-progress.js';
+import { MigrationJobs } from './migrate/job-runner.js';
+import { type MigrationReport, migrate, queueMigration } from './migrate/migrate.js';
 import type { MigrateOptions } from './migrate/plan.js';
+import { checkBatchInputs } from './offload/batch-inputs.js';
 import { instanceOwner, OffloadJournal } from './offload/journal.js';
 import { type ObjectUrl, objectUrl } from './offload/object-url.js';
 import { offloadResult } from './offload/offload.js';
-import { closeResult, openResult } from './offload/open-result.js';
 import { type RecoveryReport, recoverAbandoned } from './offload/recover.js';
-import type { TargetResolver } from './offload/targets.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome } from './offload/types.js';
-import { validateOffloadInput } from './offload/validate-input.js';
 import { queueReconcile, type ReconcileJobContext, reconcileNow, runQueuedReconcile } from './reconcile/job.js';
 import type { ReconcileOptions } from './reconcile/options.js';
 import type { ReconcileReport } from './reconcile/report.js';
 import { type SweepOptions, type SweepReport, sweepTargets } from './reconcile/sweep.js';
-import { BackendRegistry, LOCAL_BACKEND } from './registry/registry.js';
+import type { BackendRegistry } from './registry/registry.js';
 import {
-  defaultCatalog,
-  type ResolvedStorageOptions,
-  resolveStorageOptions,
-  type StorageOptions,
-} from './storage-options.js';
+  migrationContext,
+  offloadContext,
+  reconcileContext,
+  recoveryContext,
+  requireCatalog,
+  type StorageParts,
+  sweepContext,
+} from './storage-contexts.js';
+import type { ResolvedStorageOptions } from './storage-options.js';
 import { removeTarget, type TargetWithCounts, targetsWithCounts } from './targets-admin.js';
 import type { ObjectStat, PresignedRequest, PresignGetOptions, ReadOptions } from './types.js';
 import { requeueBlocked } from './worker/requeue-blocked.js';
@@ -48,16 +60,6 @@ export interface LocationOptions {
   readonly variant?: string;
 }
 
-/** Opens the stored settings and the catalog and returns a ready Storage. Throws on invalid options, before any I/O. */
-export async function createStorage(options: StorageOptions): Promise<Storage> {
-  const tuning = resolveStorageOptions(options);
-  const logger = options.logger ?? silentLogger;
-  const events = options.events ?? new StorageEvents();
-  const registry = await BackendRegistry.open({ ...options, logger, events });
-  const catalog = await defaultCatalog(options);
-  return new Storage(registry, logger, tuning, { catalog, ownsCatalog: catalog !== options.catalog });
-}
-
 /** Offload plus location-based access to every backend. */
 export class Storage {
   readonly registry: BackendRegistry;
@@ -66,12 +68,9 @@ export class Storage {
   readonly catalog: Catalog | undefined;
   /** Who this storage is when it holds catalog records (host, process, instance). */
   readonly owner: string;
-  readonly #logger: Logger;
-  readonly #tuning: ResolvedStorageOptions;
+  readonly #parts: StorageParts;
   readonly #ownsCatalog: boolean;
   readonly #limit: LimitFunction;
-  readonly #targets: TargetResolver;
-  readonly #journal: OffloadJournal;
   readonly #inFlight = new Set<Promise<OffloadOutcome>>();
   // Driver writes offload gave up on (timeout, abort) that have not settled yet.
   readonly #lingering = new Set<Promise<unknown>>();
@@ -89,25 +88,34 @@ export class Storage {
     this.registry = registry;
     this.events = registry.events;
     this.catalog = catalog.catalog;
-    this.owner = instanceOwner(hostname());
+    const host = tuning.hostId ?? hostname();
+    this.owner = instanceOwner(host);
     this.#ownsCatalog = catalog.ownsCatalog;
-    this.#logger = logger;
-    this.#tuning = tuning;
     this.#limit = pLimit(tuning.concurrency);
-    this.#targets = registry.targets;
     // A settings change may fix what blocked results waited for: they are due again.
     registry.events.on('settings:changed', () => {
       this.retryBlocked().catch((error: unknown) => {
         logger.warn({ error: errorFacts(error) }, 'could not queue blocked results again after a settings change');
       });
     });
-    this.#journal = new OffloadJournal({
+    const journal = new OffloadJournal({
       catalog: this.catalog,
       owner: this.owner,
       leaseMs: tuning.leaseMs,
       schedule: tuning.retry,
       logger,
     });
+    this.#parts = {
+      registry,
+      catalog: this.catalog,
+      targets: registry.targets,
+      journal,
+      owner: this.owner,
+      host,
+      tuning,
+      logger,
+      events: this.events,
+    };
   }
 
   /**
@@ -132,27 +140,11 @@ export class Storage {
     held?: { attemptId: string },
   ): Promise<OffloadOutcome> {
     await this.#recoverOnce();
-    const running = this.#limit(() =>
-      offloadResult(
-        {
-          registry: this.registry,
-          targets: this.#targets,
-          journal: this.#journal,
-          logger: this.#logger,
-          events: this.events,
-          localDriver: this.registry.local,
-          uploadTimeoutMs: this.#tuning.uploadTimeoutMs,
-          signedUrlExpiresIn: this.#tuning.signedUrlExpiresIn,
-          linger: (settling) => {
-            const tracked = settling.finally(() => this.#lingering.delete(tracked));
-            this.#lingering.add(tracked);
-          },
-        },
-        result,
-        options,
-        held,
-      ),
-    );
+    const linger = (settling: Promise<unknown>) => {
+      const tracked = settling.finally(() => this.#lingering.delete(tracked));
+      this.#lingering.add(tracked);
+    };
+    const running = this.#limit(() => offloadResult(offloadContext(this.#parts, linger), result, options, held));
     this.#inFlight.add(running);
     try {
       return await running;
@@ -165,24 +157,14 @@ export class Storage {
    * Offloads many results, at most `concurrency` at a time; outcomes in input
    * order. Throws on any bad input (INVALID_INPUT / INVALID_KEY) or missing
    * result file (NOT_FOUND) before the first upload, so a bad entry never
-   * leaves a batch half done. A missing file whose result the catalog has
-   * offloaded (its local copy removed) is not missing: it is reported from its
-   * record, so a batch can be run again after a crash.
+   * leaves a batch half done; one already offloaded and removed locally is
+   * reported from its record (see `checkBatchInputs`).
    */
   async offloadMany(results: readonly OffloadInput[], options?: OffloadOptions): Promise<OffloadOutcome[]> {
     if (!Array.isArray(results)) {
       throw new StorageError(ErrorCode.InvalidInput, 'offloadMany expects an array of offload inputs');
     }
-    for (const result of results) validateOffloadInput(result);
-    for (const result of results) {
-      try {
-        await closeResult(await openResult(this.registry.local.root, result));
-      } catch (error) {
-        // Already offloaded and removed locally (a batch resumed after a crash): reported from its record.
-        if (!isStorageError(error, ErrorCode.NotFound)) throw error;
-        if (!(await this.#journal.offloadedWithoutLocalCopy(result.path))) throw error;
-      }
-    }
+    await checkBatchInputs(this.registry.local.root, this.catalog, results);
     return Promise.all(results.map((result) => this.offload(result, options)));
   }
 
@@ -216,9 +198,9 @@ export class Storage {
   async delete(location: string): Promise<void> {
     const record = await this.catalog?.resolve(location);
     if (this.catalog && record) {
-      await deleteResult(this.catalog, this.#targets, record, {
+      await deleteResult(this.catalog, this.#parts.targets, record, {
         owner: this.owner,
-        leaseMs: this.#tuning.leaseMs,
+        leaseMs: this.#parts.tuning.leaseMs,
         resultsRoot: this.registry.local.root,
       });
       return;
@@ -237,13 +219,30 @@ export class Storage {
   async signedUrl(location: string, options: PresignGetOptions & LocationOptions = {}): Promise<PresignedRequest> {
     const { variant, ...presign } = options;
     const { driver, key } = await this.#resolve(location, variant);
-    return driver.presignGet(key, { expiresIn: this.#tuning.signedUrlExpiresIn, ...presign });
+    return driver.presignGet(key, { expiresIn: this.#parts.tuning.signedUrlExpiresIn, ...presign });
+  }
+
+  /**
+   * Signs a browser upload straight to the default backend: refused
+   * (INVALID_INPUT) when the type is not allowed or the file is too large, under
+   * a key from the provider's key template. See direct-upload.ts.
+   */
+  async presignUpload(input: UploadRequest): Promise<PlannedUpload> {
+    return presignUpload(this.registry, input);
+  }
+
+  /**
+   * Confirms a finished browser upload (the object is there with the signed
+   * size and type) and records it in the catalog; returns its location.
+   */
+  async recordUpload(input: RecordUploadInput): Promise<RecordedUpload> {
+    return recordUpload(this.catalog, this.#parts.targets, input);
   }
 
   /** The best URL for `location`: public when available, else presigned. */
   async url(location: string, options: LocationOptions = {}): Promise<ObjectUrl> {
     const { driver, key } = await this.#resolve(location, options.variant);
-    return objectUrl(driver, key, this.#tuning.signedUrlExpiresIn);
+    return objectUrl(driver, key, this.#parts.tuning.signedUrlExpiresIn);
   }
 
   /**
@@ -254,20 +253,13 @@ export class Storage {
    */
   async recover(): Promise<RecoveryReport> {
     if (!this.catalog) return { adopted: 0, requeued: 0, deletesFinished: 0, cleanupsFinished: 0, deferred: 0 };
-    return recoverAbandoned({
-      catalog: this.catalog,
-      targets: this.#targets,
-      owner: this.owner,
-      leaseMs: this.#tuning.leaseMs,
-      resultsRoot: this.registry.local.root,
-      logger: this.#logger,
-    });
+    return recoverAbandoned(recoveryContext(this.#parts, this.catalog));
   }
 
   /** Runs the first `recover()` once; failures are logged, and the worker retries on its schedule. */
   #recoverOnce(): Promise<unknown> {
     this.#recovered ??= this.recover().catch((error: unknown) => {
-      this.#logger.warn(
+      this.#parts.logger.warn(
         { error: errorFacts(error) },
         'recovering abandoned catalog intents failed; the worker will retry',
       );
@@ -278,25 +270,25 @@ export class Storage {
   /**
    * Starts the in-process worker: results that stayed local for a transient
    * reason are sent again when due (exponential backoff with jitter, persisted
-   * in the catalog), abandoned intents are resolved. Needs the catalog.
+   * in the catalog), abandoned intents are resolved, this server's share of
+   * queued migrations is moved and queued reconciles are run. Needs the catalog.
    * Returns the running worker; `stopWorker()` stops it.
    */
   startWorker(options: WorkerOptions = {}): Worker {
-    const catalog = this.catalog;
-    if (!catalog)
-      throw new StorageError(ErrorCode.Unsupported, 'the worker works from the catalog, and this storage keeps none');
+    const catalog = requireCatalog(this.#parts, 'the worker');
     if (this.#worker) return this.#worker;
     this.#worker = new Worker(
       {
         catalog,
         owner: this.owner,
-        leaseMs: this.#tuning.leaseMs,
-        logger: this.#logger,
+        leaseMs: this.#parts.tuning.leaseMs,
+        logger: this.#parts.logger,
         offloadClaimed: (input, attemptId) => this.#offload(input, {}, { attemptId }),
         markUnsendable: (record, error) => markUnsendable(catalog, record, error),
         recover: () => this.recover(),
         sweep: (olderThanMs, signal) => this.sweep({ olderThanMs, signal }),
-        runQueuedReconcile: (signal) => runQueuedReconcile(this.#reconcileContext('reconciling'), signal),
+        runQueuedReconcile: (signal) => runQueuedReconcile(this.#reconcileContext(), signal),
+        migrationWork: (concurrency) => new MigrationJobs(migrationContext(this.#parts, catalog), concurrency),
       },
       options,
     );
@@ -333,21 +325,41 @@ export class Storage {
    * a disabled or failing destination, a filter that matches nothing.
    */
   async migrate(options: MigrateOptions): Promise<MigrationReport> {
-    const catalog = this.#requireCatalog('migrating');
+    const catalog = requireCatalog(this.#parts, 'migrating');
     await this.#recoverOnce();
-    return migrate(
-      {
-        catalog,
-        targets: this.#targets,
-        isEnabled: (backend) => backend === 'local' || this.registry.provider(backend).enabled,
-        owner: this.owner,
-        leaseMs: this.#tuning.leaseMs,
-        resultsRoot: this.registry.local.root,
-        events: this.events,
-        logger: this.#logger,
-      },
-      options,
-    );
+    return migrate(migrationContext(this.#parts, catalog), options);
+  }
+
+  /**
+   * Queues a migration for the workers of every server sharing the catalog
+   * (`startWorker()`) and returns its job id. The request is checked like
+   * `migrate()`'s, before anything is touched; the same request while one is
+   * unfinished joins that job. Each worker claims its results in batches under
+   * leases, so every result moves once, and a server that dies mid-move has its
+   * results taken up by the others once their lease has passed.
+   * `migrationStatus(id)` tells how far it is, from any server.
+   */
+  async queueMigration(
+    options: Omit<MigrateOptions, 'signal' | 'dryRun' | 'concurrency' | 'bytesPerSecond'>,
+  ): Promise<string> {
+    const catalog = requireCatalog(this.#parts, 'migrating');
+    await this.#recoverOnce();
+    const id = await queueMigration(migrationContext(this.#parts, catalog), options);
+    this.#worker?.poke();
+    return id;
+  }
+
+  /**
+   * Where a migration job stands (queued with `queueMigration()` or run by
+   * `migrate()`, on any server sharing the catalog): results and bytes done,
+   * failed, skipped and left, the rate and ETA, failures by code. NOT_FOUND for
+   * an unknown job id.
+   */
+  async migrationStatus(jobId: string): Promise<MigrationJobStatus> {
+    const catalog = requireCatalog(this.#parts, 'migrating');
+    const job = await catalog.getJob(jobId);
+    if (job?.kind !== 'migrate') throw new StorageError(ErrorCode.NotFound, `no migration job ${jobId}`);
+    return migrationStatus(catalog, job);
   }
 
   /**
@@ -364,7 +376,7 @@ export class Storage {
    * for bad options, an unknown target, or a target reconciled right now.
    */
   async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
-    return reconcileNow(this.#reconcileContext('reconciling'), options);
+    return reconcileNow(this.#reconcileContext(), options);
   }
 
   /**
@@ -373,7 +385,7 @@ export class Storage {
    * (`storage.catalog.getJob(id)`). Checks the options like `reconcile()`.
    */
   async queueReconcile(options: Omit<ReconcileOptions, 'signal'>): Promise<string> {
-    return queueReconcile(this.#reconcileContext('reconciling'), options);
+    return queueReconcile(this.#reconcileContext(), options);
   }
 
   /**
@@ -382,37 +394,11 @@ export class Storage {
    * The worker runs it on its own schedule (`sweepIntervalMs`).
    */
   async sweep(options: SweepOptions = {}): Promise<SweepReport> {
-    return sweepTargets(
-      {
-        targets: this.#targets,
-        providers: () =>
-          this.registry
-            .providers()
-            .filter((view) => view.configured && view.name !== LOCAL_BACKEND)
-            .map((view) => view.name),
-        logger: this.#logger,
-      },
-      options,
-    );
+    return sweepTargets(sweepContext(this.#parts), options);
   }
 
-  #reconcileContext(what: string): ReconcileJobContext {
-    return {
-      catalog: this.#requireCatalog(what),
-      targets: this.#targets,
-      resultsDisk: this.registry.local,
-      events: this.events,
-      logger: this.#logger,
-      owner: this.owner,
-      leaseMs: this.#tuning.leaseMs,
-      requeued: () => this.#worker?.poke(),
-    };
-  }
-
-  #requireCatalog(what: string): Catalog {
-    if (!this.catalog)
-      throw new StorageError(ErrorCode.Unsupported, `${what} works from the catalog, and this storage keeps none`);
-    return this.catalog;
+  #reconcileContext(): ReconcileJobContext {
+    return reconcileContext(this.#parts, () => this.#worker?.poke());
   }
 
   /**
@@ -436,10 +422,7 @@ export class Storage {
 
   /** Counts from the catalog: by state and target, work in flight, recent failures by code. */
   async stats(options?: { readonly since?: number }): Promise<CatalogStats> {
-    if (!this.catalog) {
-      throw new StorageError(ErrorCode.Unsupported, 'stats come from the catalog, and this storage keeps none');
-    }
-    return this.catalog.stats(options);
+    return requireCatalog(this.#parts, 'stats').stats(options);
   }
 
   /**
@@ -457,6 +440,6 @@ export class Storage {
   }
 
   #resolve(location: string, variant?: string) {
-    return resolveLocation(this.catalog, this.#targets, location, variant);
+    return resolveLocation(this.catalog, this.#parts.targets, location, variant);
   }
 }

@@ -69,6 +69,13 @@ export interface WriteOptions {
    * buffering and to reject a body that turns out shorter or longer.
    */
   contentLength?: number;
+  /**
+   * The body's SHA-256 (64 hex digits) when the caller already hashed it (offload
+   * does). The S3 driver sends it as the signed payload hash of a single PUT
+   * instead of hashing the body again, and the server refuses a body that does
+   * not match it. Drivers may ignore it.
+   */
+  sha256?: string;
   /** Called as bytes are sent. Not every call is guaranteed; the last one is. */
   onProgress?: (progress: TransferProgress) => void;
   /** Aborting rejects with ABORTED and leaves no object (and no partial upload) under the key. */

@@ -153,6 +153,20 @@ describe('JsonFileSettingsStore', () => {
     }
   });
 
+  it('breaks a dead process’s lock at once only when it names this store’s hostId', async () => {
+    const elsewhere = new JsonFileSettingsStore(file, { lockTimeoutMs: 300, hostId: 'box-2' });
+    await elsewhere.save(document(1, []), 0);
+    const dead = fork(new URL('./fixtures/exit-now.mjs', import.meta.url));
+    const deadPid = await new Promise<number>((resolve) => dead.on('exit', () => resolve(dead.pid as number)));
+    await writeFile(`${file}.lock`, JSON.stringify({ host: 'box-1', pid: deadPid, token: 'x' }));
+    // box-2 cannot tell whether box-1's process runs: it waits, then gives up.
+    await expect(elsewhere.save(document(2, []), 1)).rejects.toMatchObject({ code: ErrorCode.Unavailable });
+    const same = new JsonFileSettingsStore(file, { lockTimeoutMs: 300, hostId: 'box-1' });
+    await same.save(document(2, []), 1);
+    expect((await same.load()).revision).toBe(2);
+    expect(() => new JsonFileSettingsStore(file, { hostId: '' })).toThrow(/hostId/);
+  });
+
   it('reports a corrupt file as MISCONFIGURED instead of starting empty', async () => {
     const store = new JsonFileSettingsStore(file);
     await store.save(document(1, [entry('r2')]), 0);

@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 
 /** How a managed process ended. */
-export interface ProcessExit {
+interface ProcessExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }

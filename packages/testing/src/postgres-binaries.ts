@@ -76,12 +76,12 @@ function onPath(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** The cache root the Go tools also use (scripts/lib/test-servers.sh). */
-export function stowageCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+function stowageCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.STOWAGE_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'stowage');
 }
 
 /** The npm package with the server binaries for this machine. */
-export function embeddedPostgresPackage(platform = process.platform, arch = process.arch): string {
+function embeddedPostgresPackage(platform = process.platform, arch = process.arch): string {
   if (platform !== 'linux' && platform !== 'darwin') {
     throw new StorageError(
       ErrorCode.Unsupported,

@@ -5,7 +5,7 @@
  * Local disk, which the app configures, shows its folder and a test button.
  */
 import { LOCAL_BACKEND, type SettingsField, type SettingsSection } from '@stowage/storage-core';
-import { DELETE_LOCAL_FIELD } from '../form-input.js';
+import { DELETE_LOCAL_FIELD, KEY_TEMPLATE_FIELD, KEY_TEMPLATE_SETTINGS_FIELD } from '../form-input.js';
 import { type Html, html } from '../html.js';
 import type { AdminProvider } from '../providers.js';
 import type { PageState, ProviderOutcome } from './page-state.js';
@@ -18,7 +18,7 @@ const SECTION_LEGENDS: Readonly<Record<SettingsSection, string>> = {
 };
 
 /** The path of a provider's form actions, e.g. "/admin/providers/r2/test". */
-export function providerPath(basePath: string, name: string, action?: string): string {
+function providerPath(basePath: string, name: string, action?: string): string {
   return `${basePath}/providers/${encodeURIComponent(name)}${action ? `/${action}` : ''}`;
 }
 
@@ -60,7 +60,7 @@ function outcomeBlock(provider: AdminProvider, outcome: ProviderOutcome | undefi
 
 /** "bucket: required" reads "Bucket: required" on the page. */
 function labelled(fields: readonly SettingsField[], problem: string): string {
-  const field = fields.find((candidate) => problem.startsWith(`${candidate.name}: `));
+  const field = [...fields, KEY_TEMPLATE_SETTINGS_FIELD].find((candidate) => problem.startsWith(`${candidate.name}: `));
   return field ? `${field.label}: ${problem.slice(field.name.length + 2)}` : problem;
 }
 
@@ -122,6 +122,12 @@ function settingsForm(state: PageState, provider: AdminProvider, outcome: Provid
     </div>
     ${section('connection')}
     ${section('advanced')}
+    ${fieldRow(KEY_TEMPLATE_SETTINGS_FIELD, {
+      idPrefix,
+      value: entered ? entered[KEY_TEMPLATE_FIELD] : (view.keyTemplate ?? ''),
+      secretSet: false,
+      problems: problemsOf(KEY_TEMPLATE_FIELD, outcome),
+    })}
     <div class="actions">
       <button type="submit" class="primary">Save</button>
       <button type="submit" formaction="${providerPath(state.basePath, view.name, 'test')}" data-busy-label="Testing connection…">Test connection</button>

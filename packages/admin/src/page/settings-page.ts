@@ -11,7 +11,7 @@ import { providerCard } from './provider-card.js';
 import { statsSection } from './stats.js';
 
 /** The page title. */
-export const PAGE_TITLE = 'Storage settings';
+const PAGE_TITLE = 'Storage settings';
 
 function providersSection(state: PageState): Html {
   return html`<section id="providers">

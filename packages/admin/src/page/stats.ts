@@ -14,7 +14,7 @@ const STATE_LABELS: Readonly<Record<ResultState, string>> = {
 };
 
 /** Bytes in the unit a person reads, e.g. "1.5 MiB". */
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;

@@ -7,11 +7,12 @@
  * resolving: to the old place until a result's record switches, to the new
  * place after.
  */
-import type { CatalogJob } from '../catalog/types.js';
-import { asStorageError } from '../errors.js';
+import type { CatalogJob, ResultRecord } from '../catalog/types.js';
+import { ErrorCode, StorageError } from '../errors.js';
 import { emitSafely, type StorageEvents } from '../events.js';
-import { errorFacts, type Logger } from '../logger.js';
-import { type MovedResult, moveResult } from './move-result.js';
+import type { Logger } from '../logger.js';
+import { moveClaimed } from './claimed-move.js';
+import { finishIfDrained, queueResults } from './job-progress.js';
 import { jobParams, type MigrateOptions, type MigrationPlan, type PlanContext, planMigration } from './plan.js';
 import { ByteRateLimit } from './throttle.js';
 
@@ -79,12 +80,48 @@ export async function migrate(context: MigrationContext, options: MigrateOptions
   };
 }
 
-/** The unfinished job with the same request (to resume), or a new one; its results queued either way. */
+/**
+ * `storage.queueMigration()`: checks the request like `migrate()` (the same
+ * refusals, the destination's connection test), queues its results in a job
+ * and returns the job id, for the workers of every server sharing the catalog.
+ */
+export async function queueMigration(
+  context: MigrationContext,
+  options: Omit<MigrateOptions, 'signal' | 'dryRun' | 'concurrency' | 'bytesPerSecond'>,
+): Promise<string> {
+  const refused = (['signal', 'dryRun', 'concurrency', 'bytesPerSecond'] as const).filter(
+    (name) => (options as MigrateOptions | undefined)?.[name] !== undefined,
+  );
+  if (refused.length > 0) {
+    throw new StorageError(
+      ErrorCode.InvalidInput,
+      `queueMigration: ${refused.join(', ')}: a queued migration runs on the workers, at each worker's migrationConcurrency; use migrate() for these`,
+    );
+  }
+  const plan = await planMigration(context, options);
+  return (await jobFor(context, plan)).id;
+}
+
+/**
+ * The unfinished job with the same request (to resume), or a new one; its
+ * results queued either way, then the job set running (workers take only
+ * running jobs, so none finishes a job before its results are queued).
+ */
 async function jobFor(context: MigrationContext, plan: MigrationPlan): Promise<CatalogJob> {
-  let job = plan.unfinished ?? (await context.catalog.createJob({ kind: 'migrate', params: jobParams(plan) }));
-  await context.catalog.queueForMigration(job.id, plan.query);
-  if (job.state === 'queued') job = (await context.catalog.updateJob(job.id, job.version, { state: 'running' })) ?? job;
-  return job;
+  const { catalog } = context;
+  const job = plan.unfinished ?? (await catalog.createJob({ kind: 'migrate', params: jobParams(plan) }));
+  await queueResults(catalog, job);
+  for (;;) {
+    const current = await catalog.getJob(job.id);
+    if (!current) throw new StorageError(ErrorCode.NotFound, `migration job ${job.id} disappeared`);
+    // A server may have found the job drained and finished it while more results were queued.
+    const reopen =
+      current.state === 'queued' ||
+      (current.state === 'done' && (await catalog.count({ migrationId: job.id })).results > 0);
+    if (!reopen) return current;
+    const running = await catalog.updateJob(current.id, current.version, { state: 'running' });
+    if (running) return running;
+  }
 }
 
 /** One run over a migration job's queued results, at most `concurrency` at a time. */
@@ -141,10 +178,7 @@ class MigrationRun {
     await Promise.allSettled([...this.#running]);
     this.#report(true);
     if (this.#signal?.aborted) return 'cancelled';
-    const current = await catalog.getJob(this.#job.id);
-    if (current && current.state !== 'done') {
-      await catalog.updateJob(current.id, current.version, { state: 'done', progress: { ...this.progress() } });
-    }
+    await finishIfDrained(catalog, this.#job.id);
     return 'done';
   }
 
@@ -162,76 +196,26 @@ class MigrationRun {
     };
   }
 
-  #start(record: Parameters<typeof moveResult>[2]): void {
+  #start(record: ResultRecord): void {
     const job = this.#moveOne(record).finally(() => this.#running.delete(job));
     this.#running.add(job);
   }
 
-  async #moveOne(record: Parameters<typeof moveResult>[2]): Promise<void> {
-    const { catalog, events, logger } = this.#context;
-    let moved: MovedResult;
-    try {
-      moved = await moveResult(
-        {
-          catalog,
-          targets: this.#context.targets,
-          resultsRoot: this.#context.resultsRoot,
-          limit: this.#limit,
-          signal: this.#signal,
-        },
-        this.#plan,
-        record,
-      );
-    } catch (cause) {
-      const error = asStorageError(cause, record.path);
+  async #moveOne(record: ResultRecord): Promise<void> {
+    const outcome = await moveClaimed(
+      { ...this.#context, limit: this.#limit, signal: this.#signal },
+      this.#plan,
+      this.#job.id,
+      record,
+    );
+    if (outcome.kind === 'failed') {
       this.#failed++;
-      this.#failures[error.code] = (this.#failures[error.code] ?? 0) + 1;
-      logger.warn(
-        { key: record.path, error: errorFacts(error) },
-        'a result could not be migrated; it stays where it was',
-      );
-      emitSafely(events, logger, 'migrate:failed', {
-        jobId: this.#job.id,
-        resultId: record.id,
-        path: record.path,
-        code: error.code,
-        message: error.message,
-      });
-      await this.#release(record, error);
-      this.#report(false);
-      return;
+      this.#failures[outcome.error.code] = (this.#failures[outcome.error.code] ?? 0) + 1;
+    } else if (outcome.kind === 'moved') {
+      this.#done++;
+      this.#bytesDone += outcome.moved.bytes;
     }
-    this.#done++;
-    this.#bytesDone += moved.bytes;
-    if (moved.sourceDeleteError) {
-      logger.warn(
-        { key: record.path, error: errorFacts(moved.sourceDeleteError) },
-        'a migrated result could not be deleted at its source; reconcile will find the copy',
-      );
-    }
-    emitSafely(events, logger, 'migrate:moved', {
-      jobId: this.#job.id,
-      resultId: record.id,
-      path: record.path,
-      from: moved.from,
-      to: moved.to,
-      bytes: moved.bytes,
-    });
     this.#report(false);
-  }
-
-  // A failed result leaves the queue with its reason; running the migration again queues it again.
-  async #release(record: Parameters<typeof moveResult>[2], error: ReturnType<typeof asStorageError>): Promise<void> {
-    const { catalog } = this.#context;
-    const current = await catalog.get(record.id);
-    if (!current || current.intent?.attemptId !== record.intent?.attemptId) return;
-    await catalog
-      .update(current.id, current.version, {
-        intent: null,
-        migrationId: null,
-        lastError: { code: error.code, message: error.message, at: Date.now() },
-      })
-      .catch(() => undefined);
   }
 
   #report(final: boolean): void {

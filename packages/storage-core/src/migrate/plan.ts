@@ -3,7 +3,7 @@
  * (providers or targets, local disk included), where to, which results, and
  * that both ends answer. Every problem with the request is one clear error.
  */
-import type { Catalog, CatalogJob, ResultQuery, ResultState } from '../catalog/types.js';
+import type { Catalog, CatalogJob, ResultQuery, ResultRecord, ResultState } from '../catalog/types.js';
 import { LOCAL_TARGET_ID } from '../catalog/types.js';
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
 import type { TargetResolver } from '../offload/targets.js';
@@ -58,6 +58,52 @@ export function jobParams(plan: Pick<MigrationPlan, 'fromTargets' | 'toTarget' |
   return { from: plan.fromTargets, to: plan.toTarget, query: plan.query, deleteSource: plan.deleteSource };
 }
 
+/**
+ * The plan of a migration job queued earlier (perhaps by another server), from
+ * its kept parameters, for a worker to run its share: no probe and no count,
+ * those ran when it was queued. Throws when this server cannot open one end.
+ */
+export function planFromJob(
+  targets: TargetResolver,
+  job: CatalogJob,
+  run: { readonly concurrency: number; readonly bytesPerSecond?: number },
+): MigrationPlan {
+  const params = job.params as Partial<ReturnType<typeof jobParams>>;
+  if (!Array.isArray(params.from) || typeof params.to !== 'string' || typeof params.query !== 'object') {
+    throw new StorageError(ErrorCode.InvalidInput, `migration job ${job.id} has no from/to/query it can run`);
+  }
+  const { backend: toBackend, driver: toDriver } = openOrExplain(targets, params.to, 'destination');
+  for (const target of params.from) openOrExplain(targets, target, 'source');
+  return {
+    fromTargets: params.from,
+    toTarget: params.to,
+    toBackend,
+    toDriver,
+    query: params.query as ResultQuery,
+    deleteSource: params.deleteSource === true,
+    concurrency: run.concurrency,
+    bytesPerSecond: run.bytesPerSecond,
+    matching: { results: 0, bytes: 0 },
+    unfinished: job,
+  };
+}
+
+/**
+ * True when `record` is still one the plan moves: in one of its sources and in a
+ * movable state. A record queued earlier may have moved since (re-offloaded by
+ * the worker, deleted, moved by another migration); moving it then would copy it
+ * onto itself or delete the copy it now serves from.
+ */
+export function stillMovable(plan: Pick<MigrationPlan, 'fromTargets'>, record: ResultRecord): boolean {
+  if (!plan.fromTargets.includes(record.targetId)) return false;
+  return movableStates(plan.fromTargets).includes(record.state);
+}
+
+/** The states a migration from these targets moves (the same as its query's). */
+function movableStates(fromTargets: readonly string[]): readonly ResultState[] {
+  return fromTargets.includes(LOCAL_TARGET_ID) ? [...MOVABLE_REMOTE, ...MOVABLE_LOCAL] : MOVABLE_REMOTE;
+}
+
 /** Results in these states have their bytes in their target and may move. */
 const MOVABLE_REMOTE: readonly ResultState[] = ['offloaded'];
 const MOVABLE_LOCAL: readonly ResultState[] = ['local', 'pending', 'blocked', 'given-up'];
@@ -82,7 +128,7 @@ export async function planMigration(context: PlanContext, options: MigrateOption
       `migrate: the destination "${toBackend}" is disabled; enable it first (its settings must be complete and valid)`,
     );
   }
-  const states = fromTargets.includes(LOCAL_TARGET_ID) ? [...MOVABLE_REMOTE, ...MOVABLE_LOCAL] : MOVABLE_REMOTE;
+  const states = movableStates(fromTargets);
   const query: ResultQuery = {
     targetId: fromTargets,
     state: states,

@@ -6,79 +6,13 @@
  * locations resolve through the provider's current settings.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type Catalog,
-  LOCAL_TARGET_ID,
-  type RecordedFileIdentity,
-  type ResultFile,
-  type ResultIntent,
-  type ResultRecord,
-} from '../catalog/types.js';
+import { LOCAL_TARGET_ID, type ResultFile, type ResultIntent, type ResultRecord } from '../catalog/types.js';
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
-import { sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
-import { errorFacts, type Logger } from '../logger.js';
-import type { OpenedResultFile } from './result-file.js';
-import { nextAttemptAt, type RetrySchedule, stateAfterFailure } from './retry-schedule.js';
-
-/** What the journal needs from the storage. */
-export interface JournalContext {
-  readonly catalog: Catalog | undefined;
-  /** This storage instance, as intent owner (see `instanceOwner`). */
-  readonly owner: string;
-  /** How long an intent is held without renewal. */
-  readonly leaseMs: number;
-  readonly schedule: RetrySchedule;
-  readonly logger: Logger;
-}
-
-/** One file of the result as opened, with its name and content type. */
-export interface JournalFile {
-  readonly name: string;
-  readonly opened: OpenedResultFile;
-  readonly contentType: string;
-}
-
-/** A file as it was stored. */
-export interface StoredFile {
-  readonly name: string;
-  readonly path: string;
-  readonly key: string;
-  readonly size: number;
-  readonly sha256: string;
-  readonly contentType: string;
-  /** The local file that was sent. */
-  readonly identity: RecordedFileIdentity;
-}
-
-/** Where `begin` is about to send a result. */
-export interface BeginPlan {
-  readonly targetId: string;
-  /** The key of each file there, original first. */
-  readonly keys: readonly string[];
-  /** The caller's metadata, kept so a retry sends the same. */
-  readonly metadata: Readonly<Record<string, string>>;
-  /** The attempt id of a claim this storage already holds on the record (the worker's). */
-  readonly heldAttempt?: string;
-}
-
-/** An offload's hold on its record. */
-export interface Ticket {
-  readonly recordId: string | undefined;
-  readonly attemptId: string;
-  /** The placement of an older version that this one replaces, to delete once the new one is committed. */
-  readonly stale: { readonly targetId: string; readonly keys: readonly string[] } | undefined;
-  version: number;
-  stopRenewing(): void;
-}
-
-/** What `begin` found. */
-export type Begin =
-  | { readonly kind: 'begun'; readonly ticket: Ticket }
-  /** Another attempt holds the record right now. */
-  | { readonly kind: 'busy'; readonly record: ResultRecord }
-  /** The very same file is already offloaded: nothing to send. */
-  | { readonly kind: 'done'; readonly record: ResultRecord };
+import { errorFacts } from '../logger.js';
+import { localFiles, pinnedKeys, sameFiles } from './journal-files.js';
+import type { Begin, BeginPlan, JournalContext, JournalFile, StoredFile, Ticket } from './journal-types.js';
+import { nextAttemptAt, stateAfterFailure } from './retry-schedule.js';
 
 /** The catalog side of one offload. */
 export class OffloadJournal {
@@ -94,24 +28,26 @@ export class OffloadJournal {
    */
   async begin(files: readonly JournalFile[], plan: BeginPlan): Promise<Begin> {
     const { catalog } = this.#context;
-    const { targetId, keys } = plan;
+    const { targetId } = plan;
     const attemptId = plan.heldAttempt ?? randomUUID();
-    if (!catalog) return { kind: 'begun', ticket: this.#ticket(undefined, 0, attemptId, undefined) };
-    const original = files[0] as JournalFile;
     const now = Date.now();
-    const intent: ResultIntent = {
-      kind: 'offload',
-      attemptId,
-      owner: this.#context.owner,
-      startedAt: now,
+    if (!catalog) {
+      const keys = plan.keysFor({ id: undefined, createdAt: now });
+      return { kind: 'begun', ticket: this.#ticket(undefined, 0, attemptId, keys, undefined) };
+    }
+    const original = files[0] as JournalFile;
+    const held = { kind: 'offload', attemptId, owner: this.#context.owner, startedAt: now } as const;
+    const intentFor = (keys: readonly string[]): ResultIntent => ({
+      ...held,
       leaseUntil: now + this.#context.leaseMs,
       targetId,
       key: keys[0] as string,
       keys,
-    };
+    });
     for (let tries = 0; tries < 3; tries++) {
       const record = await catalog.findByPath(original.opened.path);
       if (!record) {
+        const keys = plan.keysNeedRecordId ? undefined : plan.keysFor({ id: undefined, createdAt: now });
         try {
           const inserted = await catalog.insert({
             path: original.opened.path,
@@ -122,17 +58,23 @@ export class OffloadJournal {
             files: localFiles(files),
             metadata: plan.metadata,
             localCopy: true,
-            intent,
+            // Keys from the record's id are named once it has one; until then the intent names no target,
+            // which recovery reads as "nothing was sent".
+            intent: keys ? intentFor(keys) : { ...held, leaseUntil: now + this.#context.leaseMs },
             now,
           });
-          return { kind: 'begun', ticket: this.#ticket(inserted.id, inserted.version, attemptId, undefined) };
+          if (keys)
+            return { kind: 'begun', ticket: this.#ticket(inserted.id, inserted.version, attemptId, keys, undefined) };
+          const named = plan.keysFor(inserted);
+          const updated = await catalog.update(inserted.id, inserted.version, { intent: intentFor(named) });
+          if (!updated) continue;
+          return { kind: 'begun', ticket: this.#ticket(updated.id, updated.version, attemptId, named, undefined) };
         } catch (error) {
           if ((error as StorageError).code === ErrorCode.PreconditionFailed) continue; // another offload inserted it first
           throw error;
         }
       }
-      const heldByOther =
-        record.intent && record.intent.leaseUntil > now && record.intent.attemptId !== plan.heldAttempt;
+      const heldByOther = record.intent && record.intent.leaseUntil > now && record.intent.attemptId !== attemptId;
       if (heldByOther) return { kind: 'busy', record };
       const sameFile = sameFiles(record, files);
       if (record.state === 'offloaded' && sameFile) return { kind: 'done', record };
@@ -141,15 +83,20 @@ export class OffloadJournal {
       const stale = replacesRemote
         ? { targetId: record.targetId, keys: record.files.map((file) => file.key) }
         : undefined;
+      const keys = pinnedKeys(record, files, targetId) ?? plan.keysFor(record);
       const updated = await catalog.update(record.id, record.version, {
         state: record.state === 'deleted' || !sameFile ? 'pending' : record.state,
         targetId: LOCAL_TARGET_ID,
         files: localFiles(files),
         metadata: plan.metadata,
         localCopy: true,
-        intent,
+        intent: intentFor(keys),
       });
-      if (updated) return { kind: 'begun', ticket: this.#ticket(updated.id, updated.version, attemptId, stale) };
+      const abandoned = record.intent?.kind === 'offload' ? record.intent.attemptId : undefined;
+      if (updated) {
+        const ticket = this.#ticket(updated.id, updated.version, attemptId, keys, stale);
+        return { kind: 'begun', ticket: abandoned ? { ...ticket, abandonedAttempt: abandoned } : ticket };
+      }
     }
     const record = (await catalog.findByPath(original.opened.path)) as ResultRecord;
     return { kind: 'busy', record };
@@ -231,7 +178,8 @@ export class OffloadJournal {
 
   /** A ticket on an already offloaded record, for removing its local copies. */
   ticketFor(record: ResultRecord): Ticket {
-    return this.#ticket(record.id, record.version, randomUUID(), undefined, false);
+    const keys = record.files.map((file) => file.key);
+    return this.#ticket(record.id, record.version, randomUUID(), keys, undefined, false);
   }
 
   /**
@@ -341,6 +289,7 @@ export class OffloadJournal {
     recordId: string | undefined,
     version: number,
     attemptId: string,
+    keys: readonly string[],
     stale: Ticket['stale'],
     renew = true,
   ): Ticket {
@@ -360,6 +309,7 @@ export class OffloadJournal {
     return {
       recordId,
       attemptId,
+      keys,
       stale,
       version,
       stopRenewing: () => clearInterval(timer),
@@ -370,33 +320,4 @@ export class OffloadJournal {
 /** An owner id for intents: host and process (for liveness checks on this host) plus a random part. */
 export function instanceOwner(hostname: string): string {
   return `${hostname}/${process.pid}/${randomUUID().slice(0, 8)}`;
-}
-
-function localFiles(files: readonly JournalFile[]): ResultFile[] {
-  return files.map((file) => ({
-    name: file.name,
-    path: file.opened.path,
-    key: file.opened.path,
-    size: file.opened.size,
-    sha256: undefined,
-    contentType: file.contentType,
-    identity: file.opened.identity,
-  }));
-}
-
-/** The record holds these very files: same names, paths and unchanged local files. */
-function sameFiles(record: ResultRecord, files: readonly JournalFile[]): boolean {
-  return (
-    record.files.length === files.length &&
-    record.files.every((file, index) => {
-      const opened = files[index];
-      return (
-        opened !== undefined &&
-        file.name === opened.name &&
-        file.path === opened.opened.path &&
-        file.identity !== undefined &&
-        sameFileIdentity(file.identity, opened.opened.identity)
-      );
-    })
-  );
 }

@@ -1,5 +1,6 @@
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
-import type { JournalFile, OffloadJournal, Ticket } from './journal.js';
+import type { OffloadJournal } from './journal.js';
+import type { JournalFile, Ticket } from './journal-types.js';
 import { removeVerifiedFile } from './local-removal.js';
 import type { OutcomeReporter } from './outcome.js';
 import type { OffloadOutcome } from './types.js';

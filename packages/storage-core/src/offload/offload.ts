@@ -3,8 +3,9 @@
  * 1. check the input, and open every file of the result once through the
  *    results disk's containment rule (bad input throws, before any I/O elsewhere);
  * 2. resolve the active backend and its current target once;
- * 3. record the intent in the catalog (or find the same file already offloaded,
- *    or another attempt at work on it);
+ * 3. record the intent in the catalog with the keys (the relative paths, or
+ *    the provider's key template, see result-keys.ts), or find the same file
+ *    already offloaded, or another attempt at work on it;
  * 4. send every file and verify it (size, and a checksum the backend confirms
  *    or a read-back);
  * 5. make sure each file is still the one that was sent, unchanged;
@@ -22,16 +23,18 @@ import { ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { BackendRegistry } from '../registry/registry.js';
-import type { JournalFile, OffloadJournal, StoredFile, Ticket } from './journal.js';
+import type { OffloadJournal } from './journal.js';
+import type { JournalFile, StoredFile, Ticket } from './journal-types.js';
 import { removeLocalCopies } from './local-copies.js';
 import { runOnStored } from './on-stored.js';
 import { closeResult, openResult, placedLocally } from './open-result.js';
 import { type OutcomeContext, OutcomeReporter } from './outcome.js';
 import { recordedOutcome } from './recorded-outcome.js';
 import { changeSince } from './result-file.js';
+import { ResultKeyPlan } from './result-keys.js';
 import { SendFailure, sendResult } from './send-result.js';
 import type { TargetResolver } from './targets.js';
-import type { OffloadInput, OffloadOptions, OffloadOutcome } from './types.js';
+import type { OffloadInput, OffloadOptions, OffloadOutcome, OffloadStage } from './types.js';
 import { validateOffloadInput } from './validate-input.js';
 
 /** What one offload needs from the storage it runs in. */
@@ -59,10 +62,9 @@ export async function offloadResult(
 ): Promise<OffloadOutcome> {
   // 1. The input, and every file of the result opened once.
   const input = validateOffloadInput(rawInput);
-  const root = context.registry.local.root;
   let files: JournalFile[];
   try {
-    files = await openResult(root, input);
+    files = await openResult(context.registry.local.root, input);
   } catch (error) {
     const done = await alreadyOffloaded(context, input.path, error);
     if (!done) throw error;
@@ -70,107 +72,7 @@ export async function offloadResult(
     return outcome.status === 'offloaded' ? { ...outcome, localDeleted: true } : outcome;
   }
   try {
-    const report = new OutcomeReporter(context, input.path);
-    const onLocalDisk = placedLocally(files);
-    // 2. Where new results go, resolved once: settings edits during the upload cannot redirect it.
-    const active = context.registry.active();
-    const targetId = active.target;
-    const keys = files.map((file) => file.opened.path);
-    // 3. The intent, before the first byte goes out.
-    const begin = await context.journal.begin(files, {
-      targetId,
-      keys,
-      metadata: input.metadata ?? {},
-      heldAttempt: held?.attemptId,
-    });
-    if (begin.kind !== 'begun') return await recordedOutcome(context, report, begin, files, options);
-    const { ticket } = begin;
-    if (active.fallback) {
-      const cause = new StorageError(ErrorCode.Misconfigured, active.fallback.reason);
-      await context.journal.stayedLocal(ticket, cause);
-      return await report.local(
-        onLocalDisk,
-        { attempted: active.fallback.from, stage: 'resolve', cause },
-        ticket.recordId,
-      );
-    }
-    if (active.name === 'local') {
-      await context.journal.keptLocal(ticket);
-      return await report.local(onLocalDisk, undefined, ticket.recordId);
-    }
-    // 4. Send and verify every file, under one abort and timeout.
-    const abort = operationAbort({
-      signal: options.signal,
-      timeoutMs: context.uploadTimeoutMs,
-      subject: `upload of "${input.path}"`,
-      key: input.path,
-    });
-    let sent: { files: readonly StoredFile[]; checksum: OffloadOutcome['checksum'] };
-    try {
-      sent = await sendResult({
-        driver: active.driver,
-        backend: active.name,
-        files,
-        keys,
-        metadata: input.metadata ?? {},
-        attemptId: ticket.attemptId,
-        abort,
-        logger: context.logger,
-        linger: context.linger,
-      });
-    } catch (failure) {
-      if (!(failure instanceof SendFailure)) throw failure;
-      await context.journal.stayedLocal(ticket, failure.error, { uncertain: failure.uncertain });
-      const cause = failure.error;
-      return await report.local(onLocalDisk, { attempted: active.name, stage: failure.stage, cause }, ticket.recordId);
-    }
-    // 5. Every file must still be the one that was sent: a changed file's remote copy holds stale bytes.
-    const change = await firstChange(files, root);
-    if (change) {
-      await active.driver.deleteMany(sent.files.map((file) => file.key)).catch(() => undefined);
-      await context.journal.stayedLocal(ticket, change);
-      return await report.local(
-        onLocalDisk,
-        { attempted: active.name, stage: 'verify', cause: change },
-        ticket.recordId,
-      );
-    }
-    // 6. One durable commit, then the caller records the location.
-    const location = formatLocation(active.name, keys[0] as string);
-    const placement = {
-      backend: active.name,
-      target: targetId,
-      driver: active.driver,
-      files: sent.files,
-      resultId: ticket.recordId,
-      checksum: sent.checksum,
-    };
-    try {
-      await context.journal.offloaded(ticket, {
-        targetId,
-        location,
-        files: sent.files,
-      });
-    } catch (error) {
-      return await report.local(
-        onLocalDisk,
-        { attempted: active.name, stage: 'record', cause: error },
-        ticket.recordId,
-      );
-    }
-    await removeStaleCopies(context, ticket, targetId, keys);
-    const outcome = await report.offloaded(placement);
-    const recorded = await runOnStored(options, outcome);
-    if (recorded)
-      return await report.local(
-        onLocalDisk,
-        { attempted: active.name, stage: 'record', cause: recorded },
-        ticket.recordId,
-      );
-    report.stored(outcome);
-    // 7. Delete-local, only of the verified files.
-    if (!(options.deleteLocal ?? active.deleteLocal)) return { ...outcome, durationMs: report.elapsed() };
-    return await removeLocalCopies(context, report, ticket, files, outcome);
+    return await offloadOpened(context, input, files, options, held);
   } finally {
     await closeResult(files);
   }
@@ -190,6 +92,155 @@ async function alreadyOffloaded(
   if (!isStorageError(error, ErrorCode.NotFound)) return undefined;
   const record = await context.journal.offloadedWithoutLocalCopy(path);
   return record ? { kind: 'done', record } : undefined;
+}
+
+/** Steps 2 and 3, then the send and the commit for a remote default. */
+async function offloadOpened(
+  context: OffloadContext,
+  input: OffloadInput,
+  files: readonly JournalFile[],
+  options: OffloadOptions,
+  held: { readonly attemptId: string } | undefined,
+): Promise<OffloadOutcome> {
+  const report = new OutcomeReporter(context, input.path);
+  const onLocalDisk = placedLocally(files);
+  // 2. Where new results go, resolved once: settings edits during the upload cannot redirect it.
+  const active = context.registry.active();
+  const keyPlan = await ResultKeyPlan.of(active.name === 'local' ? undefined : active.keyTemplate, files);
+  // 3. The intent, with the keys fixed by the record, before the first byte goes out.
+  const begin = await context.journal.begin(files, {
+    targetId: active.target,
+    keysFor: (record) => keyPlan.keysFor(record),
+    keysNeedRecordId: keyPlan.needsRecordId,
+    metadata: input.metadata ?? {},
+    heldAttempt: held?.attemptId,
+  });
+  if (begin.kind !== 'begun') return await recordedOutcome(context, report, begin, files, options);
+  const attempt: Attempt = {
+    context,
+    input,
+    files,
+    options,
+    report,
+    onLocalDisk,
+    active,
+    keyPlan,
+    ticket: begin.ticket,
+  };
+  // The default cannot be used (local disk stands in), or its key template cannot name these files.
+  if (active.fallback) {
+    const cause = new StorageError(ErrorCode.Misconfigured, active.fallback.reason);
+    return await stayLocal(attempt, { attempted: active.fallback.from, stage: 'resolve', cause });
+  }
+  if (keyPlan.problem)
+    return await stayLocal(attempt, { attempted: active.name, stage: 'resolve', cause: keyPlan.problem });
+  if (active.name === 'local') {
+    await context.journal.keptLocal(attempt.ticket);
+    return await report.local(onLocalDisk, undefined, attempt.ticket.recordId);
+  }
+  const sent = await sendVerified(attempt);
+  if ('stage' in sent) return await stayLocal(attempt, sent.failure, sent.uncertain);
+  return await commitOffloaded(attempt, sent);
+}
+
+/** One begun offload to a remote default: everything steps 4 to 7 work with. */
+interface Attempt {
+  readonly context: OffloadContext;
+  readonly input: OffloadInput;
+  readonly files: readonly JournalFile[];
+  readonly options: OffloadOptions;
+  readonly report: OutcomeReporter;
+  readonly onLocalDisk: ReturnType<typeof placedLocally>;
+  readonly active: ReturnType<BackendRegistry['active']>;
+  readonly keyPlan: ResultKeyPlan;
+  readonly ticket: Ticket;
+}
+
+interface Sent {
+  readonly files: readonly StoredFile[];
+  readonly checksum: OffloadOutcome['checksum'];
+}
+
+async function stayLocal(attempt: Attempt, failure: LocalFailure, uncertain?: boolean): Promise<OffloadOutcome> {
+  await attempt.context.journal.stayedLocal(attempt.ticket, failure.cause, { uncertain });
+  return await attempt.report.local(attempt.onLocalDisk, failure, attempt.ticket.recordId);
+}
+
+/** Steps 4 and 5: send and verify every file under one abort and timeout, then check none changed meanwhile. */
+async function sendVerified(
+  attempt: Attempt,
+): Promise<Sent | { readonly stage: OffloadStage; readonly failure: LocalFailure; readonly uncertain?: boolean }> {
+  const { context, input, files, options, active, keyPlan, ticket } = attempt;
+  const abort = operationAbort({
+    signal: options.signal,
+    timeoutMs: context.uploadTimeoutMs,
+    subject: `upload of "${input.path}"`,
+    key: input.path,
+  });
+  let sent: Sent;
+  try {
+    sent = await sendResult({
+      driver: active.driver,
+      backend: active.name,
+      files,
+      keys: ticket.keys,
+      metadata: input.metadata ?? {},
+      attemptId: ticket.attemptId,
+      exclusive: (key) => keyPlan.exclusive(ticket, active.target, key),
+      abandonedAttempt: ticket.abandonedAttempt,
+      abort,
+      logger: context.logger,
+      linger: context.linger,
+    });
+  } catch (failure) {
+    if (!(failure instanceof SendFailure)) throw failure;
+    const local = { attempted: active.name, stage: failure.stage, cause: failure.error };
+    return { stage: failure.stage, failure: local, uncertain: failure.uncertain };
+  }
+  // A changed file's remote copy holds stale bytes: discard it.
+  const change = await firstChange(files, context.registry.local.root);
+  if (!change) return sent;
+  await active.driver.deleteMany(sent.files.map((file) => file.key)).catch(() => undefined);
+  return { stage: 'verify', failure: { attempted: active.name, stage: 'verify', cause: change } };
+}
+
+/** Steps 6 and 7: one durable commit, the caller's `onStored`, then delete-local of the verified files only. */
+async function commitOffloaded(attempt: Attempt, sent: Sent): Promise<OffloadOutcome> {
+  const { context, files, options, report, onLocalDisk, active, ticket } = attempt;
+  const keys = ticket.keys;
+  const location = formatLocation(active.name, keys[0] as string);
+  try {
+    await context.journal.offloaded(ticket, { targetId: active.target, location, files: sent.files });
+  } catch (error) {
+    return await report.local(onLocalDisk, { attempted: active.name, stage: 'record', cause: error }, ticket.recordId);
+  }
+  await removeStaleCopies(context, ticket, active.target, keys);
+  const outcome = await report.offloaded({
+    backend: active.name,
+    target: active.target,
+    driver: active.driver,
+    files: sent.files,
+    resultId: ticket.recordId,
+    checksum: sent.checksum,
+  });
+  const recorded = await runOnStored(options, outcome);
+  if (recorded) {
+    return await report.local(
+      onLocalDisk,
+      { attempted: active.name, stage: 'record', cause: recorded },
+      ticket.recordId,
+    );
+  }
+  report.stored(outcome);
+  if (!(options.deleteLocal ?? active.deleteLocal)) return { ...outcome, durationMs: report.elapsed() };
+  return await removeLocalCopies(context, report, ticket, files, outcome);
+}
+
+/** Why a result stayed local, as its outcome reports it. */
+interface LocalFailure {
+  readonly attempted: string;
+  readonly stage: OffloadStage;
+  readonly cause: StorageError;
 }
 
 async function firstChange(files: readonly JournalFile[], root: string): Promise<StorageError | undefined> {

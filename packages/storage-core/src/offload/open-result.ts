@@ -1,5 +1,5 @@
 import { resolveContentType } from '../content-type.js';
-import type { JournalFile } from './journal.js';
+import type { JournalFile } from './journal-types.js';
 import type { PlacedFile } from './outcome.js';
 import { openResultFile } from './result-file.js';
 import type { OffloadInput } from './types.js';

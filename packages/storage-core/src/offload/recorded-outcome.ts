@@ -6,7 +6,7 @@
  * both delete.
  */
 import { ErrorCode, StorageError } from '../errors.js';
-import type { Begin, JournalFile } from './journal.js';
+import type { Begin, JournalFile } from './journal-types.js';
 import { removeLocalCopies } from './local-copies.js';
 import type { OffloadContext } from './offload.js';
 import { runOnStored } from './on-stored.js';
@@ -15,7 +15,7 @@ import type { OutcomeReporter } from './outcome.js';
 import type { OffloadOptions, OffloadOutcome } from './types.js';
 
 /** How long an offload waits for another attempt at the same result. */
-export const BUSY_WAIT_MS = 30_000;
+const BUSY_WAIT_MS = 30_000;
 
 /** The outcome of an offload whose `begin` found the work done or held by another attempt. */
 export async function recordedOutcome(

@@ -29,6 +29,8 @@ export interface RecoveryContext {
   readonly catalog: Catalog;
   readonly targets: TargetResolver;
   readonly owner: string;
+  /** This process's host as owners name it (`hostId`, else the OS host name). */
+  readonly host: string;
   readonly leaseMs: number;
   readonly resultsRoot: string;
   readonly logger: Logger;
@@ -75,16 +77,19 @@ async function takeOverDeadOwners(context: RecoveryContext): Promise<void> {
   const now = Date.now();
   for await (const record of context.catalog.list({ hasIntent: true })) {
     const intent = record.intent as ResultIntent;
-    if (intent.leaseUntil <= now || !ownerIsDead(intent.owner)) continue;
+    if (intent.leaseUntil <= now || !ownerIsDead(intent.owner, context.host)) continue;
     await context.catalog.update(record.id, record.version, { intent: { ...intent, leaseUntil: now } });
   }
 }
 
-/** True when `owner` (see `instanceOwner`) was a process on this host that no longer runs. */
-export function ownerIsDead(owner: string): boolean {
+/**
+ * True when `owner` (see `instanceOwner`) was a process on this host (`thisHost`:
+ * the storage's `hostId`, else the OS host name) that no longer runs.
+ */
+export function ownerIsDead(owner: string, thisHost: string = hostname()): boolean {
   const [host, pidText] = owner.split('/');
   const pid = Number(pidText);
-  if (host !== hostname() || !Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  if (host !== thisHost || !Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return false;

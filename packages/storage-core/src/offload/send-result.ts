@@ -14,8 +14,10 @@ import { asStorageError, ErrorCode, isStorageError, type StorageError } from '..
 import { errorFacts, type Logger } from '../logger.js';
 import type { StorageDriver, WriteResult } from '../types.js';
 import { sha256Stream } from './hash-file.js';
-import type { JournalFile, StoredFile } from './journal.js';
+import type { JournalFile, StoredFile } from './journal-types.js';
+import { keyTakenByOther } from './result-keys.js';
 import { ATTEMPT_METADATA_KEY, type SentFile, sendFile } from './send-file.js';
+import { settleTakenKey, type TakenKey } from './taken-key.js';
 import { verifyStored } from './verify.js';
 
 /** How long a driver may take to wind down after an abort before offload stops waiting. */
@@ -43,6 +45,10 @@ export interface SendPlan {
   readonly keys: readonly string[];
   readonly metadata: Readonly<Record<string, string>>;
   readonly attemptId: string;
+  /** Keys to write only if absent (templated keys this record does not hold yet); none when omitted. */
+  readonly exclusive?: (key: string) => boolean;
+  /** An earlier attempt of this result whose leftover objects may be replaced (see taken-key.ts). */
+  readonly abandonedAttempt?: string;
   readonly abort: OperationAbort;
   readonly logger: Logger;
   /** Receives a write that was given up on but is still running, so its owner can wait for it. */
@@ -112,8 +118,15 @@ function checksumOf(written: Written): WriteResult['checksum'] {
   return written.checks[0] ?? 'none';
 }
 
-async function writeOne(plan: SendPlan, file: JournalFile, key: string, written: Written): Promise<SentFile> {
+async function writeOne(
+  plan: SendPlan,
+  file: JournalFile,
+  key: string,
+  written: Written,
+  again = false,
+): Promise<SentFile> {
   const { abort } = plan;
+  const exclusive = plan.exclusive?.(key) === true;
   let lingering = false;
   const sending = sendFile(plan.driver, file.opened, {
     key,
@@ -121,6 +134,7 @@ async function writeOne(plan: SendPlan, file: JournalFile, key: string, written:
     metadata: plan.metadata,
     attemptId: plan.attemptId,
     signal: abort.signal,
+    ifNotExists: exclusive,
   });
   try {
     const sent = await abort.settle(sending, ABORT_GRACE_MS, (late) => {
@@ -145,6 +159,9 @@ async function writeOne(plan: SendPlan, file: JournalFile, key: string, written:
   } catch (cause) {
     const error = asStorageError(abort.classify(cause), key);
     const original = asStorageError(cause, key);
+    if (exclusive && original.code === ErrorCode.PreconditionFailed && !lingering) {
+      return await takenKey(plan, file, key, written, again);
+    }
     if (provedNothingStored(plan.driver, original) && !lingering) throw new SendFailure('upload', error, false);
     written.failed.push(key);
     if (lingering) throw new SendFailure('upload', error, true);
@@ -167,6 +184,29 @@ async function writeOne(plan: SendPlan, file: JournalFile, key: string, written:
 function provedNothingStored(driver: StorageDriver, error: StorageError): boolean {
   if (NOTHING_STORED.has(error.code)) return true;
   return driver.capabilities.marksUncertainWrites === true && error.details?.uncertain !== true;
+}
+
+/** An "only if absent" write found the key taken: adopt, write once more, or refuse (see taken-key.ts). */
+async function takenKey(
+  plan: SendPlan,
+  file: JournalFile,
+  key: string,
+  written: Written,
+  again: boolean,
+): Promise<SentFile> {
+  let taken: TakenKey;
+  try {
+    taken = await settleTakenKey(plan, file, key);
+  } catch (cause) {
+    written.failed.push(key);
+    throw new SendFailure('upload', asStorageError(cause, key), true);
+  }
+  if (taken.kind === 'adopt') {
+    record(written, key, taken.sent.written.checksum);
+    return taken.sent;
+  }
+  if (taken.kind === 'free' && !again) return await writeOne(plan, file, key, written, true);
+  throw new SendFailure('upload', keyTakenByOther(key), false);
 }
 
 function record(written: Written, key: string, checksum: WriteResult['checksum']): void {

@@ -60,7 +60,7 @@ export async function confirmMissing(driver: StorageDriver, key: string, tally: 
 }
 
 /** Counts an object that could not be checked, with the reason. */
-export function noteUnchecked(tally: ReconcileTally, key: string, error: unknown): void {
+function noteUnchecked(tally: ReconcileTally, key: string, error: unknown): void {
   const failure = asStorageError(error, key);
   tally.unchecked.add(0, () => ({ key, code: failure.code, message: failure.message }));
 }

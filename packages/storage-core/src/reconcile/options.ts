@@ -51,7 +51,7 @@ export interface ReconcilePlan {
 }
 
 /** The default grace period: a day, far beyond any upload still in progress. */
-export const DEFAULT_GRACE_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_GRACE_MS = 24 * 60 * 60 * 1000;
 
 const KNOWN_OPTIONS = new Set(['target', 'fix', 'graceMs', 'checkMetadata', 'deep', 'concurrency', 'signal']);
 const MAX_CONCURRENCY = 64;

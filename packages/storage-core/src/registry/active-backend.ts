@@ -27,7 +27,15 @@ export function usableDefault(options: {
   try {
     const driver = options.driver();
     if (options.trust.defaultProblem) return { reason: options.trust.defaultProblem.message };
-    return { active: { name, target: currentTargetId(entry), driver, deleteLocal: entry.deleteLocal } };
+    return {
+      active: {
+        name,
+        target: currentTargetId(entry),
+        driver,
+        deleteLocal: entry.deleteLocal,
+        keyTemplate: entry.keyTemplate,
+      },
+    };
   } catch (error) {
     return { reason: redactSecrets((error as Error).message, options.secretValues()) };
   }

@@ -26,6 +26,8 @@ export interface ProviderView {
   readonly isDefault: boolean;
   /** The local copy is removed after a verified offload to it. */
   readonly deleteLocal: boolean;
+  /** How new objects are named (see key-template.ts); undefined: their relative path on the results disk. */
+  readonly keyTemplate: string | undefined;
   /** Non-secret settings as entered. */
   readonly settings: Readonly<Record<string, unknown>>;
   /** Whether each secret field is set. */
@@ -44,6 +46,7 @@ export function localProviderView(root: string, isDefault: boolean, problems: re
     enabled: true,
     isDefault,
     deleteLocal: false,
+    keyTemplate: undefined,
     settings: { root },
     secrets: {},
     problems: [...problems],
@@ -75,6 +78,7 @@ export function providerView(source: ProviderViewSource): ProviderView {
     enabled: entry?.enabled ?? false,
     isDefault: source.isDefault,
     deleteLocal: entry?.deleteLocal ?? false,
+    keyTemplate: scrub(entry?.keyTemplate) as string | undefined,
     settings: Object.fromEntries(Object.entries(entry?.settings ?? {}).map(([field, value]) => [field, scrub(value)])),
     secrets: secretStates(definition?.secretFields ?? Object.keys(secrets), secrets),
     problems: source.problems.map((problem) => redactSecrets(problem, secretValues)),

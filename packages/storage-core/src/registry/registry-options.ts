@@ -44,6 +44,8 @@ export interface ActiveBackend {
   readonly target: string;
   readonly driver: StorageDriver;
   readonly deleteLocal: boolean;
+  /** How new objects are named there (see key-template.ts); undefined: their relative path. */
+  readonly keyTemplate: string | undefined;
   /** Set when the chosen default could not be used and local disk stands in. */
   readonly fallback?: { readonly from: string; readonly reason: string };
 }

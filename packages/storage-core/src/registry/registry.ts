@@ -295,7 +295,13 @@ export class BackendRegistry {
   }
 
   #localActive(): ActiveBackend {
-    return { name: LOCAL_BACKEND, target: LOCAL_BACKEND, driver: this.#local, deleteLocal: false };
+    return {
+      name: LOCAL_BACKEND,
+      target: LOCAL_BACKEND,
+      driver: this.#local,
+      deleteLocal: false,
+      keyTemplate: undefined,
+    };
   }
 
   // Admin changes run one at a time so read-modify-write of the document never interleaves.

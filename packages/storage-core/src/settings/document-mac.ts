@@ -25,7 +25,7 @@ const HKDF_INFO = 'stowage/settings-document-mac/v1';
 const HKDF_SALT = 'stowage/settings-document';
 
 /** What a document's signature vouches for. */
-export interface DocumentVerdict {
+interface DocumentVerdict {
   /** The default choice is the one the registry signed at this revision. */
   readonly defaultSigned: boolean;
   /** The entry MACs signed at this revision, by provider name; undefined when that list's signature fails. */

@@ -41,7 +41,7 @@ export function createEntrySigner(appKey: string): EntrySigner {
 }
 
 /** The error for an entry whose MAC does not match; it never shows the key or the settings. */
-export function tamperedEntry(name: string): StorageError {
+function tamperedEntry(name: string): StorageError {
   return new StorageError(
     ErrorCode.Misconfigured,
     `settings for "${name}" were changed outside Stowage, or the app key is wrong; save them again to trust them`,

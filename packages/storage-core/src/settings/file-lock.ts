@@ -23,6 +23,8 @@ export interface HeldLock {
 export interface FileLockOptions {
   /** How long to wait for another process's lock before giving up (UNAVAILABLE). Default 10 s. */
   readonly timeoutMs?: number;
+  /** The host written into the lock, whose dead processes' locks may be broken. Default `os.hostname()`. */
+  readonly hostId?: string;
 }
 
 /** A lock file whose content could not be read as an owner is abandoned after this long. */
@@ -34,8 +36,9 @@ export async function withFileLock<T>(
   run: (lock: HeldLock) => Promise<T>,
   options: FileLockOptions = {},
 ): Promise<T> {
-  const owner = JSON.stringify({ host: hostname(), pid: process.pid, token: randomBytes(12).toString('hex') });
-  await acquire(lockPath, owner, options.timeoutMs ?? 10_000);
+  const host = options.hostId ?? hostname();
+  const owner = JSON.stringify({ host, pid: process.pid, token: randomBytes(12).toString('hex') });
+  await acquire(lockPath, owner, host, options.timeoutMs ?? 10_000);
   const lock: HeldLock = {
     async assertHeld() {
       if ((await readFile(lockPath, 'utf8').catch(() => undefined)) !== owner) {
@@ -53,7 +56,7 @@ export async function withFileLock<T>(
   }
 }
 
-async function acquire(lockPath: string, owner: string, timeoutMs: number): Promise<void> {
+async function acquire(lockPath: string, owner: string, host: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -70,7 +73,7 @@ async function acquire(lockPath: string, owner: string, timeoutMs: number): Prom
       }
     }
     const seen = await readFile(lockPath, 'utf8').catch(() => undefined);
-    if (seen !== undefined && (await isAbandoned(lockPath, seen))) {
+    if (seen !== undefined && (await isAbandoned(lockPath, seen, host))) {
       await breakLock(lockPath, seen);
       continue;
     }
@@ -85,7 +88,7 @@ async function acquire(lockPath: string, owner: string, timeoutMs: number): Prom
 }
 
 // Abandoned: written by a process on this host that no longer runs, or unreadable for a while.
-async function isAbandoned(lockPath: string, content: string): Promise<boolean> {
+async function isAbandoned(lockPath: string, content: string, host: string): Promise<boolean> {
   let owner: { host?: unknown; pid?: unknown };
   try {
     owner = JSON.parse(content);
@@ -93,7 +96,7 @@ async function isAbandoned(lockPath: string, content: string): Promise<boolean> 
     const info = await stat(lockPath).catch(() => undefined);
     return info !== undefined && Date.now() - info.mtimeMs > UNREADABLE_LOCK_MS;
   }
-  if (owner.host !== hostname() || typeof owner.pid !== 'number' || owner.pid === process.pid) return false;
+  if (owner.host !== host || typeof owner.pid !== 'number' || owner.pid === process.pid) return false;
   try {
     process.kill(owner.pid, 0);
     return false;

@@ -37,12 +37,20 @@ interface FileShape {
 export interface JsonFileSettingsStoreOptions {
   /** How long a save waits for another process holding the lock. Default 10 s. */
   readonly lockTimeoutMs?: number;
+  /**
+   * The host named in the lock file; a lock left by a process of this host that no longer
+   * runs is broken. Processes that share the file from different process tables under one
+   * host name (containers with host networking or a fixed `hostname:`) must each name their
+   * own, as with `createStorage({ hostId })`. Default `os.hostname()`.
+   */
+  readonly hostId?: string;
 }
 
 /** Settings kept in one JSON file on local disk. */
 export class JsonFileSettingsStore implements SettingsStore {
   readonly filePath: string;
   readonly #lockTimeoutMs: number | undefined;
+  readonly #hostId: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   /** `filePath` is created on the first save; its directory is created when missing. */
@@ -50,8 +58,12 @@ export class JsonFileSettingsStore implements SettingsStore {
     if (typeof filePath !== 'string' || filePath.length === 0) {
       throw new StorageError(ErrorCode.InvalidInput, 'settings file path must be a non-empty string');
     }
+    if (options.hostId !== undefined && !(typeof options.hostId === 'string' && options.hostId.length > 0)) {
+      throw new StorageError(ErrorCode.InvalidInput, 'settings store: hostId must be a non-empty string');
+    }
     this.filePath = filePath;
     this.#lockTimeoutMs = options.lockTimeoutMs;
+    this.#hostId = options.hostId;
   }
 
   /** Reads the file; an empty document when it does not exist yet. MISCONFIGURED when it is unreadable or malformed. */
@@ -71,7 +83,7 @@ export class JsonFileSettingsStore implements SettingsStore {
     await mkdir(dirname(this.filePath), { recursive: true }).catch((error: unknown) => {
       throw new StorageError(ErrorCode.Unavailable, `cannot create the folder of ${this.filePath}`, { cause: error });
     });
-    const options = { timeoutMs: this.#lockTimeoutMs };
+    const options = { timeoutMs: this.#lockTimeoutMs, ...(this.#hostId ? { hostId: this.#hostId } : {}) };
     await withFileLock(
       `${this.filePath}.lock`,
       async (lock) => {

@@ -19,6 +19,8 @@ export interface StoredProviderEntry {
   readonly enabled: boolean;
   /** Remove the local copy after a verified offload to this provider. */
   readonly deleteLocal: boolean;
+  /** How new objects are named (see key-template.ts); absent: their relative path. Covered by the MAC. */
+  readonly keyTemplate?: string;
   /** Non-secret settings fields, as entered (re-validated on every load). */
   readonly settings: Readonly<Record<string, unknown>>;
   /** Secret settings fields, encrypted. */

@@ -1,7 +1,7 @@
 /**
  * The settings vault: everything between what an admin types and what a store
  * keeps, and back. It turns entered settings into a candidate (unknown fields
- * refused, `deleteLocal` taken out, secrets merged with the stored ones under
+ * refused, `deleteLocal` and `keyTemplate` taken out, secrets merged with the stored ones under
  * "blank keeps", validated by the driver's schema), encrypts and decrypts
  * secrets, and signs and checks stored entries. It holds the only copies of
  * the keys derived from the application key, in `#private` fields.
@@ -11,6 +11,7 @@
  */
 import { type DriverDefinition, parseSettings, unknownSettingProblems } from '../driver-definition.js';
 import { ConfigError, ErrorCode, StorageError } from '../errors.js';
+import { keyTemplateProblems } from '../key-template.js';
 import { createSecretCipher, type EncryptedSecret, type SecretCipher } from './crypto.js';
 import { createDocumentSigner, type DocumentSigner } from './document-mac.js';
 import { type DocumentTrust, documentTrust } from './document-trust.js';
@@ -26,6 +27,8 @@ type AnyDefinition = DriverDefinition<any>;
 /** Entered settings after validation: what would be stored, and what the driver gets. */
 export interface CandidateSettings {
   readonly deleteLocal: boolean;
+  /** The provider's key template (see key-template.ts); undefined: the relative path. */
+  readonly keyTemplate: string | undefined;
   /** Non-secret fields as entered: stored in the clear. */
   readonly plain: Record<string, unknown>;
   /** The parsed settings, secrets included: for the driver only. */
@@ -74,7 +77,8 @@ export class SettingsVault {
 
   /**
    * Validates entered settings into what would be stored: unknown fields, the
-   * `deleteLocal` flag, secrets merged with the trusted stored entry ("blank
+   * `deleteLocal` flag, the `keyTemplate` (undefined keeps the stored one, ""
+   * or null goes back to the relative path), secrets merged with the trusted stored entry ("blank
    * keeps"), then the schema. Every problem comes in one ConfigError, and no
    * message repeats an entered value.
    */
@@ -89,9 +93,11 @@ export class SettingsVault {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       throw new ConfigError(subject, ['settings must be an object']);
     }
-    const { deleteLocal: flag, ...rest } = input;
+    const { deleteLocal: flag, keyTemplate: template, ...rest } = input;
     const problems: string[] = [];
     if (flag !== undefined && typeof flag !== 'boolean') problems.push('deleteLocal: must be true or false');
+    const clearsTemplate = template === null || template === '';
+    if (template !== undefined && !clearsTemplate) problems.push(...keyTemplateProblems(template));
     const merged = this.#mergeSecrets(name, definition, rest, existing, options.encrypt);
     problems.push(...merged.problems);
     if (problems.length > 0) {
@@ -106,7 +112,8 @@ export class SettingsVault {
         dropped.map((field) => `${field}: unknown setting`),
       );
     const deleteLocal = (flag as boolean | undefined) ?? existing.entry?.deleteLocal ?? false;
-    return { deleteLocal, plain: merged.plain, settings, encrypted: merged.encrypted };
+    const keyTemplate = clearsTemplate ? undefined : ((template as string | undefined) ?? existing.entry?.keyTemplate);
+    return { deleteLocal, keyTemplate, plain: merged.plain, settings, encrypted: merged.encrypted };
   }
 
   /**
@@ -124,6 +131,7 @@ export class SettingsVault {
       name,
       enabled: flags.enabled,
       deleteLocal: candidate.deleteLocal,
+      ...(candidate.keyTemplate !== undefined ? { keyTemplate: candidate.keyTemplate } : {}),
       settings: candidate.plain,
       secrets: candidate.encrypted,
       updatedAt: new Date().toISOString(),

@@ -1,8 +1,9 @@
 /**
  * The re-offload worker: sends results that stayed local for a transient
  * reason once their time has come (the schedule lives in the catalog, so a
- * restart continues it), resolves abandoned intents, runs queued reconcile
- * jobs, and sweeps incomplete multipart uploads. It claims each result (and
+ * restart continues it), resolves abandoned intents, moves its share of
+ * queued migrations, runs queued reconcile jobs, and sweeps incomplete
+ * multipart uploads. It claims each result (and
  * job) before touching it, so several workers (on one server or many sharing
  * a catalog) and manual offloads never send or delete the same result at once.
  */
@@ -34,6 +35,21 @@ export interface WorkerOptions {
   readonly reconcileJobs?: boolean;
   /** How often the catalog is asked for a queued reconcile job, in milliseconds. Default 5,000. */
   readonly jobPollIntervalMs?: number;
+  /**
+   * Move results of migrations queued with `storage.queueMigration()` (by any server sharing
+   * the catalog), claimed in batches under leases. Default true.
+   */
+  readonly migrationJobs?: boolean;
+  /** Results of queued migrations moved at once, besides the offloads. Default 2. */
+  readonly migrationConcurrency?: number;
+}
+
+/** The worker's share of queued migrations (see `migrate/job-runner.ts`). */
+export interface MigrationWork {
+  /** Claims records for the free slots and starts moving them. */
+  fill(): Promise<void>;
+  /** Stops claiming and waits for the moves in flight. */
+  stop(): Promise<void>;
 }
 
 /** What the worker drives: the storage's own operations. */
@@ -52,6 +68,8 @@ export interface WorkerHost {
   sweep(olderThanMs: number, signal: AbortSignal): Promise<unknown>;
   /** Runs one queued reconcile job, if there is one; true when it did. */
   runQueuedReconcile(signal: AbortSignal): Promise<boolean>;
+  /** The mover of queued migrations' results, `concurrency` at a time. */
+  migrationWork(concurrency: number): MigrationWork;
 }
 
 /** A running worker; see `Storage.startWorker()`. */
@@ -64,6 +82,7 @@ export class Worker {
   readonly #sweepMs: number | false;
   readonly #sweepAgeMs: number;
   readonly #jobPollMs: number | false;
+  readonly #migrations: MigrationWork | undefined;
   readonly #running = new Set<Promise<void>>();
   // Stops a sweep or reconcile job in progress when the worker stops (a stopped job goes back to the queue).
   readonly #stopping = new AbortController();
@@ -87,6 +106,8 @@ export class Worker {
     this.#sweepMs = options.sweepIntervalMs ?? 3_600_000;
     this.#sweepAgeMs = options.sweepOlderThanMs ?? DEFAULT_SWEEP_AGE_MS;
     this.#jobPollMs = options.reconcileJobs === false ? false : (options.jobPollIntervalMs ?? 5000);
+    this.#migrations =
+      options.migrationJobs === false ? undefined : host.migrationWork(options.migrationConcurrency ?? 2);
     this.#schedule(0);
   }
 
@@ -96,7 +117,7 @@ export class Worker {
     clearTimeout(this.#timer);
     this.#stopping.abort(new StorageError(ErrorCode.Aborted, 'the worker stopped'));
     await this.#ticking;
-    await Promise.allSettled([...this.#running, this.#sweeping, this.#reconciling]);
+    await Promise.allSettled([...this.#running, this.#sweeping, this.#reconciling, this.#migrations?.stop()]);
   }
 
   /** Asks for due work now instead of at the next poll. */
@@ -120,6 +141,7 @@ export class Worker {
     const { catalog, logger } = this.#host;
     this.#startSweep();
     this.#startReconcileJob();
+    void this.#migrations?.fill();
     try {
       if (Date.now() - this.#lastRecovery >= this.#recoveryMs) {
         this.#lastRecovery = Date.now();
@@ -207,8 +229,13 @@ function refuseWorkerOptions(options: WorkerOptions): void {
   if (options.sweepIntervalMs !== false) atLeast('sweepIntervalMs', options.sweepIntervalMs, 1000);
   atLeast('sweepOlderThanMs', options.sweepOlderThanMs, 0);
   atLeast('jobPollIntervalMs', options.jobPollIntervalMs, 100);
-  if (options.reconcileJobs !== undefined && typeof options.reconcileJobs !== 'boolean') {
-    problems.push('reconcileJobs: must be true or false');
+  for (const name of ['reconcileJobs', 'migrationJobs'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean')
+      problems.push(`${name}: must be true or false`);
+  }
+  const concurrency = options.migrationConcurrency;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64)) {
+    problems.push('migrationConcurrency: must be a whole number from 1 to 64');
   }
   if (problems.length > 0) throw new StorageError(ErrorCode.InvalidInput, `worker options: ${problems.join('; ')}`);
 }

@@ -32,7 +32,7 @@ export type FileRow = Omit<FileColumns, 'identity'> & {
 };
 
 /** Builds the record from its row and its file rows (in position order), decoding SQLite's JSON text and 0/1 flags. */
-export function recordFromRows(row: ResultRow, files: readonly FileRow[]): ResultRecord {
+function recordFromRows(row: ResultRow, files: readonly FileRow[]): ResultRecord {
   return recordFromColumns(
     {
       ...row,

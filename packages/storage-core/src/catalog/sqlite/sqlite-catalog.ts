@@ -102,7 +102,7 @@ export class SqliteCatalog implements Catalog {
     refuseProblems('catalog record', newRecordProblems(input));
     const record = recordToInsert(input, randomUUID());
     const now = record.createdAt;
-    return this.#db.transaction(() => {
+    return this.#db.grouped(() => {
       if (record.state !== 'deleted') {
         const taken = this.#db.one<{ id: string }>(
           "SELECT id FROM results WHERE path = ? AND state <> 'deleted'",
@@ -130,7 +130,7 @@ export class SqliteCatalog implements Catalog {
   ): Promise<ResultRecord | undefined> {
     refuseProblems('catalog change', changeProblems(changes));
     const now = options.now ?? Date.now();
-    return this.#db.transaction(() => {
+    return this.#db.grouped(() => {
       const current = loadRecord(this.#db, this.#db.one<ResultRow>('SELECT * FROM results WHERE id = ?', id));
       if (!current || current.version !== expectedVersion) return undefined;
       const next = applyChanges(current, changes, now);

@@ -1,0 +1,42 @@
+/**
+ * What to do when an "only if absent" write of a templated key (see
+ * result-keys.ts) is refused because the key already holds an object. It may
+ * be this result's own: this attempt's first try whose answer was lost (the
+ * driver's retry then meets it), or a copy an earlier, abandoned attempt of
+ * this result left. It may also hold exactly this file's bytes. Only then is
+ * it adopted or replaced; anything else belongs to another result and is
+ * never touched.
+ */
+import { ErrorCode, isStorageError } from '../errors.js';
+import { sha256Stream } from './hash-file.js';
+import type { JournalFile } from './journal-types.js';
+import { ATTEMPT_METADATA_KEY, type SentFile, SHA256_METADATA_KEY } from './send-file.js';
+import type { SendPlan } from './send-result.js';
+
+/** `adopt`: the object is this file, complete; `free`: the key may be written again; `other`: another result's. */
+export type TakenKey = { readonly kind: 'adopt'; readonly sent: SentFile } | { readonly kind: 'free' | 'other' };
+
+/** Looks at the object at `key` and says which case it is. Throws when the backend cannot say. */
+export async function settleTakenKey(plan: SendPlan, file: JournalFile, key: string): Promise<TakenKey> {
+  let metadata: Readonly<Record<string, string>>;
+  let size: number;
+  try {
+    ({ metadata, size } = await plan.driver.stat(key));
+  } catch (error) {
+    if (isStorageError(error, ErrorCode.NotFound)) return { kind: 'free' };
+    throw error;
+  }
+  const attempt = metadata[ATTEMPT_METADATA_KEY];
+  if (attempt !== undefined && attempt === plan.abandonedAttempt && attempt !== plan.attemptId) {
+    await plan.driver.delete(key);
+    return { kind: 'free' };
+  }
+  if (size !== file.opened.size) return { kind: 'other' };
+  const expected = await sha256Stream(file.opened.handle.createReadStream({ start: 0, autoClose: false }));
+  if (attempt !== plan.attemptId && metadata[SHA256_METADATA_KEY] !== expected) return { kind: 'other' };
+  // Proven by reading it back: the very bytes of this file, whoever wrote them.
+  const sha256 = await sha256Stream(await plan.driver.read(key));
+  if (sha256 !== expected) return { kind: 'other' };
+  plan.logger.info({ backend: plan.backend, key }, 'the templated key already held this very file; adopted');
+  return { kind: 'adopt', sent: { key, size, sha256, written: { key, size, etag: undefined, checksum: 'sha256' } } };
+}
