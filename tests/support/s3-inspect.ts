@@ -33,6 +33,21 @@ export function inspectBucket(info: S3TestServerInfo, bucket: string) {
     return hash.digest('hex');
   };
 
+  // MinIO takes ListMultipartUploads' Prefix as an exact object name (a folder-like prefix lists nothing):
+  // list the bucket's uploads page by page and filter here.
+  const openUploads = async (prefix: string): Promise<string[]> => {
+    const keys: string[] = [];
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker, UploadIdMarker }));
+      for (const upload of page.Uploads ?? []) if (upload.Key?.startsWith(prefix)) keys.push(upload.Key);
+      if (!page.IsTruncated) return keys;
+      KeyMarker = page.NextKeyMarker;
+      UploadIdMarker = page.NextUploadIdMarker;
+    }
+  };
+
   return {
     /** Objects (size and SHA-256 of their stored bytes) and open multipart uploads whose key starts with `prefix`. */
     async view(prefix: string): Promise<BucketView> {
@@ -43,8 +58,7 @@ export function inspectBucket(info: S3TestServerInfo, bucket: string) {
           return { key, size: entry.Size ?? 0, sha256: await hashStored(key) };
         }),
       );
-      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
-      return { objects, openUploads: (uploads.Uploads ?? []).map((upload) => upload.Key ?? '') };
+      return { objects, openUploads: await openUploads(prefix) };
     },
     close(): void {
       client.destroy();

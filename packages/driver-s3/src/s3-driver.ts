@@ -100,6 +100,8 @@ export class S3Driver implements StorageDriver {
       publicUrls: this.#config.publicBaseUrl !== undefined,
       presignedUrls: true,
       incompleteUploads: true,
+      // upload.ts sets details.uncertain on every failed write that may have stored the object.
+      marksUncertainWrites: true,
     };
     this.#clients = new S3Clients(this.#config, options.client);
   }

@@ -25,13 +25,12 @@ import { type MigrationJobStatus, migrationStatus } from './migrate/job-progress
 import { MigrationJobs } from './migrate/job-runner.js';
 import { type MigrationReport, migrate, queueMigration } from './migrate/migrate.js';
 import type { MigrateOptions } from './migrate/plan.js';
+import { checkBatchInputs } from './offload/batch-inputs.js';
 import { instanceOwner, OffloadJournal } from './offload/journal.js';
 import { type ObjectUrl, objectUrl } from './offload/object-url.js';
 import { offloadResult } from './offload/offload.js';
-import { closeResult, openResult } from './offload/open-result.js';
 import { type RecoveryReport, recoverAbandoned } from './offload/recover.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome } from './offload/types.js';
-import { validateOffloadInput } from './offload/validate-input.js';
 import { queueReconcile, type ReconcileJobContext, reconcileNow, runQueuedReconcile } from './reconcile/job.js';
 import type { ReconcileOptions } from './reconcile/options.js';
 import type { ReconcileReport } from './reconcile/report.js';
@@ -127,7 +126,9 @@ export class Storage {
    * commit comes first, then `options.onStored` (record `outcome.location`
    * there), then, with delete-local on, the removal of the verified local
    * copies. Throws only on bad input (see `validateOffloadInput`) or a path
-   * that is not a regular file inside the results disk.
+   * that is not a regular file inside the results disk; a path whose file is
+   * gone because its result is offloaded and its local copy removed is
+   * reported from the catalog record instead (status 'offloaded').
    */
   async offload(result: OffloadInput, options?: OffloadOptions): Promise<OffloadOutcome> {
     return this.#offload(result, options);
@@ -156,14 +157,14 @@ export class Storage {
    * Offloads many results, at most `concurrency` at a time; outcomes in input
    * order. Throws on any bad input (INVALID_INPUT / INVALID_KEY) or missing
    * result file (NOT_FOUND) before the first upload, so a bad entry never
-   * leaves a batch half done.
+   * leaves a batch half done; one already offloaded and removed locally is
+   * reported from its record (see `checkBatchInputs`).
    */
   async offloadMany(results: readonly OffloadInput[], options?: OffloadOptions): Promise<OffloadOutcome[]> {
     if (!Array.isArray(results)) {
       throw new StorageError(ErrorCode.InvalidInput, 'offloadMany expects an array of offload inputs');
     }
-    for (const result of results) validateOffloadInput(result);
-    for (const result of results) await closeResult(await openResult(this.registry.local.root, result));
+    await checkBatchInputs(this.registry.local.root, this.catalog, results);
     return Promise.all(results.map((result) => this.offload(result, options)));
   }
 

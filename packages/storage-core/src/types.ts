@@ -247,6 +247,14 @@ export interface DriverCapabilities {
    * `sweepIncompleteUploads` does real work; false means it never has any to abort.
    */
   readonly incompleteUploads: boolean;
+  /**
+   * A rejected `write()` carries `details.uncertain: true` whenever the object
+   * may have been stored anyway (a storing request went out and its answer was
+   * lost), so a rejection without it proves that write stored nothing. Offload
+   * then skips checking the key and schedules the result for the worker at
+   * once. Absent or false: a failed write proves nothing (offload checks the key).
+   */
+  readonly marksUncertainWrites?: boolean;
 }
 
 /** The contract every storage backend implements. */

@@ -11,7 +11,7 @@ import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { ErrorCode, StorageError } from '@stowage/storage-core';
 import { findBinary } from './find-binary.js';
 import { findFreePort, LOOPBACK } from './free-port.js';
-import { type ManagedProcess, spawnManaged } from './managed-process.js';
+import { type ManagedProcess, removeOnExit, spawnManaged } from './managed-process.js';
 import { MINIO_GO_MODULE } from './pinned-tools.js';
 import { DEFAULT_TEST_REGION, type S3TestServerInfo, type StartedS3TestServer } from './server-info.js';
 import { createTestS3Client } from './test-s3-client.js';
@@ -34,10 +34,18 @@ export interface MinioProcessOptions {
 
 /** A running MinIO process. `stop()` kills it and removes its data directory. */
 export interface MinioProcess extends StartedS3TestServer {
+  /** The process id of the server started last (a new one after each `start()`). */
   readonly pid: number;
   readonly dataDir: string;
   /** Console URL when started with `console: true`. */
   readonly consoleUrl: string | undefined;
+  /**
+   * Ends the server as a crash or an outage would (SIGKILL by default), keeping
+   * its data directory and port: requests are refused until `start()`.
+   */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the server again on the same port and data directory and waits until it answers; a no-op while it runs. */
+  start(): Promise<void>;
 }
 
 const PORT_IN_USE = /port is already in use|address already in use/i;
@@ -81,10 +89,41 @@ export async function startMinioProcess(options: MinioProcessOptions = {}): Prom
   const region = options.region ?? DEFAULT_TEST_REGION;
   const timeoutMs = options.startTimeoutMs ?? 30_000;
 
+  const launch = launcher(binary, options, { accessKeyId, secretAccessKey, region });
   for (let attempt = 1; ; attempt++) {
     const dataDir = await mkdtemp(join(tmpdir(), 'stowage-minio-'));
+    const forget = removeOnExit(dataDir);
     const port = await findFreePort();
     const consolePort = options.console ? await findFreePort() : undefined;
+    const failure = await launch(dataDir, port, consolePort, timeoutMs);
+    if (typeof failure !== 'string') return started(launch, failure, dataDir, port, consolePort, timeoutMs, forget);
+    await rm(dataDir, { recursive: true, force: true });
+    forget();
+    // Another process can take the port between our probe and MinIO's bind: try a new one.
+    if (PORT_IN_USE.test(failure) && attempt < START_ATTEMPTS) continue;
+    throw new StorageError(
+      failure.startsWith('timeout') ? ErrorCode.Timeout : ErrorCode.Unavailable,
+      failure.replace(/^(timeout|exited): /, ''),
+    );
+  }
+}
+
+/** Root credentials and region of one MinIO server, kept across restarts. */
+interface Identity {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly region: string;
+}
+
+/** A running child and its connection facts, or why it did not come up ("timeout: ..." / "exited: ..."). */
+type Launched = { readonly child: ManagedProcess; readonly connection: Omit<S3TestServerInfo, 'source'> } | string;
+
+type Launch = (dataDir: string, port: number, consolePort: number | undefined, timeoutMs: number) => Promise<Launched>;
+
+/** Starts MinIO on a given data directory and port(s) and waits until it is healthy. */
+function launcher(binary: string, options: MinioProcessOptions, identity: Identity): Launch {
+  const { accessKeyId, secretAccessKey, region } = identity;
+  return async (dataDir, port, consolePort, timeoutMs) => {
     const args = ['server', '--quiet', '--address', `${LOOPBACK}:${port}`];
     if (consolePort !== undefined) args.push('--console-address', `${LOOPBACK}:${consolePort}`);
     args.push(dataDir);
@@ -96,11 +135,7 @@ export async function startMinioProcess(options: MinioProcessOptions = {}): Prom
       MINIO_BROWSER: options.console ? 'on' : 'off',
       MINIO_UPDATE: 'off',
     };
-    const child = spawnManaged(binary, args, {
-      env,
-      cleanupPaths: [dataDir],
-      redact: [secretAccessKey],
-    });
+    const child = spawnManaged(binary, args, { env, redact: [secretAccessKey] });
     const endpoint = `http://${LOOPBACK}:${port}`;
     const consoleUrl = consolePort === undefined ? undefined : `http://${LOOPBACK}:${consolePort}`;
     const deadline = Date.now() + timeoutMs;
@@ -109,23 +144,17 @@ export async function startMinioProcess(options: MinioProcessOptions = {}): Prom
     // The console comes up after the S3 API; wait for it too so consoleUrl works on return.
     if (ready.ok && consoleUrl !== undefined)
       ready = await waitForHttpOk(consoleUrl, { timeoutMs: Math.max(1, deadline - Date.now()), giveUp: child.exited });
-    if (ready.ok) await untilIamAnswers({ endpoint, region, accessKeyId, secretAccessKey }, deadline);
-    if (ready.ok) return started(child, { endpoint, region, accessKeyId, secretAccessKey }, dataDir, consoleUrl);
+    const connection = { endpoint, region, accessKeyId, secretAccessKey };
+    if (ready.ok) await untilIamAnswers(connection, deadline);
+    if (ready.ok) return { child, connection };
 
     await child.stop(1_000);
-    await rm(dataDir, { recursive: true, force: true });
-    const output = child.outputTail();
-    // Another process can take the port between our probe and MinIO's bind: try a new one.
-    if (ready.reason === 'gave-up' && PORT_IN_USE.test(output) && attempt < START_ATTEMPTS) continue;
     const what =
       ready.reason === 'timeout'
-        ? `MinIO did not become healthy at ${endpoint}${consoleUrl ? ` (console ${consoleUrl})` : ''} within ${timeoutMs} ms (last check: ${ready.lastError ?? 'none'})`
-        : `MinIO exited before becoming healthy at ${endpoint}`;
-    throw new StorageError(
-      ready.reason === 'timeout' ? ErrorCode.Timeout : ErrorCode.Unavailable,
-      `${what}. Binary: ${binary}. Last output:\n${output || '(none)'}`,
-    );
-  }
+        ? `timeout: MinIO did not become healthy at ${endpoint}${consoleUrl ? ` (console ${consoleUrl})` : ''} within ${timeoutMs} ms (last check: ${ready.lastError ?? 'none'})`
+        : `exited: MinIO exited before becoming healthy at ${endpoint}`;
+    return `${what}. Binary: ${binary}. Last output:\n${child.outputTail() || '(none)'}`;
+  };
 }
 
 /** MinIO's own words for "still starting": its IAM or server is not initialized yet. */
@@ -154,16 +183,48 @@ async function untilIamAnswers(connection: Omit<S3TestServerInfo, 'source'>, dea
 }
 
 function started(
-  child: ManagedProcess,
-  connection: Omit<S3TestServerInfo, 'source'>,
+  launch: Launch,
+  first: Exclude<Launched, string>,
   dataDir: string,
-  consoleUrl: string | undefined,
+  port: number,
+  consolePort: number | undefined,
+  timeoutMs: number,
+  forgetDataDir: () => void,
 ): MinioProcess {
+  let child: ManagedProcess | undefined = first.child;
+  // The last server's pid stays readable after kill() and stop(), so callers can check it is gone.
+  let pid = first.child.pid;
+  const consoleUrl = consolePort === undefined ? undefined : `http://${LOOPBACK}:${consolePort}`;
+  let stopped = false;
   return {
-    info: { ...connection, source: 'process' },
-    pid: child.pid,
+    info: { ...first.connection, source: 'process' },
+    get pid() {
+      return pid;
+    },
     dataDir,
     consoleUrl,
-    stop: () => child.stop(),
+    async kill(signal = 'SIGKILL') {
+      const running = child;
+      child = undefined;
+      if (!running || running.hasExited()) return;
+      running.child.kill(signal);
+      await running.exited;
+    },
+    async start() {
+      if (stopped) throw new StorageError(ErrorCode.InvalidInput, 'startMinioProcess: start() after stop()');
+      if (child && !child.hasExited()) return;
+      const again = await launch(dataDir, port, consolePort, timeoutMs);
+      if (typeof again === 'string')
+        throw new StorageError(ErrorCode.Unavailable, `restarting: ${again.replace(/^(timeout|exited): /, '')}`);
+      child = again.child;
+      pid = again.child.pid;
+    },
+    async stop() {
+      stopped = true;
+      await child?.stop();
+      child = undefined;
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 3 });
+      forgetDataDir();
+    },
   };
 }

@@ -3,6 +3,17 @@
  * dependency would not pay for itself). Each test creates its own proxy under a
  * unique name and deletes it afterwards, so tests sharing one server never see
  * each other's faults.
+ *
+ * FAULT_SAFE_USE: toxiproxy 2.12 has two races that bite busy proxies, found by
+ * tests/offload-fault-storm.test.ts. Changing or removing a toxic interrupts
+ * its stage on every connection and waits for it; a stage blocked handing data
+ * to a later toxic that already closed its connection (reset_peer, limit_data,
+ * timeout) never answers, and the whole API hangs. And removing a toxic from a
+ * connection that is closing (or a timeout toxic, whose cleanup closes it)
+ * leaves that connection's chain one stage long; a toxic added on the same side
+ * before it is gone indexes past the chain and the server panics. With at most
+ * one toxic per side at a time, added and removed (never updated) while
+ * traffic flows, neither can happen (by the code of link.go and toxics/).
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, StorageError } from '@stowage/storage-core';
@@ -218,6 +229,35 @@ export class ToxiproxyProxy {
       this.#path('/toxics'),
       `adding ${toxic.type} toxic to "${this.name}"`,
       body,
+    )) as Toxic;
+  }
+
+  /**
+   * Changes a toxic in place: its toxicity, its attributes, or both (type and
+   * stream stay); every open connection draws again whether it applies. Checked
+   * like `addToxic`. On a busy proxy, mind toxiproxy 2.12's races (see
+   * FAULT_SAFE_USE in this file's module comment).
+   */
+  async updateToxic(
+    name: string,
+    change: { readonly toxicity?: number; readonly attributes?: Record<string, number> },
+  ): Promise<Toxic> {
+    const current = (await this.#client.request<Toxic>(
+      'GET',
+      this.#path(`/toxics/${encodeURIComponent(name)}`),
+      `reading toxic "${name}" of "${this.name}"`,
+    )) as Toxic;
+    const next = {
+      ...current,
+      toxicity: change.toxicity ?? current.toxicity,
+      attributes: { ...current.attributes, ...change.attributes },
+    } as Toxic & ToxicOptions;
+    validateToxic(next);
+    return (await this.#client.request<Toxic>(
+      'PATCH',
+      this.#path(`/toxics/${encodeURIComponent(name)}`),
+      `updating toxic "${name}" of "${this.name}"`,
+      { toxicity: next.toxicity, attributes: next.attributes },
     )) as Toxic;
   }
 

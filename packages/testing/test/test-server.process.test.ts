@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
 import {
   containerRuntimeAvailable,
@@ -53,6 +53,30 @@ describe('startMinioProcess', () => {
     expect(existsSync(minio.dataDir)).toBe(false);
     expect(processAlive(minio.pid)).toBe(false);
     await minio.stop();
+  });
+
+  it('kill() takes the server down keeping its data, start() brings it back on the same port and data', async () => {
+    const minio = await startMinioProcess();
+    const client = createTestS3Client(minio.info, minio.info, { maxAttempts: 1 });
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: 'kept' }));
+      await client.send(new PutObjectCommand({ Bucket: 'kept', Key: 'a.txt', Body: 'still here' }));
+      const first = minio.pid;
+      await minio.kill();
+      expect(processAlive(first)).toBe(false);
+      expect(await portOpen(minio.info.endpoint)).toBe(false);
+      expect(existsSync(minio.dataDir)).toBe(true);
+      await minio.start();
+      expect(minio.pid).not.toBe(first);
+      const object = await client.send(new GetObjectCommand({ Bucket: 'kept', Key: 'a.txt' }));
+      expect(await object.Body?.transformToString()).toBe('still here');
+      await minio.start(); // running: nothing to do
+    } finally {
+      client.destroy();
+      await minio.stop();
+    }
+    expect(existsSync(minio.dataDir)).toBe(false);
+    await expect(minio.start()).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('gives each server its own random root credentials', async () => {

@@ -116,6 +116,24 @@ describe('toxiproxy in front of the S3 test server', () => {
     expect(names).not.toContain(other.name);
   });
 
+  it('switches a toxic off and on in place with updateToxic, and checks the new settings first', async () => {
+    const toxic = await proxy.addToxic({ type: 'reset_peer', attributes: { timeout: 0 }, toxicity: 0 });
+    expect(await getThrough(proxied, bucket)).toBe(BODY);
+    expect(await proxy.updateToxic(toxic.name, { toxicity: 1 })).toMatchObject({ toxicity: 1, type: 'reset_peer' });
+    expect((await failureOf(getThrough(proxied, bucket))).code).toBe('ECONNRESET');
+    await proxy.updateToxic(toxic.name, { toxicity: 0 });
+    expect(await getThrough(proxied, bucket)).toBe(BODY);
+    await expect(proxy.updateToxic(toxic.name, { toxicity: 2 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    const slicer = await proxy.addToxic({ type: 'slicer', attributes: { average_size: 64, size_variation: 8 } });
+    await expect(proxy.updateToxic(slicer.name, { attributes: { size_variation: 64 } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    expect((await proxy.state()).toxics.map((t) => [t.name, t.toxicity])).toEqual([
+      [toxic.name, 0],
+      [slicer.name, 1],
+    ]);
+  });
+
   it('rejects bad toxic settings before calling the API', async () => {
     await expect(proxy.addToxic({ type: 'latency', attributes: { latency: -5 } })).rejects.toMatchObject({
       code: 'INVALID_INPUT',

@@ -232,6 +232,16 @@ export class OffloadJournal {
     return true;
   }
 
+  /**
+   * The record of `path` when it is offloaded and its local copies are gone
+   * (removed by delete-local, or by recovery finishing an interrupted removal):
+   * an offload of that path, whose file is missing, is already done.
+   */
+  async offloadedWithoutLocalCopy(path: string): Promise<ResultRecord | undefined> {
+    const record = await this.#context.catalog?.findByPath(path);
+    return record?.state === 'offloaded' && !record.localCopy ? record : undefined;
+  }
+
   /** Records that the local copies are gone (the cleanup intent is done). */
   async localRemoved(ticket: Ticket): Promise<void> {
     const { catalog } = this.#context;

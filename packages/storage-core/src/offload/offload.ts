@@ -18,7 +18,8 @@
  * only), and the worker retries results that stayed local.
  */
 import { operationAbort } from '../abort.js';
-import { ErrorCode, StorageError } from '../errors.js';
+import type { ResultRecord } from '../catalog/types.js';
+import { ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { BackendRegistry } from '../registry/registry.js';
@@ -61,12 +62,36 @@ export async function offloadResult(
 ): Promise<OffloadOutcome> {
   // 1. The input, and every file of the result opened once.
   const input = validateOffloadInput(rawInput);
-  const files = await openResult(context.registry.local.root, input);
+  let files: JournalFile[];
+  try {
+    files = await openResult(context.registry.local.root, input);
+  } catch (error) {
+    const done = await alreadyOffloaded(context, input.path, error);
+    if (!done) throw error;
+    const outcome = await recordedOutcome(context, new OutcomeReporter(context, input.path), done, [], options);
+    return outcome.status === 'offloaded' ? { ...outcome, localDeleted: true } : outcome;
+  }
   try {
     return await offloadOpened(context, input, files, options, held);
   } finally {
     await closeResult(files);
   }
+}
+
+/**
+ * A missing result file whose record says it is offloaded and its local copy
+ * gone: an offload repeated after delete-local, or a batch resumed after a
+ * crash in which recovery finished the interrupted removal of its local copy
+ * meanwhile. It is reported from its record, not thrown as NOT_FOUND.
+ */
+async function alreadyOffloaded(
+  context: OffloadContext,
+  path: string,
+  error: unknown,
+): Promise<{ kind: 'done'; record: ResultRecord } | undefined> {
+  if (!isStorageError(error, ErrorCode.NotFound)) return undefined;
+  const record = await context.journal.offloadedWithoutLocalCopy(path);
+  return record ? { kind: 'done', record } : undefined;
 }
 
 /** Steps 2 and 3, then the send and the commit for a remote default. */

@@ -6,8 +6,9 @@
  * when every file there carries the attempt's id and reads back with the
  * local file's SHA-256, the result is adopted as offloaded; otherwise what the
  * attempt wrote is removed and the result is due to be sent again. A backend
- * that cannot answer keeps the intent for a later round. The local files are
- * never touched here: delete-local only ever follows a commit.
+ * that cannot answer keeps the intent for a later round. Local files are
+ * touched only to finish a delete-local a dead process began (a cleanup
+ * intent, written after the commit, naming the verified files by identity).
  */
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';

@@ -162,7 +162,7 @@ async function writeOne(
     if (exclusive && original.code === ErrorCode.PreconditionFailed && !lingering) {
       return await takenKey(plan, file, key, written, again);
     }
-    if (NOTHING_STORED.has(original.code) && !lingering) throw new SendFailure('upload', error, false);
+    if (provedNothingStored(plan.driver, original) && !lingering) throw new SendFailure('upload', error, false);
     written.failed.push(key);
     if (lingering) throw new SendFailure('upload', error, true);
     const adopted = await adoptIfOurs(plan, file, key).catch(() => undefined);
@@ -172,6 +172,18 @@ async function writeOne(
     record(written, key, adopted.written.checksum);
     return adopted;
   }
+}
+
+/**
+ * True when the failure itself proves the write stored nothing: its code says
+ * so, or the driver marks every write that may have stored the object
+ * (`marksUncertainWrites`) and this one is not marked. A refused connection
+ * during an outage is then a plain failure the worker retries on its
+ * schedule, not an uncertain upload left for recovery.
+ */
+function provedNothingStored(driver: StorageDriver, error: StorageError): boolean {
+  if (NOTHING_STORED.has(error.code)) return true;
+  return driver.capabilities.marksUncertainWrites === true && error.details?.uncertain !== true;
 }
 
 /** An "only if absent" write found the key taken: adopt, write once more, or refuse (see taken-key.ts). */
