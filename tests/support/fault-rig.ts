@@ -33,11 +33,11 @@ export type DefinitionName = 's3' | 'r2';
 export const DEFINITIONS: readonly DefinitionName[] = ['s3', 'r2'];
 
 /** The smallest part S3 allows; results above it go multipart (two parts for MULTIPART_SIZE). */
-export const PART_SIZE = 5 * 1024 * 1024;
+const PART_SIZE = 5 * 1024 * 1024;
 export const MULTIPART_SIZE = PART_SIZE + 512 * 1024;
 
 /** Driver tuning for fault tests: one retry, short timeouts, so a fault is decided in seconds. */
-export const FAST_DRIVER = {
+const FAST_DRIVER = {
   partSize: PART_SIZE,
   retries: 1,
   retryDelayMs: 100,
