@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -164,8 +164,14 @@ describe('offload with the catalog and the worker under SIGKILL', () => {
     for (let kill = 0; kill < KILLS_PER_BACKEND; kill++) {
       const run = start(batch);
       await run.ready;
-      // Short kills, so the batch advances a little with each run and many kills land mid-way.
-      await new Promise((resolve) => setTimeout(resolve, (Math.random() * window) / 6));
+      if (kill % 2 === 0) {
+        // Short kills at a random moment, so the batch advances a little with each run.
+        await new Promise((resolve) => setTimeout(resolve, (Math.random() * window) / 6));
+      } else {
+        // Right after the next result is journaled (onStored ran, its local copy not yet removed, others
+        // in flight): lands mid-batch however long this run's start and recovery take on a loaded machine.
+        await journalGrows(batch.journal, run.exited);
+      }
       run.child.kill('SIGKILL');
       await run.exited;
       afterKill.push(await expectCatalogTrue(batch, false));
@@ -175,6 +181,17 @@ describe('offload with the catalog and the worker under SIGKILL', () => {
     expect(await expectCatalogTrue(batch, true)).toEqual({ offloaded: BATCH, intents: 0 });
     for (const path of batch.results.keys()) expect(existsSync(join(batch.ws.resultsRoot, path))).toBe(false);
     return afterKill;
+  }
+
+  /** Resolves once `file` is larger than it is now, or once the child has exited. */
+  async function journalGrows(file: string, exited: Promise<unknown>): Promise<void> {
+    const sizeNow = async () => (await stat(file).catch(() => ({ size: 0 }))).size;
+    const before = await sizeNow();
+    let gone = false;
+    void exited.then(() => {
+      gone = true;
+    });
+    while (!gone && (await sizeNow()) <= before) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   // The kills landed mid-way: some left work half done, and some left intents for recovery to resolve.
