@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -168,9 +168,9 @@ describe('offload with the catalog and the worker under SIGKILL', () => {
         // Short kills at a random moment, so the batch advances a little with each run.
         await new Promise((resolve) => setTimeout(resolve, (Math.random() * window) / 6));
       } else {
-        // Right after the next result is journaled (onStored ran, its local copy not yet removed, others
-        // in flight): lands mid-batch however long this run's start and recovery take on a loaded machine.
-        await journalGrows(batch.journal, run.exited);
+        // Right after one more result is journaled (onStored ran, its local copy not yet removed, others
+        // in flight): lands mid-batch however long this run's start and recovery take.
+        await journalGainsResult(batch.journal, run.exited);
       }
       run.child.kill('SIGKILL');
       await run.exited;
@@ -183,15 +183,19 @@ describe('offload with the catalog and the worker under SIGKILL', () => {
     return afterKill;
   }
 
-  /** Resolves once `file` is larger than it is now, or once the child has exited. */
-  async function journalGrows(file: string, exited: Promise<unknown>): Promise<void> {
-    const sizeNow = async () => (await stat(file).catch(() => ({ size: 0 }))).size;
-    const before = await sizeNow();
+  /**
+   * Resolves once the journal names one more result than it does now, or once the child has exited.
+   * Distinct paths, not lines: a result offloaded before a kill is reported (and journaled) again by
+   * the next run before anything new is sent, and killing on that would stop the batch from advancing.
+   */
+  async function journalGainsResult(file: string, exited: Promise<unknown>): Promise<void> {
+    const journaled = async () => new Set((await readJournal(file).catch(() => [])).map((entry) => entry.path)).size;
+    const before = await journaled();
     let gone = false;
     void exited.then(() => {
       gone = true;
     });
-    while (!gone && (await sizeNow()) <= before) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!gone && (await journaled()) <= before) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   // The kills landed mid-way: some left work half done, and some left intents for recovery to resolve.
