@@ -35,12 +35,13 @@ async function serve(drivers, request, response) {
   } catch {
     key = '';
   }
-  if (!driver || request.method !== 'GET' || !key || !(await driver.exists(key).catch(() => false))) {
+  // One stat says both whether the file is there and what to answer with.
+  const stat = driver && request.method === 'GET' && key ? await driver.stat(key).catch(() => undefined) : undefined;
+  if (!stat) {
     response.writeHead(404, { 'content-type': 'text/plain' });
     response.end('not found');
     return;
   }
-  const stat = await driver.stat(key);
   response.writeHead(200, {
     'content-type': stat.contentType ?? 'application/octet-stream',
     'content-length': String(stat.size),

@@ -139,7 +139,7 @@ async function offloadOpened(
     return await report.local(onLocalDisk, undefined, attempt.ticket.recordId);
   }
   const sent = await sendVerified(attempt);
-  if ('stage' in sent) return await stayLocal(attempt, sent.failure, sent.uncertain);
+  if ('failure' in sent) return await stayLocal(attempt, sent.failure, sent.uncertain);
   return await commitOffloaded(attempt, sent);
 }
 
@@ -169,7 +169,7 @@ async function stayLocal(attempt: Attempt, failure: LocalFailure, uncertain?: bo
 /** Steps 4 and 5: send and verify every file under one abort and timeout, then check none changed meanwhile. */
 async function sendVerified(
   attempt: Attempt,
-): Promise<Sent | { readonly stage: OffloadStage; readonly failure: LocalFailure; readonly uncertain?: boolean }> {
+): Promise<Sent | { readonly failure: LocalFailure; readonly uncertain?: boolean }> {
   const { context, input, files, options, active, keyPlan, ticket } = attempt;
   const abort = operationAbort({
     signal: options.signal,
@@ -194,14 +194,16 @@ async function sendVerified(
     });
   } catch (failure) {
     if (!(failure instanceof SendFailure)) throw failure;
-    const local = { attempted: active.name, stage: failure.stage, cause: failure.error };
-    return { stage: failure.stage, failure: local, uncertain: failure.uncertain };
+    return {
+      failure: { attempted: active.name, stage: failure.stage, cause: failure.error },
+      uncertain: failure.uncertain,
+    };
   }
   // A changed file's remote copy holds stale bytes: discard it.
   const change = await firstChange(files, context.registry.local.root);
   if (!change) return sent;
   await active.driver.deleteMany(sent.files.map((file) => file.key)).catch(() => undefined);
-  return { stage: 'verify', failure: { attempted: active.name, stage: 'verify', cause: change } };
+  return { failure: { attempted: active.name, stage: 'verify', cause: change } };
 }
 
 /** Steps 6 and 7: one durable commit, the caller's `onStored`, then delete-local of the verified files only. */
