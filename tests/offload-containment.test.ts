@@ -101,6 +101,41 @@ describe('offload reads only regular files inside the results disk', () => {
     expect(await archived()).toEqual([]);
   });
 
+  it("offloadMany refuses a batch holding any of those inputs, with the single offload's error, before any upload", async () => {
+    await ws.addResult('images/ok.png', 100);
+    await mkdir(join(ws.resultsRoot, 'a-folder.png'));
+    await symlink(join(outside, 'secret.txt'), join(ws.resultsRoot, 'images/escape.png'));
+    await symlink('/dev/zero', join(ws.resultsRoot, 'device.png'));
+    const batchError = async (bad: { path: string; variants?: Record<string, string> }) => {
+      const error = await storage.offloadMany([{ path: 'images/ok.png' }, bad]).then(
+        () => undefined,
+        (caught: Error & { code: string }) => caught,
+      );
+      return { code: error?.code, message: error?.message };
+    };
+    expect(await batchError({ path: 'a-folder.png' })).toEqual({
+      code: ErrorCode.InvalidInput,
+      message: 'offload input "a-folder.png" is a directory, not a regular file',
+    });
+    expect(await batchError({ path: 'device.png' })).toEqual({
+      code: ErrorCode.InvalidInput,
+      message: 'offload input "device.png" is a device, not a regular file',
+    });
+    expect(await batchError({ path: 'images/escape.png' })).toMatchObject({ code: ErrorCode.AccessDenied });
+    await ws.addResult('images/has-variant.png', 100);
+    expect(
+      await batchError({
+        path: 'images/has-variant.png',
+        variants: { w320: 'images/missing-320.png' },
+      }),
+    ).toEqual({
+      code: ErrorCode.NotFound,
+      message: 'offload input "images/missing-320.png" is not a file on the results disk',
+    });
+    expect(await archived()).toEqual([]);
+    expect(await storage.catalog?.findByPath('images/ok.png')).toBeUndefined();
+  });
+
   it('never uploads outside bytes while the file is swapped for a symlink and back during offloads', async () => {
     const path = 'images/swapped.png';
     const real = randomBytes(20);

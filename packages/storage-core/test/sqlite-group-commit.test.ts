@@ -1,13 +1,17 @@
 /**
- * The SQLite catalog commits the writes of a few milliseconds together (group
- * commit, catalog/sqlite/database.ts): each write still stands or falls alone,
- * and each resolves only once it is committed, as a second connection to the
- * same file sees.
+ * The SQLite catalog commits concurrent writes together (group commit,
+ * catalog/sqlite/database.ts): each write still stands or falls alone, each
+ * resolves only once it is committed, as a second connection to the same
+ * file sees, and only once its commit's fdatasync of the WAL file has
+ * returned; writes that arrive while one commit is being synced share the
+ * next one.
  */
+import { fdatasync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteDatabase, type SyncFile } from '../src/catalog/sqlite/database.js';
 import { ErrorCode, type NewResultRecord, openSqliteCatalog } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -27,7 +31,73 @@ function record(path: string): NewResultRecord {
   };
 }
 
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 2) {
+    if (waited > 5000) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+async function catalogFile(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-group-commit-'));
+  dirs.push(dir);
+  return join(dir, 'catalog.sqlite');
+}
+
 describe('sqlite catalog group commit', () => {
+  it('resolves a write only after its commit is synced, and commits the writes that waited meanwhile together', async () => {
+    const file = await catalogFile();
+    // The real fdatasync, held back until the test lets it run.
+    const held: (() => void)[] = [];
+    const sync: SyncFile = (fd, done) => held.push(() => fdatasync(fd, done));
+    const db = new SqliteDatabase(file, 5000, sync);
+    const reader = new SqliteDatabase(file, 5000);
+    try {
+      db.transaction(() => db.run('CREATE TABLE t (x INTEGER)'));
+      const rows = () => reader.all<{ x: number }>('SELECT x FROM t ORDER BY x').map((row) => row.x);
+      let firstDone = false;
+      const first = db
+        .grouped(() => db.run('INSERT INTO t VALUES (1)'))
+        .then(() => {
+          firstDone = true;
+        });
+      await until(() => held.length === 1);
+      expect(rows()).toEqual([1]); // committed, its sync not yet run
+      const later = [
+        db.grouped(() => db.run('INSERT INTO t VALUES (2)')),
+        db.grouped(() => db.run('INSERT INTO t VALUES (3)')),
+      ];
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(firstDone).toBe(false);
+      expect(held).toHaveLength(1); // nothing more commits while a sync runs
+      expect(rows()).toEqual([1]);
+      (held.shift() as () => void)();
+      await first;
+      await until(() => held.length === 1);
+      expect(rows()).toEqual([1, 2, 3]); // the two that waited, in one commit
+      (held.shift() as () => void)();
+      expect(await Promise.all(later)).toEqual([1, 1]);
+    } finally {
+      await reader.close();
+      await db.close();
+    }
+  });
+
+  it('fails the writes of a commit whose sync fails, naming the cause', async () => {
+    const file = await catalogFile();
+    const failing: SyncFile = (_fd, done) => done(Object.assign(new Error('input/output error'), { code: 'EIO' }));
+    const db = new SqliteDatabase(file, 5000, failing);
+    try {
+      db.transaction(() => db.run('CREATE TABLE t (x INTEGER)'));
+      await expect(db.grouped(() => db.run('INSERT INTO t VALUES (1)'))).rejects.toMatchObject({
+        code: ErrorCode.Unknown,
+        message: expect.stringContaining('a commit could not be made durable (EIO)'),
+      });
+    } finally {
+      await db.close();
+    }
+  });
+
   it('commits concurrent writes together; one refused write rolls back alone; each is on disk once it resolves', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'stowage-group-commit-'));
     dirs.push(dir);

@@ -8,9 +8,9 @@
  */
 import type { Catalog } from '../catalog/types.js';
 import { ErrorCode, isStorageError } from '../errors.js';
-import { closeResult, openResult } from './open-result.js';
+import { checkResultFile } from './result-file.js';
 import type { OffloadInput } from './types.js';
-import { validateOffloadInput } from './validate-input.js';
+import { validateOffloadInput, variantsOf } from './validate-input.js';
 
 /** Throws the first bad input (INVALID_INPUT / INVALID_KEY) or missing, never offloaded, file (NOT_FOUND). */
 export async function checkBatchInputs(
@@ -21,7 +21,9 @@ export async function checkBatchInputs(
   for (const result of results) validateOffloadInput(result);
   for (const result of results) {
     try {
-      await closeResult(await openResult(root, result));
+      for (const path of [result.path, ...variantsOf(result).map((variant) => variant.path)]) {
+        await checkResultFile(root, path);
+      }
     } catch (error) {
       if (!isStorageError(error, ErrorCode.NotFound)) throw error;
       const record = await catalog?.findByPath(result.path);

@@ -9,7 +9,7 @@
  * ctime). See docs/architecture.md, "Offload: the data-safety protocol".
  */
 import { constants, type Stats } from 'node:fs';
-import { type FileHandle, open, readlink, realpath, stat } from 'node:fs/promises';
+import { access, type FileHandle, open, readlink, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { RecordedFileIdentity } from '../catalog/types.js';
 import { ErrorCode, NotFoundError, StorageError } from '../errors.js';
@@ -34,42 +34,86 @@ export interface OpenedResultFile {
  * through a symbolic link. O_NONBLOCK keeps a FIFO from blocking the open.
  */
 export async function openResultFile(root: string, path: string): Promise<OpenedResultFile> {
-  const realRoot = await realRootOf(root);
+  await realRootOf(root);
   let handle: FileHandle;
   try {
     handle = await open(join(root, path), constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new NotFoundError(`offload input "${path}" is not a file on the results disk`, { cause, key: path });
-    }
-    throw new StorageError(ErrorCode.InvalidInput, `offload input "${path}" cannot be opened (${code ?? 'error'})`, {
-      cause,
-      key: path,
-    });
+    throw await openFailure(root, path, cause);
   }
   try {
     const info = await handle.stat();
-    const kind = fileKind(info);
-    if (kind !== 'file') {
-      throw new StorageError(ErrorCode.InvalidInput, `offload input "${path}" is a ${kind}, not a regular file`, {
-        key: path,
-      });
-    }
+    refuseIfNotRegular(path, info);
     const realPath = await realPathOf(handle, join(root, path), info);
-    if (realPath !== realRoot && !realPath.startsWith(realRoot + sep)) {
-      throw new StorageError(
-        ErrorCode.AccessDenied,
-        `offload input "${path}" leads outside the results disk through a symbolic link; only files inside it are offloaded`,
-        { key: path },
-      );
-    }
+    await refuseIfOutside(root, path, realPath);
     const identity = fileIdentityOf(info);
     return { path, realPath, handle, identity, size: identity.size };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The same refusals as openResultFile, for a check of many inputs before a
+ * batch starts, without holding a handle: the path's real path, its kind, and
+ * that it can be read. Cheaper (no open, no close), and only a check: the
+ * offload itself opens the file again and decides on what it opened.
+ */
+export async function checkResultFile(root: string, path: string): Promise<void> {
+  await realRootOf(root);
+  let realPath: string;
+  let info: Stats;
+  try {
+    realPath = await realpath(join(root, path));
+    info = await stat(realPath);
+  } catch (cause) {
+    throw await openFailure(root, path, cause);
+  }
+  refuseIfNotRegular(path, info);
+  await refuseIfOutside(root, path, realPath);
+  try {
+    await access(realPath, constants.R_OK);
+  } catch (cause) {
+    throw await openFailure(root, path, cause);
+  }
+}
+
+/** NOT_FOUND or INVALID_INPUT for a file that cannot be opened; MISCONFIGURED when the root itself is gone. */
+async function openFailure(root: string, path: string, cause: unknown): Promise<StorageError> {
+  const code = (cause as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    await realRootOf(root, { fresh: true });
+    return new NotFoundError(`offload input "${path}" is not a file on the results disk`, { cause, key: path });
+  }
+  return new StorageError(ErrorCode.InvalidInput, `offload input "${path}" cannot be opened (${code ?? 'error'})`, {
+    cause,
+    key: path,
+  });
+}
+
+function refuseIfNotRegular(path: string, info: Stats): void {
+  const kind = fileKind(info);
+  if (kind !== 'file') {
+    throw new StorageError(ErrorCode.InvalidInput, `offload input "${path}" is a ${kind}, not a regular file`, {
+      key: path,
+    });
+  }
+}
+
+async function refuseIfOutside(root: string, path: string, realPath: string): Promise<void> {
+  if (inside(realPath, await realRootOf(root))) return;
+  // The root itself may have moved since it was resolved: decide on its real path now.
+  if (inside(realPath, await realRootOf(root, { fresh: true }))) return;
+  throw new StorageError(
+    ErrorCode.AccessDenied,
+    `offload input "${path}" leads outside the results disk through a symbolic link; only files inside it are offloaded`,
+    { key: path },
+  );
+}
+
+function inside(realPath: string, realRoot: string): boolean {
+  return realPath === realRoot || realPath.startsWith(realRoot + sep);
 }
 
 /**
@@ -102,9 +146,20 @@ function fileKind(info: Stats): string {
   return 'special file';
 }
 
-async function realRootOf(root: string): Promise<string> {
+/**
+ * Results roots resolved to their real paths, so offloads do not resolve the
+ * root again for every file. A stale entry can only refuse (a file's real
+ * path is compared with where the root was), and a refusal re-resolves first.
+ */
+const realRoots = new Map<string, string>();
+
+async function realRootOf(root: string, options: { fresh?: boolean } = {}): Promise<string> {
+  const known = options.fresh ? undefined : realRoots.get(root);
+  if (known !== undefined) return known;
   try {
-    return await realpath(root);
+    const resolved = await realpath(root);
+    realRoots.set(root, resolved);
+    return resolved;
   } catch (cause) {
     throw new StorageError(ErrorCode.Misconfigured, `the results disk root "${root}" cannot be resolved`, { cause });
   }

@@ -3,8 +3,16 @@
  * migrations on open, cached prepared statements, and `BEGIN IMMEDIATE`
  * transactions (a writer takes the write lock up front, so two processes
  * never deadlock upgrading a read lock; others wait up to the busy timeout).
+ *
+ * Durability without blocking the event loop: in WAL mode the connection runs
+ * `synchronous=NORMAL` (a COMMIT writes its frames to the WAL file but does not
+ * fsync it) and this class fdatasyncs the WAL file itself, on libuv's thread
+ * pool, before it resolves any write of that commit. A write therefore resolves
+ * only once it is on disk, as under `synchronous=FULL`, but the fsync no
+ * longer stops every other offload of the process while it runs. Why that is
+ * as safe as FULL: docs/architecture.md, "Why node:sqlite".
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { ErrorCode, StorageError } from '../../errors.js';
@@ -12,11 +20,12 @@ import { loadSqlite } from './load-sqlite.js';
 import { migrate } from './schema.js';
 
 /**
- * How long a group commit collects writes before it commits: with 8 offloads
- * in flight, 3 ms gathered 4-5 writes per commit on the bench machine, against
- * 2 with no wait (the next event-loop turn), for at most 3 ms more per write.
+ * How long a group commit collects writes before it commits. With the fsync
+ * off the event loop, writes that arrive while one commit is being synced
+ * wait for it and share the next commit anyway; the window only gathers the
+ * writes of the first moment, so it is short.
  */
-const GROUP_COMMIT_WINDOW_MS = 3;
+const GROUP_COMMIT_WINDOW_MS = 1;
 
 /** A write waiting for the next group commit. */
 interface QueuedWrite {
@@ -25,18 +34,35 @@ interface QueuedWrite {
   readonly reject: (error: unknown) => void;
 }
 
+/** What each write of a committed batch returned or threw. */
+type Settled = readonly { readonly ok: boolean; readonly value: unknown }[];
+
+/** Makes what was written to a file descriptor durable; fs.fdatasync outside tests. */
+export type SyncFile = (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void;
+
 /** An open catalog database file. */
 export class SqliteDatabase {
   readonly file: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
   readonly #queued: QueuedWrite[] = [];
+  readonly #sync: SyncFile;
+  /** The WAL file, opened to fdatasync it; undefined when the file is not in WAL mode (then FULL syncs each commit). */
+  readonly #walFd: number | undefined;
   #flushScheduled = false;
+  /** Settles when the commit being synced is on disk; undefined when none is. */
+  #syncing: Promise<void> | undefined;
+  /** Set when close() begins: no new write is taken, the queued ones are committed. */
+  #closing = false;
   #closed = false;
 
-  /** Opens (creating and upgrading) `file`; MISCONFIGURED when it cannot be used. */
-  constructor(file: string, busyTimeoutMs: number) {
+  /**
+   * Opens (creating and upgrading) `file`; MISCONFIGURED when it cannot be
+   * used. `sync` replaces fs.fdatasync only in tests that hold a sync back.
+   */
+  constructor(file: string, busyTimeoutMs: number, sync: SyncFile = fdatasync) {
     this.file = file;
+    this.#sync = sync;
     const { DatabaseSync } = loadSqlite();
     try {
       mkdirSync(dirname(file), { recursive: true });
@@ -46,6 +72,7 @@ export class SqliteDatabase {
       this.#db.exec('PRAGMA synchronous = FULL');
       this.#db.exec('PRAGMA foreign_keys = ON');
       migrate(this.#db, file);
+      this.#walFd = this.#openWalForSync();
     } catch (error) {
       if (error instanceof StorageError) throw error;
       throw new StorageError(ErrorCode.Misconfigured, `cannot open catalog ${file}: ${(error as Error).message}`, {
@@ -54,77 +81,126 @@ export class SqliteDatabase {
     }
   }
 
-  /** Runs `work` in one immediate transaction: all of it commits, or none. */
+  /**
+   * Runs `work` in one immediate transaction: all of it commits, or none.
+   * Synchronous, so its commit is synced before it returns (claims and jobs,
+   * a few per worker tick, not per offload).
+   */
   transaction<T>(work: () => T): T {
     this.#assertOpen();
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       const value = work();
       this.#db.exec('COMMIT');
+      this.#syncNow();
       return value;
     } catch (error) {
-      this.#db.exec('ROLLBACK');
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw error;
     }
   }
 
   /**
    * Runs `work` in an immediate transaction shared with the other writes
-   * queued within GROUP_COMMIT_WINDOW_MS (group commit): each in a
-   * savepoint of its own, so one that throws rolls back alone, and one COMMIT,
-   * one fsync under synchronous=FULL, for all of them. Resolves only once that
-   * commit is on disk. The commit blocks the event loop (node:sqlite is
-   * synchronous): one per offload step made concurrent offloads wait on each
-   * other's fsyncs, half the small-file throughput (bench/README.md).
+   * queued meanwhile (group commit): each in a savepoint of its own, so one
+   * that throws rolls back alone, and one COMMIT and one fdatasync for all of
+   * them. Resolves only once that commit is on disk. Writes that arrive while
+   * a commit is being synced wait for it and go into the next commit
+   * together, so the writes per commit grow with the load.
    */
   grouped<T>(work: () => T): Promise<T> {
     this.#assertOpen();
+    if (this.#closing) return Promise.reject(closedError(this.file));
     return new Promise<T>((resolve, reject) => {
       this.#queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (this.#flushScheduled) return;
-      this.#flushScheduled = true;
-      setTimeout(() => this.#flush(), GROUP_COMMIT_WINDOW_MS);
+      this.#scheduleFlush();
     });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#syncing || this.#closing) return;
+    this.#flushScheduled = true;
+    setTimeout(() => this.#flush(), GROUP_COMMIT_WINDOW_MS);
   }
 
   #flush(): void {
     this.#flushScheduled = false;
+    if (this.#closing) return; // close() commits what is still queued
     const batch = this.#queued.splice(0);
-    if (batch.length === 0) return;
-    const settled: { ok: boolean; value: unknown }[] = [];
-    try {
-      this.#assertOpen();
-      this.#db.exec('BEGIN IMMEDIATE');
-    } catch (error) {
-      for (const write of batch) write.reject(error);
+    const settled = this.#commit(batch);
+    if (!settled) return;
+    if (this.#walFd === undefined) {
+      settle(batch, settled);
       return;
     }
-    try {
-      for (const write of batch) settled.push(this.#inSavepoint(write.work));
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      for (const write of batch) write.reject(error);
-      return;
-    }
-    batch.forEach((write, index) => {
-      const outcome = settled[index] as { ok: boolean; value: unknown };
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.value);
+    this.#syncing = new Promise<void>((done) => {
+      this.#sync(this.#walFd as number, (error) => {
+        this.#syncing = undefined;
+        if (error) rejectAll(batch, notDurable(this.file, error));
+        else settle(batch, settled);
+        done();
+        if (this.#queued.length > 0) this.#scheduleFlush();
+      });
     });
   }
 
-  #inSavepoint(work: () => unknown): { ok: boolean; value: unknown } {
-    this.#db.exec('SAVEPOINT grouped_write');
+  /** Commits `batch` in one transaction; undefined (every write rejected) when the transaction itself fails. */
+  #commit(batch: readonly QueuedWrite[]): Settled | undefined {
+    if (batch.length === 0) return undefined;
     try {
-      const value = work();
-      this.#db.exec('RELEASE grouped_write');
-      return { ok: true, value };
+      this.#db.exec('BEGIN IMMEDIATE');
     } catch (error) {
-      this.#db.exec('ROLLBACK TO grouped_write');
-      this.#db.exec('RELEASE grouped_write');
+      rejectAll(batch, error);
+      return undefined;
+    }
+    try {
+      // A write alone needs no savepoint: the transaction is its savepoint (two statements fewer per write).
+      const settled =
+        batch.length === 1
+          ? [this.#alone((batch[0] as QueuedWrite).work)]
+          : batch.map((write) => this.#inSavepoint(write.work));
+      if (this.#db.isTransaction) this.#db.exec('COMMIT');
+      return settled;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      rejectAll(batch, error);
+      return undefined;
+    }
+  }
+
+  #alone(work: () => unknown): { ok: boolean; value: unknown } {
+    try {
+      return { ok: true, value: work() };
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
       return { ok: false, value: error };
     }
+  }
+
+  #inSavepoint(work: () => unknown): { ok: boolean; value: unknown } {
+    this.#statement('SAVEPOINT grouped_write').run();
+    try {
+      const value = work();
+      this.#statement('RELEASE grouped_write').run();
+      return { ok: true, value };
+    } catch (error) {
+      this.#statement('ROLLBACK TO grouped_write').run();
+      this.#statement('RELEASE grouped_write').run();
+      return { ok: false, value: error };
+    }
+  }
+
+  /** In WAL mode, opens the WAL file for #sync and lets COMMIT skip its own fsync; otherwise keeps FULL. */
+  #openWalForSync(): number | undefined {
+    const mode = (this.#db.prepare('PRAGMA journal_mode').get() as { journal_mode?: string } | undefined)?.journal_mode;
+    if (mode !== 'wal') return undefined;
+    const fd = openSync(`${this.file}-wal`, 'r');
+    this.#db.exec('PRAGMA synchronous = NORMAL');
+    return fd;
+  }
+
+  #syncNow(): void {
+    if (this.#walFd !== undefined) fdatasyncSync(this.#walFd);
   }
 
   /** The first row of `sql`, or undefined. */
@@ -142,12 +218,24 @@ export class SqliteDatabase {
     return Number(this.#statement(sql).run(...params).changes);
   }
 
-  /** Commits the writes still queued, then closes the file. */
-  close(): void {
-    if (this.#closed) return;
-    this.#flush();
+  /** Waits for the commit being synced, commits and syncs the writes still queued, then closes the file. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    await this.#syncing;
+    const batch = this.#queued.splice(0);
+    const settled = this.#commit(batch);
+    if (settled) {
+      try {
+        this.#syncNow();
+        settle(batch, settled);
+      } catch (error) {
+        rejectAll(batch, notDurable(this.file, error as NodeJS.ErrnoException));
+      }
+    }
     this.#closed = true;
     this.#statements.clear();
+    if (this.#walFd !== undefined) closeSync(this.#walFd);
     this.#db.close();
   }
 
@@ -162,6 +250,31 @@ export class SqliteDatabase {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new StorageError(ErrorCode.Unsupported, `catalog ${this.file} was closed`);
+    if (this.#closed) throw closedError(this.file);
   }
+}
+
+function closedError(file: string): StorageError {
+  return new StorageError(ErrorCode.Unsupported, `catalog ${file} was closed`);
+}
+
+function settle(batch: readonly QueuedWrite[], settled: Settled): void {
+  batch.forEach((write, index) => {
+    const outcome = settled[index] as { ok: boolean; value: unknown };
+    if (outcome.ok) write.resolve(outcome.value);
+    else write.reject(outcome.value);
+  });
+}
+
+function rejectAll(batch: readonly QueuedWrite[], error: unknown): void {
+  for (const write of batch) write.reject(error);
+}
+
+/** A commit that is in the file but could not be synced: it may not survive a power loss, so its writes fail. */
+function notDurable(file: string, cause: NodeJS.ErrnoException): StorageError {
+  return new StorageError(
+    ErrorCode.Unknown,
+    `catalog ${file}: a commit could not be made durable (${cause.code ?? cause.message}); its writes are reported failed`,
+    { cause },
+  );
 }

@@ -286,7 +286,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
-    this.#db.close();
+    await this.#db.close();
   }
 
   #assertKeysFree(record: ResultRecord): void {

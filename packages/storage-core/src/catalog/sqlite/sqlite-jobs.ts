@@ -36,10 +36,12 @@ export class SqliteJobs {
   create(input: { kind: JobKind; params: Readonly<Record<string, unknown>>; now?: number }): CatalogJob {
     refuseProblems('catalog job', newJobProblems(input));
     const job = jobToCreate(input, randomUUID());
-    this.#db.run(
-      `INSERT INTO jobs (id, ${JOB_COLUMN_LIST}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      job.id,
-      ...jobValues(job),
+    this.#db.transaction(() =>
+      this.#db.run(
+        `INSERT INTO jobs (id, ${JOB_COLUMN_LIST}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        job.id,
+        ...jobValues(job),
+      ),
     );
     return job;
   }
