@@ -58,17 +58,19 @@ export async function sendFile(driver: StorageDriver, file: OpenedResultFile, ta
   return { key: target.key, size: file.size, sha256, written };
 }
 
-/** Reads exactly `file.size` bytes through the handle; a shorter or longer file changed since it was opened. */
+/**
+ * Reads exactly `file.size` bytes through the handle; a shorter or longer file
+ * changed since it was opened. One read asks for one byte more than the size:
+ * a regular file's read returns less than asked only at its end (POSIX;
+ * libuv retries an interrupted read), so that one read shows both a file that
+ * shrank and one that grew, without a second read to find the end.
+ */
 async function readWhole(file: OpenedResultFile): Promise<{ body: Uint8Array; sha256: string }> {
-  const body = Buffer.allocUnsafe(file.size);
-  let offset = 0;
-  while (offset < file.size) {
-    const { bytesRead } = await file.handle.read(body, offset, file.size - offset, offset);
-    if (bytesRead === 0) throw changed(file, 'it became shorter while it was being read');
-    offset += bytesRead;
-  }
-  const { bytesRead: extra } = await file.handle.read(Buffer.alloc(1), 0, 1, file.size);
-  if (extra > 0) throw changed(file, 'it grew while it was being read');
+  const buffer = Buffer.allocUnsafe(file.size + 1);
+  const { bytesRead } = await file.handle.read(buffer, 0, file.size + 1, 0);
+  if (bytesRead < file.size) throw changed(file, 'it became shorter while it was being read');
+  if (bytesRead > file.size) throw changed(file, 'it grew while it was being read');
+  const body = buffer.subarray(0, file.size);
   return { body, sha256: createHash('sha256').update(body).digest('hex') };
 }
 
