@@ -50,7 +50,7 @@ export async function countRequests(
   }
 }
 
-/** One profiled run of Stowage and of the raw SDK per workload, cut to the timed work and summarised. */
+/** One profiled run of each Stowage variant and of the raw SDK per workload, cut to the timed work and summarised. */
 export async function profileRuns(
   bench: Bench,
   workloads: readonly Workload[],
@@ -59,7 +59,7 @@ export async function profileRuns(
   const dir = await mkdtemp(join(tmpdir(), 'stowage-bench-profiles-'));
   console.log(`\nCPU profiles (node --cpu-prof, one run each, cut to the timed work; files kept in ${dir})`);
   for (const workload of workloads) {
-    for (const contender of list.filter((entry) => entry.label === STOWAGE || entry.label === RAW)) {
+    for (const contender of list.filter((entry) => entry.kind === 'stowage' || entry.label === RAW)) {
       const name = `${workload.dir}-${contender.label.replace(/\W+/g, '-')}.cpuprofile`;
       const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
       const run = await measured(bench, 'profile', contender, workload, { nodeArgs });

@@ -52,7 +52,8 @@ const SWITCHES = {
   'no-rclone': 'leave rclone out (it is built with go install on first use)',
   catalog: 'also run Stowage with the catalog off, to price the catalog (the default has it on)',
   'count-requests': 'after the timed rounds, one untimed pass per contender through a counting proxy',
-  profile: 'after the timed rounds, one Stowage and one raw run per workload under node --cpu-prof, summarised',
+  profile:
+    'after the timed rounds, one run of each Stowage variant and one raw run per workload under node --cpu-prof, summarised',
   attribute: "after the timed rounds, rounds of the raw SDK plus each of offload's steps (small and big files)",
 } as const;
 

@@ -1,8 +1,8 @@
 /**
  * The embedded catalog: one SQLite file (next to the settings file by default),
- * opened through Node's built-in `node:sqlite`. WAL journal with
- * `synchronous=FULL`, so a commit is on disk before the call returns and a
- * power cut loses nothing that was reported; every change runs in a
+ * opened through Node's built-in `node:sqlite`. WAL journal, synced before
+ * any write resolves (database.ts), so a commit is on disk before the call
+ * returns and a power cut loses nothing that was reported; every change runs in a
  * `BEGIN IMMEDIATE` transaction, so several processes on one machine can share
  * the file (readers never block, writers wait up to the busy timeout).
  */
