@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { formatTable } from '../report.js';
 import { median, ratio } from '../stats.js';
 import { type Bench, measured, runLine, timedRounds, type Workload } from './bench-run.js';
-import { attributionContenders, RAW, STOWAGE } from './contenders.js';
+import { attributionContenders, RAW } from './contenders.js';
 import { type CountingProxy, startCountingProxy } from './counting-proxy.js';
 import { formatProfileSummary, summariseProfile } from './profile-summary.js';
 import type { Contender } from './run-spec.js';
