@@ -83,6 +83,31 @@ describe('sqlite catalog group commit', () => {
     }
   });
 
+  it('closes after the sync in flight, committing and syncing the writes that waited, and refuses new ones', async () => {
+    const file = await catalogFile();
+    const held: (() => void)[] = [];
+    const db = new SqliteDatabase(file, 5000, (fd, done) => held.push(() => fdatasync(fd, done)));
+    db.transaction(() => db.run('CREATE TABLE t (x INTEGER)'));
+    const first = db.grouped(() => db.run('INSERT INTO t VALUES (1)'));
+    await until(() => held.length === 1);
+    const waiting = db.grouped(() => db.run('INSERT INTO t VALUES (2)'));
+    let closed = false;
+    const closing = db.close().then(() => {
+      closed = true;
+    });
+    await expect(db.grouped(() => db.run('INSERT INTO t VALUES (3)'))).rejects.toMatchObject({
+      code: ErrorCode.Unsupported,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closed).toBe(false); // still waiting for the sync in flight
+    (held.shift() as () => void)();
+    await closing;
+    expect(await Promise.all([first, waiting])).toEqual([1, 1]);
+    const reader = new SqliteDatabase(file, 5000);
+    expect(reader.all<{ x: number }>('SELECT x FROM t ORDER BY x').map((row) => row.x)).toEqual([1, 2]);
+    await reader.close();
+  });
+
   it('fails the writes of a commit whose sync fails, naming the cause', async () => {
     const file = await catalogFile();
     const failing: SyncFile = (_fd, done) => done(Object.assign(new Error('input/output error'), { code: 'EIO' }));
