@@ -175,7 +175,8 @@ export class SqliteDatabase {
     try {
       return { ok: true, value: work() };
     } catch (error) {
-      this.#db.exec('ROLLBACK');
+      // SQLite may have rolled back already (a full disk, an I/O error): then the write's own error stands.
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       return { ok: false, value: error };
     }
   }
