@@ -34,7 +34,7 @@ export interface OpenedResultFile {
  * through a symbolic link. O_NONBLOCK keeps a FIFO from blocking the open.
  */
 export async function openResultFile(root: string, path: string): Promise<OpenedResultFile> {
-  await realRootOf(root);
+  const realRoot = await realRootOf(root);
   let handle: FileHandle;
   try {
     handle = await open(join(root, path), constants.O_RDONLY | constants.O_NONBLOCK);
@@ -45,7 +45,7 @@ export async function openResultFile(root: string, path: string): Promise<Opened
     const info = statOpened(handle);
     refuseIfNotRegular(path, info);
     const realPath = await realPathOf(handle, join(root, path), info);
-    await refuseIfOutside(root, path, realPath);
+    await refuseIfOutside(root, path, realPath, realRoot);
     const identity = fileIdentityOf(info);
     return { path, realPath, handle, identity, size: identity.size };
   } catch (error) {
@@ -61,7 +61,7 @@ export async function openResultFile(root: string, path: string): Promise<Opened
  * offload itself opens the file again and decides on what it opened.
  */
 export async function checkResultFile(root: string, path: string): Promise<void> {
-  await realRootOf(root);
+  const realRoot = await realRootOf(root);
   let realPath: string;
   let info: Stats;
   try {
@@ -71,7 +71,7 @@ export async function checkResultFile(root: string, path: string): Promise<void>
     throw await openFailure(root, path, cause);
   }
   refuseIfNotRegular(path, info);
-  await refuseIfOutside(root, path, realPath);
+  await refuseIfOutside(root, path, realPath, realRoot);
   try {
     await access(realPath, constants.R_OK);
   } catch (cause) {
@@ -101,8 +101,8 @@ function refuseIfNotRegular(path: string, info: Stats): void {
   }
 }
 
-async function refuseIfOutside(root: string, path: string, realPath: string): Promise<void> {
-  if (inside(realPath, await realRootOf(root))) return;
+async function refuseIfOutside(root: string, path: string, realPath: string, realRoot: string): Promise<void> {
+  if (inside(realPath, realRoot)) return;
   // The root itself may have moved since it was resolved: decide on its real path now.
   if (inside(realPath, await realRootOf(root, { fresh: true }))) return;
   throw new StorageError(
