@@ -6,7 +6,10 @@
 import type { AgentOptions as HttpsAgentOptions } from 'node:https';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { type BucketAddress, bucketAddressOnce } from './bucket-address.js';
 import type { S3DriverConfig } from './config.js';
+import { DirectPut } from './direct-put.js';
+import { GetUrlSigner } from './get-url-signer.js';
 import { rejectNonS3Answers } from './not-s3.js';
 import type { ChecksumMode } from './presets.js';
 
@@ -87,8 +90,10 @@ export function createS3Client(
  * The SDK clients of one driver: the main one, a presigning one with
  * WHEN_REQUIRED checksums (a WHEN_SUPPORTED client would sign the CRC32 of an
  * empty body into PUT URLs), and one with long timeouts for cleaning up after
- * a failed upload. The last two are built on first use. Credentials live only
- * inside the clients, held in `#private` fields.
+ * a failed upload; and the two request builders that skip the SDK's pipeline
+ * on hot paths (GET URLs, small PUTs), sharing the bucket's address. All but
+ * the main client are built on first use. Credentials live only inside the
+ * clients, held in `#private` fields.
  */
 export class S3Clients {
   readonly #config: S3DriverConfig;
@@ -96,6 +101,9 @@ export class S3Clients {
   readonly #main: S3Client;
   #presign: S3Client | undefined;
   #cleanup: S3Client | undefined;
+  #address: (() => Promise<BucketAddress>) | undefined;
+  #getUrls: GetUrlSigner | undefined;
+  #directPut: DirectPut | undefined;
 
   constructor(config: S3DriverConfig, options: S3ClientOptions = {}) {
     this.#config = config;
@@ -113,6 +121,28 @@ export class S3Clients {
     if (this.#config.checksumMode === 'WHEN_REQUIRED') return this.#main;
     this.#presign ??= createS3Client(this.#config, this.#options, 'WHEN_REQUIRED');
     return this.#presign;
+  }
+
+  /** Signs plain GET URLs through the presigning client (get-url-signer.ts). */
+  getUrls(): GetUrlSigner {
+    this.#getUrls ??= new GetUrlSigner(this.presign(), this.#bucketAddress());
+    return this.#getUrls;
+  }
+
+  /**
+   * Sends small PutObjects through the main client (direct-put.ts); undefined
+   * under WHEN_SUPPORTED checksums, whose CRC32 headers only the SDK's pipeline adds.
+   */
+  directPut(): DirectPut | undefined {
+    if (this.#config.checksumMode !== 'WHEN_REQUIRED') return undefined;
+    this.#directPut ??= new DirectPut(this.#main, this.#bucketAddress());
+    return this.#directPut;
+  }
+
+  // Learnt through the presigning client: the endpoint rules are the same for every client of the driver.
+  #bucketAddress(): () => Promise<BucketAddress> {
+    this.#address ??= bucketAddressOnce(this.presign(), this.#config.bucket);
+    return this.#address;
   }
 
   /**

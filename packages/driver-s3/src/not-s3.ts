@@ -46,7 +46,8 @@ export function notS3Answer(command: string, response: RawResponse): string | un
   return undefined;
 }
 
-function notS3Error(problem: string, status: number): Error {
+/** The error for an answer that is not S3's (NOT_S3_API in errors.ts). */
+export function notS3Error(problem: string, status: number): Error {
   return Object.assign(new Error(`this endpoint is not an S3 API: ${problem}`), {
     name: NOT_S3_ANSWER,
     $metadata: { httpStatusCode: status },

@@ -1,8 +1,9 @@
 /**
  * A body already in memory that fits in one part goes out as one PutObject
  * with the bytes themselves: no stream, no lib-storage Upload (which would copy
- * the bytes into a part buffer of its own), its MD5 hashed in one call. A retry
- * re-sends the same bytes. Per small object this is a large share of the
+ * the bytes into a part buffer of its own), its MD5 hashed in one call, and,
+ * where the checksum mode allows, no SDK pipeline either (direct-put.ts). A
+ * retry re-sends the same bytes. Per small object this is a large share of the
  * client's CPU (bench/README.md). A SHA-256 the caller already has goes out as
  * the signed payload hash (`x-amz-content-sha256`), so the SigV4 signer does not
  * hash the body again, and the server checks the body against it.
@@ -25,7 +26,7 @@ export async function putBytes(
   context: ErrorContext,
   state: WriteState,
 ): Promise<WriteResult> {
-  const { client, key } = target;
+  const { client, directPut, key } = target;
   const { signal } = options;
   const digests = new PartDigests();
   digests.set(0, createHash('md5').update(bytes).digest());
@@ -34,6 +35,7 @@ export async function putBytes(
     { retries: target.config.retries, minDelayMs: target.config.retryDelayMs },
     async () => {
       try {
+        if (directPut) return await directPut.send(input, bytes, options.sha256, signal);
         return await client.send(
           withPayloadHash(new PutObjectCommand(input), options.sha256),
           signal ? { abortSignal: signal } : {},

@@ -46,7 +46,6 @@ import { resolveS3Config, type S3DriverConfig } from './config.js';
 import { copyObjectInput } from './copy-object.js';
 import { deleteManyObjects } from './delete-many.js';
 import { toStorageError } from './errors.js';
-import { GetUrlSigner } from './get-url-signer.js';
 import { sweepIncompleteUploads } from './incomplete-uploads.js';
 import { listObjects } from './list.js';
 import { presignGetUrl, presignPutUrl } from './presign.js';
@@ -83,7 +82,6 @@ export class S3Driver implements StorageDriver {
   readonly #clients: S3Clients;
   readonly #secrets: readonly string[];
   readonly #retry: RetryPolicy;
-  #getUrls: GetUrlSigner | undefined;
   #closed = false;
 
   /** Validates `settings` (ConfigError listing every problem) and builds the client. */
@@ -140,6 +138,7 @@ export class S3Driver implements StorageDriver {
     const target = {
       client: this.#clients.main,
       cleanupClient: () => this.#clients.cleanup(CLEANUP_TIMEOUT_MS),
+      directPut: this.#clients.directPut(),
       config: this.#config,
       key,
       backendKey: this.#backendKey(key),
@@ -312,8 +311,7 @@ export class S3Driver implements StorageDriver {
 
   #presignTarget(key: string) {
     const client = this.#clients.presign();
-    this.#getUrls ??= new GetUrlSigner(client, this.bucket);
-    return { client, bucket: this.bucket, key, backendKey: this.#backendKey(key), getUrls: this.#getUrls };
+    return { client, bucket: this.bucket, key, backendKey: this.#backendKey(key), getUrls: this.#clients.getUrls() };
   }
 
   /** Runs an idempotent request with retries, mapping every failure to a StorageError. */

@@ -40,6 +40,7 @@ import {
   type WriteResult,
 } from '@stowage/storage-core';
 import type { S3DriverConfig } from './config.js';
+import type { DirectPut } from './direct-put.js';
 import { type ErrorContext, toStorageError } from './errors.js';
 import { uploadFileParts } from './file-parts.js';
 import { putBytes } from './put-bytes.js';
@@ -60,6 +61,8 @@ export interface UploadTarget {
   readonly client: S3Client;
   /** A client whose timeouts outlast a slow link, for aborting what a failed upload left (built on demand). */
   readonly cleanupClient: () => S3Client;
+  /** Sends a body in memory as one PutObject without the SDK's pipeline, where the checksum mode allows (direct-put.ts). */
+  readonly directPut?: DirectPut | undefined;
   readonly config: S3DriverConfig;
   /** The caller's key. */
   readonly key: string;

@@ -93,6 +93,16 @@ async function abortAfterOneSecond(key: string, body: WriteBody): Promise<{ erro
   return { error, afterAbortMs: at - abortedAt };
 }
 
+describe('aborting a single PutObject on a slow link', () => {
+  it('bytes in memory (sent by direct-put.ts): rejects with ABORTED within two seconds, leaving no object', async () => {
+    const key = 'aborted/bytes.bin';
+    const { error, afterAbortMs } = await abortAfterOneSecond(key, Buffer.alloc(4 * MiB, 5));
+    expect(error).toMatchObject({ code: ErrorCode.Aborted, key });
+    expect(afterAbortMs).toBeLessThan(PROMPT_MS);
+    expect(await direct.exists(key)).toBe(false);
+  });
+});
+
 describe('aborting a multipart write on a slow link', () => {
   it('a generated stream: rejects with ABORTED within two seconds, leaving no upload and no object', async () => {
     const key = 'aborted/stream.bin';

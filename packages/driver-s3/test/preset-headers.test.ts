@@ -2,7 +2,8 @@
  * Pins what each provider preset puts on the wire for a PutObject, a streamed
  * (multipart) upload and a presigned PUT. An SDK upgrade that changes checksum
  * headers, chunked encoding, Expect, ACL or addressing fails here first.
- * Requests are built by the real SDK and received by a real local HTTP server.
+ * Requests are built by the real SDK (small PutObjects by direct-put.ts, with the
+ * SDK's signer and handler) and received by a real local HTTP server.
  */
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,8 +5,9 @@
  * to pin the exact requests drivers build; it is not a mock of the SDK.
  *
  * `routeClientTo` lets a client keep its real endpoint (e.g. an R2 or Wasabi
- * host): an SDK middleware placed after signing records the request as built,
- * then sends it to this server instead, with the signed Host header intact.
+ * host): its HTTP handler, which every signed request reaches, records the
+ * request as built, then sends it to this server instead, with the signed Host
+ * header intact.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -149,29 +150,31 @@ export async function startRecordingS3Server(options: RecordingServerOptions = {
  * host, so the signature stays what it would have been.
  */
 export function routeClientTo(client: S3Client, server: RecordingS3Server, built: BuiltRequest[]): void {
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const request = args.request as {
-        protocol: string;
-        hostname: string;
-        port?: number;
-        path: string;
-        query?: Record<string, string>;
-        headers: Record<string, string>;
-      };
-      built.push({
-        protocol: request.protocol,
-        hostname: request.hostname,
-        port: request.port,
-        path: request.path,
-        query: { ...(request.query ?? {}) },
-        headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])),
-      });
-      request.protocol = 'http:';
-      request.hostname = '127.0.0.1';
-      request.port = server.port;
-      return next(args);
-    },
-    { step: 'deserialize', priority: 'low', name: 'stowageTestRouteToRecorder' },
-  );
+  const handler = client.config.requestHandler as unknown as { handle(request: unknown, options?: unknown): unknown };
+  const handle = (request: WireRequest, options?: unknown) => {
+    built.push({
+      protocol: request.protocol,
+      hostname: request.hostname,
+      port: request.port,
+      path: request.path,
+      query: { ...(request.query ?? {}) },
+      headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    });
+    request.protocol = 'http:';
+    request.hostname = '127.0.0.1';
+    request.port = server.port;
+    return handler.handle(request, options);
+  };
+  // The handler every request of the client goes through, the SDK's pipeline and direct-put.ts alike.
+  Object.assign(client.config, { requestHandler: Object.create(handler, { handle: { value: handle } }) });
+}
+
+/** The fields of a signed request this helper reads and reroutes. */
+interface WireRequest {
+  protocol: string;
+  hostname: string;
+  port?: number;
+  path: string;
+  query?: Record<string, string>;
+  headers: Record<string, string>;
 }
