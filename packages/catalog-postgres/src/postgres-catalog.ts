@@ -27,6 +27,7 @@ import {
   type JobKind,
   type JobState,
   type NewResultRecord,
+  newRecordId,
   newRecordProblems,
   RESULT_COLUMNS,
   type ResultChanges,
@@ -134,7 +135,7 @@ export class PostgresCatalog implements Catalog {
   async insert(input: NewResultRecord): Promise<ResultRecord> {
     refuseProblems('catalog record', newRecordProblems(input));
     this.#assertOpen();
-    const record = recordToInsert(input, randomUUID());
+    const record = recordToInsert(input, newRecordId());
     return this.#db.transaction(
       async (tx) => {
         if (record.state !== 'deleted') {

@@ -5,6 +5,7 @@ export * from './catalog/apply-changes.js';
 export * from './catalog/columns.js';
 export * from './catalog/conflicts.js';
 export * from './catalog/new-record.js';
+export { newRecordId } from './catalog/record-id.js';
 export * from './catalog/record-problems.js';
 export * from './catalog/sqlite/sqlite-catalog.js';
 export * from './catalog/types.js';

@@ -6,12 +6,12 @@
  * `BEGIN IMMEDIATE` transaction, so several processes on one machine can share
  * the file (readers never block, writers wait up to the busy timeout).
  */
-import { randomUUID } from 'node:crypto';
 import { ErrorCode, StorageError } from '../../errors.js';
 import { applyChanges } from '../apply-changes.js';
 import { FILE_COLUMNS, RESULT_COLUMNS } from '../columns.js';
 import { keyTakenError, locationTakenError, pathTakenError } from '../conflicts.js';
 import { recordToInsert } from '../new-record.js';
+import { newRecordId } from '../record-id.js';
 import { changeProblems, listingPageSize, newRecordProblems, refuseProblems } from '../record-problems.js';
 import type {
   Catalog,
@@ -100,7 +100,7 @@ export class SqliteCatalog implements Catalog {
 
   async insert(input: NewResultRecord): Promise<ResultRecord> {
     refuseProblems('catalog record', newRecordProblems(input));
-    const record = recordToInsert(input, randomUUID());
+    const record = recordToInsert(input, newRecordId());
     const now = record.createdAt;
     return this.#db.grouped(() => {
       if (record.state !== 'deleted') {
