@@ -102,7 +102,8 @@ export class DirectPut {
   }
 
   /**
-   * Stores `body` under `params.Key`; `sha256` (hex), when given, is signed as
+   * Stores `body` under `params.Key` in the bucket the address is for
+   * (`params.Bucket` names the same one); `sha256` (hex), when given, is signed as
    * the payload hash instead of hashing the body again. Resolves with the ETag
    * the server answered; rejects with what the SDK would have thrown.
    */
@@ -127,6 +128,9 @@ export class DirectPut {
       signingRegion: address.region,
       properties: {},
     }) as unknown as Promise<Signer>;
+    this.#signer.catch(() => {
+      this.#signer = undefined; // a failure to make the signer is not kept for every later PUT
+    });
     const signed = await (await this.#signer).sign(
       {
         method: 'PUT',
