@@ -16,6 +16,7 @@ import { bucketAddressOnce } from '../src/bucket-address.js';
 import { DirectPut, putHeaders } from '../src/direct-put.js';
 import { outcomeUnknown, toStorageError } from '../src/errors.js';
 import { createS3Driver, type S3Driver } from '../src/index.js';
+import { AWKWARD_KEYS } from './support/awkward-keys.js';
 import { minioSettings } from './support/minio-settings.js';
 import {
   type BuiltRequest,
@@ -29,17 +30,6 @@ const credentials = { accessKeyId: 'AKIDSTOWAGEEXAMPLE', secretAccessKey: 'wJalr
 /** Headers only the SDK's pipeline adds (its user agent, invocation id and attempt count) or that change per request. */
 const SDK_BOOKKEEPING = ['amz-sdk-invocation-id', 'amz-sdk-request', 'x-amz-user-agent', 'user-agent'];
 const VOLATILE = ['authorization', 'x-amz-date'];
-
-const KEYS = [
-  'plain.bin',
-  'videos/2026/12/clip.mp4',
-  'a b/c+d=e&f?g#h.png',
-  "quote's (and) star*!~.txt",
-  'unicode/Grüße-日本語-😀.jpg',
-  'percent%2F/literal%20.bin',
-  'tenant-a/media//double-slash.bin',
-  'trailing-slash/',
-];
 
 const PARAMS: Omit<PutObjectCommandInput, 'Bucket' | 'Key'>[] = [
   { ContentType: 'image/png', ContentLength: 10 },
@@ -114,7 +104,7 @@ describe('the request direct PUT builds', () => {
       routeClientTo(client, recorder, built);
       const direct = new DirectPut(client, bucketAddressOnce(client, 'media-bucket'));
       try {
-        for (const key of KEYS) {
+        for (const key of AWKWARD_KEYS) {
           for (const params of PARAMS) {
             const input = { Bucket: 'media-bucket', Key: key, ...params };
             const body = Buffer.from('ten bytes!');
