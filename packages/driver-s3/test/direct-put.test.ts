@@ -1,6 +1,6 @@
 /**
  * direct-put.ts sends small PutObjects without the SDK's pipeline. Proven here
- * against the SDK itself: for every addressing style, key and parameter, the
+ * against the SDK itself: for every addressing style (IPv6 too), key and parameter, the
  * request it builds is the SDK's PutObject (same host, path, query and headers)
  * less the SDK's own bookkeeping headers; and against MinIO, every way a PUT
  * fails maps to the same StorageError as the SDK's failure, and a server that
@@ -64,6 +64,8 @@ const CLIENTS: Record<string, () => S3Client> = {
       endpoint: 'https://acct.r2.cloudflarestorage.com:443',
       forcePathStyle: true,
     }),
+  'path-style IPv6 endpoint': () =>
+    new S3Client({ ...base, region: 'us-east-1', endpoint: 'http://[::1]:9000', forcePathStyle: true }),
   'virtual-hosted AWS': () => new S3Client({ ...base, region: 'eu-west-1' }),
   'virtual-hosted custom endpoint': () =>
     new S3Client({ ...base, region: 'nyc3', endpoint: 'https://nyc3.digitaloceanspaces.com' }),
