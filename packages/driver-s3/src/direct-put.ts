@@ -36,8 +36,8 @@ const HEADER_OF = {
 /** Parameters that are not headers: they go into the path, or are the metadata and body handled on their own. */
 const NOT_HEADERS = new Set(['Bucket', 'Key', 'Metadata', 'Body']);
 
-/** The header that carries the signed payload hash; the signer takes it as given when set. */
-const PAYLOAD_HASH_HEADER = 'x-amz-content-sha256';
+/** The header that carries the signed payload hash; SigV4 takes it as given when set (@smithy/signature-v4 getPayloadHash). */
+export const PAYLOAD_HASH_HEADER = 'x-amz-content-sha256';
 
 /**
  * Names the client in server logs, and gets it past proxies in front of

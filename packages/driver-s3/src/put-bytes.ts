@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { abortedError, type WriteOptions, type WriteResult } from '@stowage/storage-core';
+import { PAYLOAD_HASH_HEADER } from './direct-put.js';
 import { type ErrorContext, outcomeUnknown, toStorageError } from './errors.js';
 import { PartDigests } from './integrity.js';
 import { withRetry } from './retry.js';
@@ -53,9 +54,6 @@ export async function putBytes(
   options.onProgress?.({ loaded: result.size, total: result.size });
   return result;
 }
-
-/** The header SigV4 takes the payload hash from when it is already set (@smithy/signature-v4 getPayloadHash). */
-const PAYLOAD_HASH_HEADER = 'x-amz-content-sha256';
 
 /** `command` with `sha256` as its signed payload hash, when given. */
 function withPayloadHash(command: PutObjectCommand, sha256: string | undefined): PutObjectCommand {

@@ -4,7 +4,7 @@
  * B-tree keyed by them (the results primary key, result_files and locations
  * by result id) instead of at a random leaf, so the records one commit writes
  * share their index pages. Measured on the bench's 2,000 small offloads:
- * 25% fewer WAL page writes than random (v4) ids (bench/README.md); a large
+ * 22% fewer WAL page writes per commit than random (v4) ids (bench/README.md); a large
  * catalog also keeps its recent index pages in cache. Ids stay unguessable:
  * the random part is as long as a v4's but for 48 bits.
  */
