@@ -94,22 +94,43 @@ function describeStrike(strike: Strike): string {
   return `${strike.atMs}ms ${type}/${stream}@${toxicity} ${JSON.stringify(attributes)} ${strike.forMs}ms`;
 }
 
-/** Runs the strikes on `proxy` on their schedule, one API call at a time, in the plan's order. */
+/**
+ * How long toxics stay as they are after the proxy goes down: the connections
+ * it dropped are still draining their stages (a latency stage holds data for
+ * up to 800 ms here), and a toxic added or removed meanwhile can hold the API
+ * for minutes (FAULT_SAFE_USE in packages/testing/src/toxiproxy-client.ts).
+ */
+const SETTLE_AFTER_OUTAGE_MS = 1200;
+
+/**
+ * Runs the strikes on `proxy` on their schedule, one API call at a time, in the
+ * plan's order. A toxic change that falls within SETTLE_AFTER_OUTAGE_MS of the
+ * proxy going down waits for the rest of it (and the calls behind it with it).
+ */
 async function storm(proxy: ToxiproxyProxy, strikes: readonly Strike[]): Promise<void> {
   const started = Date.now();
+  let downAt = Number.NEGATIVE_INFINITY;
   let last: Promise<unknown> = Promise.resolve();
   const inOrder = (call: () => Promise<unknown>): Promise<unknown> => {
     const next = last.then(call);
     last = next.catch(() => undefined);
     return next;
   };
+  const toxicChange = async (change: () => Promise<unknown>): Promise<void> => {
+    await sleep(Math.max(0, downAt + SETTLE_AFTER_OUTAGE_MS - Date.now()));
+    await change();
+  };
+  const goDown = async (): Promise<void> => {
+    await proxy.disable();
+    downAt = Date.now();
+  };
   await Promise.all(
     strikes.map(async (strike) => {
       await sleep(Math.max(0, strike.atMs - (Date.now() - started)));
       const { toxic } = strike;
-      await inOrder(() => (toxic ? proxy.addToxic(toxic) : proxy.disable()));
+      await inOrder(() => (toxic ? toxicChange(() => proxy.addToxic(toxic)) : goDown()));
       await sleep(strike.forMs);
-      await inOrder(() => (toxic ? proxy.removeToxic(toxic.name as string) : proxy.enable()));
+      await inOrder(() => (toxic ? toxicChange(() => proxy.removeToxic(toxic.name as string)) : proxy.enable()));
     }),
   );
 }

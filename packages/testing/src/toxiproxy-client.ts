@@ -4,8 +4,8 @@
  * unique name and deletes it afterwards, so tests sharing one server never see
  * each other's faults.
  *
- * FAULT_SAFE_USE: toxiproxy 2.12 has two races that bite busy proxies, found by
- * tests/offload-fault-storm.test.ts. Changing or removing a toxic interrupts
+ * FAULT_SAFE_USE: toxiproxy 2.12 has three races that bite busy proxies, found
+ * by tests/offload-fault-storm.test.ts. Changing or removing a toxic interrupts
  * its stage on every connection and waits for it; a stage blocked handing data
  * to a later toxic that already closed its connection (reset_peer, limit_data,
  * timeout) never answers, and the whole API hangs. And removing a toxic from a
@@ -14,6 +14,13 @@
  * before it is gone indexes past the chain and the server panics. With at most
  * one toxic per side at a time, added and removed (never updated) while
  * traffic flows, neither can happen (by the code of link.go and toxics/).
+ * The third needs connections that were just dropped (a disabled proxy, or a
+ * peer gone): an interrupted stage flushes what it holds into a writer whose
+ * socket is closed, the writer dies but cannot unlink its connection while the
+ * change holds the lock, and the change then waits 5 s for every chunk still
+ * queued (a latency stage queues up to 1,024) before the API answers again. So
+ * toxics are changed only once dropped connections have drained (the storm
+ * waits SETTLE_AFTER_OUTAGE_MS after disabling the proxy).
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, StorageError } from '@stowage/storage-core';
