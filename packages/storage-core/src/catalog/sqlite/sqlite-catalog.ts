@@ -8,8 +8,7 @@
  */
 import { ErrorCode, StorageError } from '../../errors.js';
 import { applyChanges } from '../apply-changes.js';
-import { FILE_COLUMNS, RESULT_COLUMNS } from '../columns.js';
-import { keyTakenError, locationTakenError, pathTakenError } from '../conflicts.js';
+import { RESULT_COLUMNS } from '../columns.js';
 import { recordToInsert } from '../new-record.js';
 import { newRecordId } from '../record-id.js';
 import { changeProblems, listingPageSize, newRecordProblems, refuseProblems } from '../record-problems.js';
@@ -30,9 +29,10 @@ import type {
   UpdateOptions,
 } from '../types.js';
 import { SqliteDatabase } from './database.js';
-import { type FileRow, fileValues, loadRecord, type ResultRow, resultValues, whereClause } from './rows.js';
+import { type FileRow, loadRecord, type ResultRow, resultValues, whereClause } from './rows.js';
 import { claimRecords, renewRecordLease } from './sqlite-claims.js';
 import { SqliteJobs } from './sqlite-jobs.js';
+import { conflictBehind, pointLocation, sameFileRows, writeFiles } from './sqlite-record-writes.js';
 import { catalogStats, countResults } from './sqlite-stats.js';
 
 /** Options of `openSqliteCatalog`. */
@@ -103,21 +103,16 @@ export class SqliteCatalog implements Catalog {
     const record = recordToInsert(input, newRecordId());
     const now = record.createdAt;
     return this.#db.grouped(() => {
-      if (record.state !== 'deleted') {
-        const taken = this.#db.one<{ id: string }>(
-          "SELECT id FROM results WHERE path = ? AND state <> 'deleted'",
-          record.path,
+      try {
+        this.#db.run(
+          `INSERT INTO results (${RESULT_COLUMNS.join(', ')}) VALUES (${RESULT_COLUMNS.map(() => '?').join(', ')})`,
+          ...resultValues(record),
         );
-        if (taken) throw pathTakenError(record.path);
-        this.#assertKeysFree(record);
+        writeFiles(this.#db, record);
+      } catch (error) {
+        throw conflictBehind(this.#db, error, record);
       }
-      this.#assertLocationFree(input.location, record.id);
-      this.#db.run(
-        `INSERT INTO results (${RESULT_COLUMNS.join(', ')}) VALUES (${RESULT_COLUMNS.map(() => '?').join(', ')})`,
-        ...resultValues(record),
-      );
-      this.#writeFiles(record);
-      this.#pointLocation(input.location, record.id, now);
+      pointLocation(this.#db, input.location, record.id, now);
       return record;
     });
   }
@@ -134,27 +129,21 @@ export class SqliteCatalog implements Catalog {
       const current = loadRecord(this.#db, this.#db.one<ResultRow>('SELECT * FROM results WHERE id = ?', id));
       if (!current || current.version !== expectedVersion) return undefined;
       const next = applyChanges(current, changes, now);
-      if (next.state !== 'deleted') {
-        if (current.state === 'deleted') {
-          const taken = this.#db.one<{ id: string }>(
-            "SELECT id FROM results WHERE path = ? AND state <> 'deleted' AND id <> ?",
-            next.path,
-            id,
-          );
-          if (taken) throw pathTakenError(next.path);
-        }
-        this.#assertKeysFree(next);
-      }
-      for (const location of options.addLocations ?? []) this.#assertLocationFree(location, id);
       const columns = RESULT_COLUMNS.slice(1);
-      this.#db.run(
-        `UPDATE results SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE id = ?`,
-        ...resultValues(next).slice(1),
-        id,
-      );
-      this.#db.run('DELETE FROM result_files WHERE result_id = ?', id);
-      this.#writeFiles(next);
-      for (const location of options.addLocations ?? []) this.#pointLocation(location, id, now);
+      try {
+        this.#db.run(
+          `UPDATE results SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE id = ?`,
+          ...resultValues(next).slice(1),
+          id,
+        );
+        if (!sameFileRows(current, next)) {
+          this.#db.run('DELETE FROM result_files WHERE result_id = ?', id);
+          writeFiles(this.#db, next);
+        }
+      } catch (error) {
+        throw conflictBehind(this.#db, error, next);
+      }
+      for (const location of options.addLocations ?? []) pointLocation(this.#db, location, id, now);
       return next;
     });
   }
@@ -287,48 +276,6 @@ export class SqliteCatalog implements Catalog {
 
   async close(): Promise<void> {
     await this.#db.close();
-  }
-
-  #assertKeysFree(record: ResultRecord): void {
-    for (const file of record.files) {
-      const other = this.#db.one<{ result_id: string }>(
-        'SELECT result_id FROM result_files WHERE target_id = ? AND key = ? AND live = 1 AND result_id <> ?',
-        record.targetId,
-        file.key,
-        record.id,
-      );
-      if (other) throw keyTakenError(file.key, record.targetId);
-    }
-  }
-
-  #assertLocationFree(location: string, id: string): void {
-    const owner = this.#db.one<{ id: string; state: string }>(
-      'SELECT r.id, r.state FROM locations l JOIN results r ON r.id = l.result_id WHERE l.location = ?',
-      location,
-    );
-    if (owner && owner.id !== id && owner.state !== 'deleted') {
-      throw locationTakenError(location);
-    }
-  }
-
-  #pointLocation(location: string, id: string, now: number): void {
-    this.#db.run(
-      `INSERT INTO locations (location, result_id, created_at) VALUES (?, ?, ?)
-       ON CONFLICT (location) DO UPDATE SET result_id = excluded.result_id
-       WHERE locations.result_id <> excluded.result_id`,
-      location,
-      id,
-      now,
-    );
-  }
-
-  #writeFiles(record: ResultRecord): void {
-    for (const values of fileValues(record)) {
-      this.#db.run(
-        `INSERT INTO result_files (${FILE_COLUMNS.join(', ')}) VALUES (${FILE_COLUMNS.map(() => '?').join(', ')})`,
-        ...values,
-      );
-    }
   }
 }
 

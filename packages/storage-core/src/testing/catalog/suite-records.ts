@@ -121,10 +121,11 @@ export function describeRecords(ctx: CatalogSuiteContext): void {
       const catalog = ctx.catalog();
       const path = `${ctx.scope('one-per-path')}a.png`;
       const first = await catalog.insert(newRecord(path));
-      await expectStorageError(
+      const error = await expectStorageError(
         catalog.insert(newRecord(path, { location: `local2:${path}` })),
         ErrorCode.PreconditionFailed,
       );
+      expect(error.message).toContain(path);
       expect(await catalog.findByPath(path)).toEqual(first);
     });
 
@@ -151,10 +152,12 @@ export function describeRecords(ctx: CatalogSuiteContext): void {
       const catalog = ctx.catalog();
       const scope = ctx.scope('location-taken');
       await catalog.insert(newRecord(`${scope}a.png`, { location: `s3:${scope}shared` }));
-      await expectStorageError(
+      const error = await expectStorageError(
         catalog.insert(newRecord(`${scope}b.png`, { location: `s3:${scope}shared` })),
         ErrorCode.PreconditionFailed,
       );
+      expect(error.message).toContain(`s3:${scope}shared`);
+      expect(await catalog.findByPath(`${scope}b.png`)).toBeUndefined();
     });
 
     it('frees the path, the keys and the location of a deleted record for a new result, and keeps the tombstone', async () => {

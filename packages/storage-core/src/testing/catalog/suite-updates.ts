@@ -121,6 +121,21 @@ export function describeUpdates(ctx: CatalogSuiteContext): void {
       expect(await catalog.get(other.id)).toEqual(other);
     });
 
+    it('refuses to bring a deleted record back to a path that a live record holds, naming the path', async () => {
+      const catalog = ctx.catalog();
+      const path = `${ctx.scope('revive-taken')}a.png`;
+      const old = await catalog.insert(newRecord(path));
+      const tombstone = (await catalog.update(old.id, old.version, { state: 'deleted' })) as typeof old;
+      const live = await catalog.insert(newRecord(path, { location: `s3:${path}` }));
+      const error = await expectStorageError(
+        catalog.update(tombstone.id, tombstone.version, { state: 'pending' }),
+        ErrorCode.PreconditionFailed,
+      );
+      expect(error.message).toContain(path);
+      expect(await catalog.get(tombstone.id)).toEqual(tombstone);
+      expect(await catalog.findByPath(path)).toEqual(live);
+    });
+
     it('refuses to point a location at this record when it points to another live one', async () => {
       const catalog = ctx.catalog();
       const scope = ctx.scope('alias-taken');
