@@ -39,11 +39,12 @@ export class Connection {
   /**
    * Runs `work` in one transaction on one connection and commits; rolls back
    * on any error. `retry` transactions run again (up to WRITE_ATTEMPTS) when a
-   * concurrent transaction won a unique index, a deadlock or a serialization
-   * check; `work` must then be safe to run again (it is: it rolled back).
+   * unique index refused a row (another record's, or a concurrent
+   * transaction's), a deadlock or a serialization check; `work` must then be
+   * safe to run again (it is: it rolled back), and is told which run it is.
    */
   async transaction<T>(
-    work: (client: Queryable) => Promise<T>,
+    work: (client: Queryable, attempt: number) => Promise<T>,
     options: { readonly begin?: string; readonly retry?: boolean } = {},
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -60,7 +61,7 @@ export class Connection {
       };
       try {
         await client.query(options.begin ?? 'BEGIN');
-        const value = await work(queryable);
+        const value = await work(queryable, attempt);
         await client.query('COMMIT');
         return value;
       } catch (error) {

@@ -43,14 +43,7 @@ import { Connection, type Queryable } from './connection.js';
 import { type PostgresCatalogOptions, resolvePostgresCatalogOptions } from './options.js';
 import { PostgresJobs } from './postgres-jobs.js';
 import { PostgresReads } from './postgres-reads.js';
-import {
-  assertKeysFree,
-  assertPathFree,
-  type LocationAction,
-  lockLocation,
-  pointLocation,
-  writeFiles,
-} from './record-writes.js';
+import { assertKeysFree, assertPathFree, claimLocation, writeFiles } from './record-writes.js';
 import { type RecordRow, recordFromRow, recordSelect, resultPlaceholders, type Tables, tablesIn } from './rows.js';
 import { migrate, quoteIdentifier } from './schema.js';
 
@@ -137,18 +130,19 @@ export class PostgresCatalog implements Catalog {
     this.#assertOpen();
     const record = recordToInsert(input, newRecordId());
     return this.#db.transaction(
-      async (tx) => {
-        if (record.state !== 'deleted') {
+      async (tx, attempt) => {
+        // The unique indexes check path and keys as the rows go in; a run after one refused a row
+        // checks first, so the refusal is worded as every catalog words it (record-writes.ts).
+        if (attempt > 1 && record.state !== 'deleted') {
           await assertPathFree(tx, this.#tables, record);
           await assertKeysFree(tx, this.#tables, record);
         }
-        const pointing = await lockLocation(tx, this.#tables, record.location, record.id);
         await tx.query(
           `INSERT INTO ${this.#tables.results} (${RESULT_COLUMNS.join(', ')}) VALUES (${resultPlaceholders(1).join(', ')})`,
           resultColumnValues(record),
         );
         await writeFiles(tx, this.#tables, record);
-        await pointLocation(tx, this.#tables, pointing, record.location, record.id, record.createdAt);
+        await claimLocation(tx, this.#tables, record.location, record.id, record.createdAt);
         return record;
       },
       { retry: true },
@@ -166,7 +160,7 @@ export class PostgresCatalog implements Catalog {
     const now = options.now ?? Date.now();
     const locations = [...new Set(options.addLocations ?? [])];
     return this.#db.transaction(
-      async (tx) => {
+      async (tx, attempt) => {
         // The row lock makes the version read here the one the UPDATE below compares.
         const current = await this.#oneOn(tx, `${this.#select} WHERE r.id = $1 FOR UPDATE OF r`, [id]);
         if (!current || current.version !== expectedVersion) return undefined;
@@ -174,12 +168,10 @@ export class PostgresCatalog implements Catalog {
         // Most changes touch only the record's own row (an intent taken or cleared, a schedule):
         // its file rows, and so the key rule they carry, stay as they are.
         const filesChange = JSON.stringify(fileColumnValues(next)) !== JSON.stringify(fileColumnValues(current));
-        if (next.state !== 'deleted') {
+        if (attempt > 1 && next.state !== 'deleted') {
           if (current.state === 'deleted') await assertPathFree(tx, this.#tables, next);
           if (filesChange) await assertKeysFree(tx, this.#tables, next);
         }
-        const pointing = [];
-        for (const location of locations) pointing.push(await lockLocation(tx, this.#tables, location, id));
         const columns = RESULT_COLUMNS.slice(1);
         const placeholders = resultPlaceholders(1).slice(1);
         const changed = await tx.query(
@@ -192,9 +184,7 @@ export class PostgresCatalog implements Catalog {
           await tx.query(`DELETE FROM ${this.#tables.files} WHERE result_id = $1`, [id]);
           await writeFiles(tx, this.#tables, next);
         }
-        for (const [i, location] of locations.entries()) {
-          await pointLocation(tx, this.#tables, pointing[i] as LocationAction, location, id, now);
-        }
+        for (const location of locations) await claimLocation(tx, this.#tables, location, id, now);
         return next;
       },
       { retry: true },

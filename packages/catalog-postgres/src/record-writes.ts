@@ -1,15 +1,16 @@
 /**
  * The checks and writes one record transaction of the Postgres catalog makes
- * (postgres-catalog.ts): the uniqueness rules checked explicitly, so that a
- * refusal reads exactly as the SQLite catalog's, the location rows locked and
- * pointed, the file rows written. Each runs on the transaction it is given.
+ * (postgres-catalog.ts): the uniqueness rules checked explicitly (when a run
+ * of the transaction after a unique index refused a row words the refusal
+ * exactly as the SQLite catalog does), the location rows claimed, the file
+ * rows written. Each runs on the transaction it is given.
  */
 import { keyTakenError, locationTakenError, pathTakenError, type ResultRecord } from '@stowage/storage-core';
 import type { Queryable } from './connection.js';
 import { insertFilesQuery, type Tables } from './rows.js';
 
 /** What pointing a location at a record takes: nothing, a new row, or moving the row from a deleted record. */
-export type LocationAction = 'none' | 'insert' | 'reassign';
+type LocationAction = 'none' | 'insert' | 'reassign';
 
 /** PRECONDITION_FAILED when another live record has the path. */
 export async function assertPathFree(tx: Queryable, tables: Tables, record: ResultRecord): Promise<void> {
@@ -36,12 +37,7 @@ export async function assertKeysFree(tx: Queryable, tables: Tables, record: Resu
  * takes; PRECONDITION_FAILED when it points to another live record. The locks keep a
  * concurrent transaction from reassigning the location or reviving its owner meanwhile.
  */
-export async function lockLocation(
-  tx: Queryable,
-  tables: Tables,
-  location: string,
-  id: string,
-): Promise<LocationAction> {
+async function lockLocation(tx: Queryable, tables: Tables, location: string, id: string): Promise<LocationAction> {
   const { rows } = await tx.query<{ result_id: string }>(
     `SELECT result_id FROM ${tables.locations} WHERE location = $1 FOR UPDATE`,
     [location],
@@ -56,7 +52,7 @@ export async function lockLocation(
   return 'reassign';
 }
 
-export async function pointLocation(
+async function pointLocation(
   tx: Queryable,
   tables: Tables,
   action: LocationAction,
@@ -77,6 +73,30 @@ export async function pointLocation(
   }
 }
 
+/**
+ * Points `location` at record `id`. A new location (an offload's, nearly
+ * always) is one INSERT; one that exists is locked with its owner, and taken
+ * over only from a deleted record (PRECONDITION_FAILED when it points to
+ * another live one). An INSERT that meets a concurrent transaction's row waits
+ * for it: its commit leaves a row to lock, its rollback lets the INSERT in.
+ */
+export async function claimLocation(
+  tx: Queryable,
+  tables: Tables,
+  location: string,
+  id: string,
+  now: number,
+): Promise<void> {
+  const inserted = await tx.query(
+    `INSERT INTO ${tables.locations} (location, result_id, created_at) VALUES ($1, $2, $3)
+     ON CONFLICT (location) DO NOTHING`,
+    [location, id, now],
+  );
+  if (inserted.rowCount === 1) return;
+  await pointLocation(tx, tables, await lockLocation(tx, tables, location, id), location, id, now);
+}
+
+/** Inserts a row per file of `record`, in one statement. */
 export async function writeFiles(tx: Queryable, tables: Tables, record: ResultRecord): Promise<void> {
   const { text, values } = insertFilesQuery(tables, record);
   await tx.query(text, values);

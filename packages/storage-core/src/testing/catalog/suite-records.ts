@@ -176,6 +176,30 @@ export function describeRecords(ctx: CatalogSuiteContext): void {
       expect((await catalog.get(old.id))?.state).toBe('deleted');
     });
 
+    it('lets one of many racing inserts on two connections take a path, a key or a location, and words each refusal', async () => {
+      const catalog = ctx.catalog();
+      const second = await ctx.another(catalog);
+      const scope = ctx.scope('insert-race');
+      const race = async (make: (i: number) => Parameters<typeof catalog.insert>[0], taken: string) => {
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? catalog : second).insert(make(i))),
+        );
+        const won = results.filter((result) => result.status === 'fulfilled');
+        expect(won, `one insert takes ${taken}`).toHaveLength(1);
+        for (const result of results) {
+          if (result.status === 'fulfilled') continue;
+          expect(result.reason).toMatchObject({ code: ErrorCode.PreconditionFailed });
+          expect((result.reason as Error).message).toContain(taken);
+        }
+      };
+      const path = `${scope}same-path.png`;
+      await race((i) => newRecord(path, { location: `local:${scope}p${i}` }), path);
+      const key = `${scope}same-key`;
+      await race((i) => newRecord(`${scope}k${i}.png`, { targetId: 'r2.1', key, location: `r2:${scope}k${i}` }), key);
+      const location = `s3:${scope}same-location`;
+      await race((i) => newRecord(`${scope}l${i}.png`, { location }), location);
+    });
+
     it('stores nothing of an insert that failed a uniqueness rule', async () => {
       const catalog = ctx.catalog();
       const scope = ctx.scope('atomic-insert');
