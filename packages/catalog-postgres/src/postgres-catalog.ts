@@ -22,7 +22,6 @@ import {
   claimedIntent,
   claimProblems,
   ErrorCode,
-  fileColumnValues,
   type JobChanges,
   type JobKind,
   type JobState,
@@ -37,6 +36,7 @@ import {
   refuseProblems,
   resultColumnValues,
   StorageError,
+  sameFileColumns,
   type UpdateOptions,
 } from '@stowage/storage-core';
 import { Connection, type Queryable } from './connection.js';
@@ -167,7 +167,7 @@ export class PostgresCatalog implements Catalog {
         const next = applyChanges(current, changes, now);
         // Most changes touch only the record's own row (an intent taken or cleared, a schedule):
         // its file rows, and so the key rule they carry, stay as they are.
-        const filesChange = JSON.stringify(fileColumnValues(next)) !== JSON.stringify(fileColumnValues(current));
+        const filesChange = !sameFileColumns(current, next);
         if (attempt > 1 && next.state !== 'deleted') {
           if (current.state === 'deleted') await assertPathFree(tx, this.#tables, next);
           if (filesChange) await assertKeysFree(tx, this.#tables, next);

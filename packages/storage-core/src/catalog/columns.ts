@@ -169,6 +169,16 @@ export function fileColumnValues(record: ResultRecord): ColumnValue[][] {
   ]);
 }
 
+/** Whether two versions of a record store the same file rows; an update that keeps them need not rewrite them. */
+export function sameFileColumns(current: ResultRecord, next: ResultRecord): boolean {
+  const before = fileColumnValues(current);
+  const after = fileColumnValues(next);
+  return (
+    before.length === after.length &&
+    before.every((row, index) => row.every((value, column) => value === after[index]?.[column]))
+  );
+}
+
 /** The column values of `job` after its id, in the order of JOB_COLUMNS. */
 export function jobColumnValues(job: CatalogJob): ColumnValue[] {
   return [

@@ -8,7 +8,7 @@
  */
 import { ErrorCode, StorageError } from '../../errors.js';
 import { applyChanges } from '../apply-changes.js';
-import { RESULT_COLUMNS } from '../columns.js';
+import { RESULT_COLUMNS, sameFileColumns } from '../columns.js';
 import { recordToInsert } from '../new-record.js';
 import { newRecordId } from '../record-id.js';
 import { changeProblems, listingPageSize, newRecordProblems, refuseProblems } from '../record-problems.js';
@@ -32,7 +32,7 @@ import { SqliteDatabase } from './database.js';
 import { type FileRow, loadRecord, type ResultRow, resultValues, whereClause } from './rows.js';
 import { claimRecords, renewRecordLease } from './sqlite-claims.js';
 import { SqliteJobs } from './sqlite-jobs.js';
-import { conflictBehind, pointLocation, sameFileRows, writeFiles } from './sqlite-record-writes.js';
+import { conflictBehind, pointLocation, writeFiles } from './sqlite-record-writes.js';
 import { catalogStats, countResults } from './sqlite-stats.js';
 
 /** Options of `openSqliteCatalog`. */
@@ -136,7 +136,7 @@ export class SqliteCatalog implements Catalog {
           ...resultValues(next).slice(1),
           id,
         );
-        if (!sameFileRows(current, next)) {
+        if (!sameFileColumns(current, next)) {
           this.#db.run('DELETE FROM result_files WHERE result_id = ?', id);
           writeFiles(this.#db, next);
         }

@@ -11,16 +11,6 @@ import { fileValues } from './rows.js';
 /** SQLite's extended result code for a row a UNIQUE index refuses. */
 const SQLITE_CONSTRAINT_UNIQUE = 2067;
 
-/** Whether the two versions of a record store the same file rows (then they are not rewritten). */
-export function sameFileRows(current: ResultRecord, next: ResultRecord): boolean {
-  const before = fileValues(current);
-  const after = fileValues(next);
-  return (
-    before.length === after.length &&
-    before.every((row, index) => row.every((value, column) => value === after[index]?.[column]))
-  );
-}
-
 /**
  * The error to throw for `error`, raised while writing `record`: a unique
  * index refused it (one live record per path, one live file per key in a
