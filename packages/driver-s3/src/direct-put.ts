@@ -122,15 +122,18 @@ export class DirectPut {
       'user-agent': USER_AGENT,
     };
     if (sha256 !== undefined) headers[PAYLOAD_HASH_HEADER] = sha256;
-    this.#signer ??= config.signer({
-      name: 'sigv4',
-      signingName: 's3',
-      signingRegion: address.region,
-      properties: {},
-    }) as unknown as Promise<Signer>;
-    this.#signer.catch(() => {
-      this.#signer = undefined; // a failure to make the signer is not kept for every later PUT
-    });
+    if (!this.#signer) {
+      const made = config.signer({
+        name: 'sigv4',
+        signingName: 's3',
+        signingRegion: address.region,
+        properties: {},
+      }) as unknown as Promise<Signer>;
+      this.#signer = made;
+      made.catch(() => {
+        if (this.#signer === made) this.#signer = undefined; // a failure to make the signer is not kept for every later PUT
+      });
+    }
     const signed = await (await this.#signer).sign(
       {
         method: 'PUT',

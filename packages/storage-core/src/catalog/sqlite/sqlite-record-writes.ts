@@ -20,14 +20,19 @@ const SQLITE_CONSTRAINT_UNIQUE = 2067;
  */
 export function conflictBehind(db: SqliteDatabase, error: unknown, record: ResultRecord): unknown {
   if ((error as { errcode?: number }).errcode !== SQLITE_CONSTRAINT_UNIQUE || record.state === 'deleted') return error;
+  assertPathFree(db, record);
+  assertKeysFree(db, record);
+  return error;
+}
+
+/** Throws PRECONDITION_FAILED when another live record has the path. */
+function assertPathFree(db: SqliteDatabase, record: ResultRecord): void {
   const taken = db.one<{ id: string }>(
     "SELECT id FROM results WHERE path = ? AND state <> 'deleted' AND id <> ?",
     record.path,
     record.id,
   );
-  if (taken) return pathTakenError(record.path);
-  assertKeysFree(db, record);
-  return error;
+  if (taken) throw pathTakenError(record.path);
 }
 
 /** Throws PRECONDITION_FAILED for the first file key another live record uses in the target. */
