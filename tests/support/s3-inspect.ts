@@ -6,7 +6,13 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type MultipartUpload,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { S3TestServerInfo } from '../../packages/testing/src/index.js';
 
 /** What a bucket holds under a prefix. */
@@ -33,19 +39,33 @@ export function inspectBucket(info: S3TestServerInfo, bucket: string) {
     return hash.digest('hex');
   };
 
-  // MinIO takes ListMultipartUploads' Prefix as an exact object name (a folder-like prefix lists nothing):
-  // list the bucket's uploads page by page and filter here.
-  const openUploads = async (prefix: string): Promise<string[]> => {
-    const keys: string[] = [];
+  // MinIO answers a bucket-wide ListMultipartUploads from an in-memory cache, and a CompleteMultipartUpload or
+  // AbortMultipartUpload cut off by a dying client can act on disk yet leave its cache entry behind
+  // (erasureServerPools.ListMultipartUploads and its deferred mpCache updates, minio cmd/erasure-server-pool.go).
+  // Its per-key listing (Prefix = one exact object name) reads the disk, so each candidate key is confirmed there:
+  // a cache ghost holds no parts and costs nothing, and must not read as an open upload.
+  const listedUploads = async (Prefix?: string): Promise<MultipartUpload[]> => {
+    const uploads: MultipartUpload[] = [];
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     for (;;) {
-      const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker, UploadIdMarker }));
-      for (const upload of page.Uploads ?? []) if (upload.Key?.startsWith(prefix)) keys.push(upload.Key);
-      if (!page.IsTruncated) return keys;
+      const page = await client.send(
+        new ListMultipartUploadsCommand({ Bucket: bucket, Prefix, KeyMarker, UploadIdMarker }),
+      );
+      uploads.push(...(page.Uploads ?? []));
+      if (!page.IsTruncated) return uploads;
       KeyMarker = page.NextKeyMarker;
       UploadIdMarker = page.NextUploadIdMarker;
     }
+  };
+  const openUploads = async (prefix: string, objectKeys: readonly string[]): Promise<string[]> => {
+    const cached = (await listedUploads()).flatMap((upload) => (upload.Key?.startsWith(prefix) ? [upload.Key] : []));
+    const candidates = [...new Set([...cached, ...objectKeys])].sort();
+    const keys: string[] = [];
+    for (const key of candidates) {
+      for (const upload of await listedUploads(key)) if (upload.Key === key) keys.push(key);
+    }
+    return keys;
   };
 
   return {
@@ -58,7 +78,13 @@ export function inspectBucket(info: S3TestServerInfo, bucket: string) {
           return { key, size: entry.Size ?? 0, sha256: await hashStored(key) };
         }),
       );
-      return { objects, openUploads: await openUploads(prefix) };
+      return {
+        objects,
+        openUploads: await openUploads(
+          prefix,
+          objects.map((o) => o.key),
+        ),
+      };
     },
     close(): void {
       client.destroy();

@@ -8,7 +8,10 @@
  * Listing sends a `Prefix` only for one exact key: MinIO treats `Prefix` as an
  * exact object name (a folder-like prefix lists nothing there), so the sweep of
  * a whole key prefix lists the bucket's uploads and filters them here. S3 and
- * R2 accept both forms.
+ * R2 accept both forms. MinIO answers the bucket-wide listing from memory: it
+ * forgets uploads across a server restart (the per-key listing still finds
+ * them), and may keep one whose Complete or Abort was cut off after it acted;
+ * aborting such a ghost answers NoSuchUpload, which counts as aborted.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
  */
 import {
