@@ -10,8 +10,10 @@
  * a whole key prefix lists the bucket's uploads and filters them here. S3 and
  * R2 accept both forms. MinIO answers the bucket-wide listing from memory: it
  * forgets uploads across a server restart (the per-key listing still finds
- * them), and may keep one whose Complete or Abort was cut off after it acted;
- * aborting such a ghost answers NoSuchUpload, which counts as aborted.
+ * them; MinIO removes uploads older than its `stale_uploads_expiry`, 24 h by
+ * default, on its own), and may keep one whose Complete or Abort was cut off
+ * after it acted; aborting such a ghost answers NoSuchUpload, which counts as
+ * aborted.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
  */
 import {
