@@ -6,7 +6,9 @@
  * when every file there carries the attempt's id and reads back with the
  * local file's SHA-256, the result is adopted as offloaded; otherwise what the
  * attempt wrote is removed and the result is due to be sent again. A backend
- * that cannot answer keeps the intent for a later round. Local files are
+ * that cannot answer keeps the intent for a later round. Multipart uploads
+ * the attempt left open at its keys are aborted then, not a day later by the
+ * sweep's age rule. Local files are
  * touched only to finish a delete-local a dead process began (a cleanup
  * intent, written after the commit, naming the verified files by identity).
  */
@@ -156,6 +158,7 @@ async function recoverOffload(
     }),
   );
   const adoptable = await everyFileProven(context, record, found, driver);
+  await abortLeftUploads(context, driver, abandoned.keys);
   if (adoptable) {
     const committed = await context.catalog.update(
       record.id,
@@ -233,6 +236,7 @@ async function undoMigrationCopy(
 ): Promise<void> {
   if (abandoned.targetId && abandoned.keys) {
     const { driver } = context.targets.open(abandoned.targetId);
+    await abortLeftUploads(context, driver, abandoned.keys);
     for (const key of abandoned.keys) {
       try {
         if ((await driver.stat(key)).metadata[ATTEMPT_METADATA_KEY] === abandoned.attemptId) await driver.delete(key);
@@ -242,6 +246,33 @@ async function undoMigrationCopy(
     }
   }
   await context.catalog.update(record.id, record.version, { intent: null });
+}
+
+/**
+ * Aborts every multipart upload open at `keys`: the abandoned attempt's, since
+ * recovery holds the record's claim and no other attempt of it is sending.
+ * Only a key template that can give two results one key (result-keys.ts)
+ * lets another result send there too; its upload is then aborted as well, its
+ * Complete fails, and it stays local for the worker to send again. An abort
+ * that fails is left to the sweep, which finds it by age.
+ */
+async function abortLeftUploads(
+  context: RecoveryContext,
+  driver: ReturnType<TargetResolver['open']>['driver'],
+  keys: readonly string[],
+): Promise<void> {
+  if (!driver.capabilities.incompleteUploads) return;
+  for (const key of keys) {
+    try {
+      const swept = await driver.sweepIncompleteUploads({ key, olderThanMs: 0 });
+      if (swept.failed.length > 0) throw swept.failed[0]?.error;
+    } catch (error) {
+      context.logger.warn(
+        { key, error: errorFacts(error) },
+        'recovery could not abort an upload the abandoned attempt left open; the sweep will',
+      );
+    }
+  }
 }
 
 async function requeue(context: RecoveryContext, record: ResultRecord): Promise<void> {
