@@ -35,6 +35,9 @@ export interface Workload {
 export interface Bench {
   readonly options: OffloadOptions;
   readonly server: MinioProcess;
+  /** Where the runs send their requests: MinIO's endpoint, or the latency proxy in front of it (`--latency-ms`). */
+  readonly endpoint: string;
+  /** Checks what the runs stored, straight at MinIO. */
   readonly client: S3Client;
   readonly tuning: UploadTuning;
   readonly workDir: string;
@@ -47,7 +50,7 @@ export interface Bench {
 
 /** Options that change how one run is made, beyond the contender and the workload. */
 export interface RunMode {
-  /** Send every request through this endpoint instead of MinIO's (the counting proxy). */
+  /** Send every request through this endpoint instead of the bench's (the counting proxy). */
   readonly endpoint?: string;
   /** Node flags for the child (e.g. --cpu-prof); ignored for rclone. */
   readonly nodeArgs?: readonly string[];
@@ -131,7 +134,7 @@ export async function measured(
   const bucket = await createTestBucket(info, 'offload');
   const what = `${round} ${workload.dir} ${contender.label}`;
   try {
-    const target: ServerTarget = { ...info, endpoint: mode.endpoint ?? info.endpoint, bucket };
+    const target: ServerTarget = { ...info, endpoint: mode.endpoint ?? bench.endpoint, bucket };
     let result: OffloadRunResult;
     let serverCpuMs: number | undefined;
     try {

@@ -27,7 +27,7 @@ export async function countRequests(
   );
   let proxy: CountingProxy | undefined;
   try {
-    proxy = await startCountingProxy(bench.server.info.endpoint);
+    proxy = await startCountingProxy(bench.endpoint);
     const rows: string[][] = [['workload', 'contender', 'requests/file', 'by operation (total)']];
     for (const workload of workloads) {
       for (const contender of list) {

@@ -28,6 +28,7 @@ import { median } from '../stats.js';
 import { type Bench, timedRounds, type Workload } from './bench-run.js';
 import { contenders } from './contenders.js';
 import { attributionRounds, countRequests, profileRuns } from './extra-passes.js';
+import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 import { type OffloadOptions, parseOffloadOptions, usage } from './options.js';
 import { rcloneRssMethod, runRclone } from './rclone-run.js';
 import { writeResultFiles } from './result-files.js';
@@ -63,6 +64,11 @@ function printHeader(bench: Bench): void {
   console.log(
     `server: local MinIO process at ${bench.server.info.endpoint}, built from ${MINIO_GO_MODULE} (${firstLine(minioBinary, ['--version'])})`,
   );
+  if (options.latencyMs > 0) {
+    console.log(
+      `latency: every answer held back ${options.latencyMs} ms by a toxiproxy latency toxic at ${bench.endpoint} (every contender sends through it)`,
+    );
+  }
   if (bench.rcloneBinary) {
     console.log(
       `rclone: ${firstLine(bench.rcloneBinary, ['version'])}, built from ${RCLONE_MODULE}; peak RSS by ${rcloneRssMethod()}`,
@@ -100,7 +106,7 @@ async function rcloneStartUp(bench: Bench): Promise<void> {
         binary: bench.rcloneBinary,
         configFile: bench.rcloneConfig,
         scratchDir: bench.workDir,
-        target: { ...bench.server.info, bucket },
+        target: { ...bench.server.info, endpoint: bench.endpoint, bucket },
         resultsRoot: bench.resultsRoot,
         dir,
         files: 0,
@@ -151,10 +157,13 @@ async function benchmark(options: OffloadOptions, rcloneBinary: string | undefin
   const server = await startMinioProcess();
   const workDir = await mkdtemp(join(tmpdir(), 'stowage-offload-bench-'));
   const client = createRawClient({ ...server.info, bucket: '' });
+  let latency: LatencyProxy | undefined;
   try {
+    if (options.latencyMs > 0) latency = await startLatencyProxy(server.info, options.latencyMs);
     const bench: Bench = {
       options,
       server,
+      endpoint: latency?.endpoint ?? server.info.endpoint,
       client,
       tuning: stowageTuning(server),
       workDir,
@@ -195,6 +204,7 @@ async function benchmark(options: OffloadOptions, rcloneBinary: string | undefin
     return bench.failures;
   } finally {
     client.destroy();
+    await latency?.stop();
     await server.stop();
     await rm(workDir, { recursive: true, force: true });
   }

@@ -16,6 +16,8 @@ export interface OffloadOptions {
   readonly bigBytes: number;
   readonly rssLowBytes: number;
   readonly rssHighBytes: number;
+  /** Milliseconds added to every answer of MinIO's (through toxiproxy); 0 sends straight to MinIO. */
+  readonly latencyMs: number;
   readonly rclone: boolean;
   /** Also measure Stowage with the catalog off (the default has it on). */
   readonly catalog: boolean;
@@ -32,6 +34,12 @@ const FLAGS = {
   'big-mib': { default: 1024, min: 0, max: 65_536, help: 'the one big file (throughput); 0 skips it' },
   'rss-low-mib': { default: 512, min: 0, max: 65_536, help: 'smaller file of the memory pair; 0 skips the pair' },
   'rss-high-mib': { default: 2048, min: 0, max: 65_536, help: 'larger file of the memory pair; 0 skips the pair' },
+  'latency-ms': {
+    default: 0,
+    min: 0,
+    max: 1_000,
+    help: "ms added to every answer of MinIO's (a toxiproxy latency toxic), as a backend that far away; 0: none",
+  },
 } as const satisfies Record<string, NumberFlag>;
 
 type Flag = keyof typeof FLAGS;
@@ -81,6 +89,7 @@ export function parseOffloadOptions(argv: readonly string[]): OffloadOptions | u
     bigBytes: value('big-mib') * MIB,
     rssLowBytes: value('rss-low-mib') * MIB,
     rssHighBytes: value('rss-high-mib') * MIB,
+    latencyMs: value('latency-ms'),
     rclone: !parsed.switches['no-rclone'],
     catalog: parsed.switches.catalog,
     countRequests: parsed.switches['count-requests'],
