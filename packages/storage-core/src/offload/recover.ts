@@ -8,9 +8,9 @@
  * attempt wrote is removed and the result is due to be sent again. A backend
  * that cannot answer keeps the intent for a later round. Multipart uploads
  * the attempt left open at its keys are aborted then, not a day later by the
- * sweep's age rule. Local files are
- * touched only to finish a delete-local a dead process began (a cleanup
- * intent, written after the commit, naming the verified files by identity).
+ * sweep's age rule. Local files are touched only to finish a delete-local a
+ * dead process began (a cleanup intent, written after the commit, naming the
+ * verified files by identity).
  */
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
