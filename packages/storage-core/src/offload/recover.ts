@@ -22,6 +22,7 @@ import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import { removeCopies } from '../migrate/move-result.js';
+import type { StorageDriver } from '../types.js';
 import { sha256File, sha256Stream } from './hash-file.js';
 import { ATTEMPT_METADATA_KEY } from './send-file.js';
 import type { TargetResolver } from './targets.js';
@@ -205,7 +206,7 @@ async function everyFileProven(
   context: RecoveryContext,
   record: ResultRecord,
   found: ReadonlyArray<{ key: string; ours: boolean; size: number }>,
-  driver: ReturnType<TargetResolver['open']>['driver'],
+  driver: StorageDriver,
 ): Promise<string[] | undefined> {
   const hashes: string[] = [];
   for (const [index, file] of record.files.entries()) {
@@ -258,7 +259,7 @@ async function undoMigrationCopy(
  */
 async function abortLeftUploads(
   context: RecoveryContext,
-  driver: ReturnType<TargetResolver['open']>['driver'],
+  driver: StorageDriver,
   keys: readonly string[],
 ): Promise<void> {
   if (!driver.capabilities.incompleteUploads) return;
