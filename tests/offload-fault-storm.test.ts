@@ -41,7 +41,8 @@ interface Strike {
 interface Plan {
   readonly sizes: readonly number[];
   readonly startsMs: readonly number[];
-  readonly strikes: readonly Strike[];
+  /** Each track's strikes, in the order they strike. */
+  readonly tracks: readonly (readonly Strike[])[];
 }
 
 /** A random toxic on `stream`, kept within what toxiproxy accepts (the helper refuses the rest). */
@@ -75,8 +76,8 @@ function makePlan(rng: SeededRandom): Plan {
     index < MULTIPART_RESULTS ? MULTIPART_SIZE + rng.int(0, 300_000) : rng.int(1, 400_000),
   );
   const startsMs = sizes.map(() => rng.int(0, START_WINDOW_MS));
-  const strikes: Strike[] = [];
-  for (const track of ['upstream', 'downstream', 'outage'] as const) {
+  const tracks = (['upstream', 'downstream', 'outage'] as const).map((track) => {
+    const strikes: Strike[] = [];
     let atMs = rng.int(0, 300);
     for (let i = 0; i < STRIKES_PER_TRACK; i++) {
       const forMs = rng.int(150, 900);
@@ -84,8 +85,9 @@ function makePlan(rng: SeededRandom): Plan {
       if (track !== 'outage' || rng.next() < 0.5) strikes.push({ atMs, forMs, toxic });
       atMs += forMs + rng.int(30, 400);
     }
-  }
-  return { sizes, startsMs, strikes: strikes.sort((x, y) => x.atMs - y.atMs) };
+    return strikes;
+  });
+  return { sizes, startsMs, tracks };
 }
 
 function describeStrike(strike: Strike): string {
@@ -98,18 +100,22 @@ function describeStrike(strike: Strike): string {
  * How long toxics stay as they are after the proxy goes down: the connections
  * it dropped are still draining their stages, and a toxic added or removed
  * meanwhile can hold the API for minutes (FAULT_SAFE_USE in
- * packages/testing/src/toxiproxy-client.ts). 1.2 s was too short: seed
- * 1611106737 (a limit_data toxic removed after an outage that followed slicer
- * and timeout strikes) hung the API in 2 of 3 replays; at 3 s it passed 4 of 4.
+ * packages/testing/src/toxiproxy-client.ts). The hangs first blamed on a
+ * short wait (1.2 s; seeds 1611106737 and 31015524) came from the wait itself:
+ * strikes queued behind it ran in a burst and stacked two or three toxics on
+ * one side, which storm() now prevents. With that mended, 1.2 s passed 14
+ * random seeds and both of those; 3 s is kept as margin.
  */
 const SETTLE_AFTER_OUTAGE_MS = 3000;
 
 /**
- * Runs the strikes on `proxy` on their schedule, one API call at a time, in the
- * plan's order. A toxic change that falls within SETTLE_AFTER_OUTAGE_MS of the
- * proxy going down waits for the rest of it (and the calls behind it with it).
+ * Runs the strikes on `proxy` on their schedule, one API call at a time. Each
+ * track runs its strikes in turn (add, hold, remove, then the next), so a late
+ * call delays its own track rather than stacking a second toxic on its side. A
+ * toxic change that falls within SETTLE_AFTER_OUTAGE_MS of the proxy going
+ * down waits for the rest of it (and the calls behind it with it).
  */
-async function storm(proxy: ToxiproxyProxy, strikes: readonly Strike[]): Promise<void> {
+async function storm(proxy: ToxiproxyProxy, tracks: Plan['tracks']): Promise<void> {
   const started = Date.now();
   let downAt = Number.NEGATIVE_INFINITY;
   let last: Promise<unknown> = Promise.resolve();
@@ -127,12 +133,13 @@ async function storm(proxy: ToxiproxyProxy, strikes: readonly Strike[]): Promise
     downAt = Date.now();
   };
   await Promise.all(
-    strikes.map(async (strike) => {
-      await sleep(Math.max(0, strike.atMs - (Date.now() - started)));
-      const { toxic } = strike;
-      await inOrder(() => (toxic ? toxicChange(() => proxy.addToxic(toxic)) : goDown()));
-      await sleep(strike.forMs);
-      await inOrder(() => (toxic ? toxicChange(() => proxy.removeToxic(toxic.name as string)) : proxy.enable()));
+    tracks.map(async (track) => {
+      for (const { atMs, forMs, toxic } of track) {
+        await sleep(Math.max(0, atMs - (Date.now() - started)));
+        await inOrder(() => (toxic ? toxicChange(() => proxy.addToxic(toxic)) : goDown()));
+        await sleep(forMs);
+        await inOrder(() => (toxic ? toxicChange(() => proxy.removeToxic(toxic.name as string)) : proxy.enable()));
+      }
     }),
   );
 }
@@ -144,7 +151,8 @@ describe('offload storm: random concurrent faults from a seeded plan (s3 and r2 
     await Promise.all(
       DEFINITIONS.map(async (definition, lane) => {
         const plan = makePlan(seededRandom(SEED + lane));
-        console.log(`[fault-storm] ${definition} strikes: ${plan.strikes.map(describeStrike).join('; ')}`);
+        const strikes = plan.tracks.flat().sort((x, y) => x.atMs - y.atMs);
+        console.log(`[fault-storm] ${definition} strikes: ${strikes.map(describeStrike).join('; ')}`);
         const scenario = await openScenario(r, definition, `storm-${definition}`, {
           storage: { concurrency: 6, leaseMs: 2000, retry: { firstDelayMs: 200, maxDelayMs: 1000, jitter: 0.2 } },
         });
@@ -161,7 +169,7 @@ describe('offload storm: random concurrent faults from a seeded plan (s3 and r2 
               return [path, await scenario.storage.offload({ path })] as const;
             }),
           );
-          await storm(scenario.proxy, plan.strikes);
+          await storm(scenario.proxy, plan.tracks);
           const first = new Map<string, OffloadOutcome>(await offloads);
           await expectLocalAndRetryable(scenario.ws, results, first);
           const codes = new Map<string, number>();
