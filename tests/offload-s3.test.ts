@@ -87,6 +87,50 @@ describe('offload to MinIO', () => {
     expect((await storage.stat(outcome.location)).contentType).toBe('video/mp4');
   });
 
+  it('aborts the upload a dead process left open when an offload takes over its expired intent', async () => {
+    // A first offload: this storage's recovery has run, so only the take-over can meet what follows.
+    await ws.addResult('images/first.png', 512);
+    expect(await storage.offload({ path: 'images/first.png' })).toMatchObject({ status: 'offloaded' });
+    const targetId = (await storage.catalog?.findByPath('images/first.png'))?.targetId as string;
+
+    // What another server killed mid-upload leaves: its offload intent, the lease run out, an upload open at the key.
+    const size = 6 * 1024 * 1024;
+    const sha = await ws.addResult('takeover/taken.mp4', size);
+    const file = { name: '', path: 'takeover/taken.mp4', key: 'takeover/taken.mp4', size, sha256: sha };
+    await storage.catalog?.insert({
+      path: file.path,
+      state: 'pending',
+      targetId: 'local',
+      key: file.path,
+      location: `local:${file.path}`,
+      files: [{ ...file, contentType: 'video/mp4' }],
+      metadata: {},
+      localCopy: true,
+      intent: {
+        kind: 'offload',
+        attemptId: 'killed-attempt',
+        owner: 'other-server/4242/deadbeef',
+        startedAt: Date.now() - 120_000,
+        leaseUntil: Date.now() - 60_000,
+        targetId,
+        key: file.key,
+        keys: [file.key],
+      },
+    });
+    await bucketView.leaveUploadOpen('tenant-a/media/takeover/taken.mp4', new Uint8Array(5 * 1024 * 1024));
+    expect((await bucketView.view('tenant-a/media/takeover/')).openUploads).toEqual([
+      'tenant-a/media/takeover/taken.mp4',
+    ]);
+
+    const outcome = await storage.offload({ path: 'takeover/taken.mp4' });
+    expect(outcome).toMatchObject({ status: 'offloaded', sha256: sha, localDeleted: true });
+    const view = await bucketView.view('tenant-a/media/takeover/');
+    expect(view).toEqual({
+      objects: [{ key: 'tenant-a/media/takeover/taken.mp4', size, sha256: sha }],
+      openUploads: [],
+    });
+  });
+
   it('reports rejected credentials as a local outcome and logs it through pino without the secret', async () => {
     const lines: string[] = [];
     const logger = pino(

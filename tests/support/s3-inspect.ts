@@ -1,17 +1,20 @@
 /**
  * Looks straight at a test bucket with a plain SDK client (not through the
  * driver under test): which objects exist, what their stored bytes hash to, and
- * which multipart uploads are open.
+ * which multipart uploads are open. It can also leave an upload open, as a
+ * process killed mid-upload does.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   type MultipartUpload,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { S3TestServerInfo } from '../../packages/testing/src/index.js';
 
@@ -85,6 +88,11 @@ export function inspectBucket(info: S3TestServerInfo, bucket: string) {
           objects.map((o) => o.key),
         ),
       };
+    },
+    /** Starts a multipart upload at `key`, sends its first part, and leaves it open. */
+    async leaveUploadOpen(key: string, part: Uint8Array): Promise<void> {
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+      await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: part }));
     },
     close(): void {
       client.destroy();

@@ -63,6 +63,14 @@ export interface BeginPlan {
   readonly heldAttempt?: string;
 }
 
+/** An expired offload intent, as the attempt that replaced it found it. */
+export interface AbandonedAttempt {
+  readonly attemptId: string;
+  /** Where it was sending, once it had decided: uploads it left open there are aborted. */
+  readonly targetId: string | undefined;
+  readonly keys: readonly string[] | undefined;
+}
+
 /** An offload's hold on its record. */
 export interface Ticket {
   readonly recordId: string | undefined;
@@ -70,7 +78,7 @@ export interface Ticket {
   /** The key of each file in the target, original first, as the intent records them. */
   readonly keys: readonly string[];
   /** The attempt whose expired offload intent this one replaced: objects it left at these keys are this result's own. */
-  readonly abandonedAttempt?: string;
+  readonly abandoned?: AbandonedAttempt;
   /** The placement of an older version that this one replaces, to delete once the new one is committed. */
   readonly stale: { readonly targetId: string; readonly keys: readonly string[] } | undefined;
   version: number;

@@ -11,7 +11,15 @@ import { asStorageError, ErrorCode, StorageError } from '../errors.js';
 import { formatLocation } from '../location.js';
 import { errorFacts } from '../logger.js';
 import { localFiles, pinnedKeys, sameFiles } from './journal-files.js';
-import type { Begin, BeginPlan, JournalContext, JournalFile, StoredFile, Ticket } from './journal-types.js';
+import type {
+  AbandonedAttempt,
+  Begin,
+  BeginPlan,
+  JournalContext,
+  JournalFile,
+  StoredFile,
+  Ticket,
+} from './journal-types.js';
 import { nextAttemptAt, stateAfterFailure } from './retry-schedule.js';
 
 /** The catalog side of one offload. */
@@ -92,10 +100,13 @@ export class OffloadJournal {
         localCopy: true,
         intent: intentFor(keys),
       });
-      const abandoned = record.intent?.kind === 'offload' ? record.intent.attemptId : undefined;
+      const abandoned: AbandonedAttempt | undefined =
+        record.intent?.kind === 'offload'
+          ? { attemptId: record.intent.attemptId, targetId: record.intent.targetId, keys: record.intent.keys }
+          : undefined;
       if (updated) {
         const ticket = this.#ticket(updated.id, updated.version, attemptId, keys, stale);
-        return { kind: 'begun', ticket: abandoned ? { ...ticket, abandonedAttempt: abandoned } : ticket };
+        return { kind: 'begun', ticket: abandoned ? { ...ticket, abandoned } : ticket };
       }
     }
     const record = (await catalog.findByPath(original.opened.path)) as ResultRecord;

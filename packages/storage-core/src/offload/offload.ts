@@ -23,8 +23,10 @@ import { ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { BackendRegistry } from '../registry/registry.js';
+import type { StorageDriver } from '../types.js';
 import type { OffloadJournal } from './journal.js';
 import type { JournalFile, StoredFile, Ticket } from './journal-types.js';
+import { abortLeftUploads } from './left-uploads.js';
 import { removeLocalCopies } from './local-copies.js';
 import { runOnStored } from './on-stored.js';
 import { closeResult, openResult, placedLocally } from './open-result.js';
@@ -116,6 +118,7 @@ async function offloadOpened(
     heldAttempt: held?.attemptId,
   });
   if (begin.kind !== 'begun') return await recordedOutcome(context, report, begin, files, options);
+  await abortAbandonedUploads(context, begin.ticket);
   const attempt: Attempt = {
     context,
     input,
@@ -141,6 +144,27 @@ async function offloadOpened(
   const sent = await sendVerified(attempt);
   if ('failure' in sent) return await stayLocal(attempt, sent.failure, sent.uncertain);
   return await commitOffloaded(attempt, sent);
+}
+
+/**
+ * The uploads an attempt whose intent this one took over left open (its
+ * process died mid-upload, see left-uploads.ts), aborted before this attempt
+ * sends anything. Recovery does the same for intents nobody takes over.
+ */
+async function abortAbandonedUploads(context: OffloadContext, ticket: Ticket): Promise<void> {
+  const { abandoned } = ticket;
+  if (!abandoned?.targetId || !abandoned.keys || abandoned.attemptId === ticket.attemptId) return;
+  let driver: StorageDriver;
+  try {
+    driver = context.targets.open(abandoned.targetId).driver;
+  } catch (error) {
+    context.logger.warn(
+      { target: abandoned.targetId, error: errorFacts(error) },
+      'could not open the target an abandoned attempt was sending to; the sweep will abort what it left open',
+    );
+    return;
+  }
+  await abortLeftUploads(context.logger, driver, abandoned.keys);
 }
 
 /** One begun offload to a remote default: everything steps 4 to 7 work with. */
@@ -187,7 +211,7 @@ async function sendVerified(
       metadata: input.metadata ?? {},
       attemptId: ticket.attemptId,
       exclusive: (key) => keyPlan.exclusive(ticket, active.target, key),
-      abandonedAttempt: ticket.abandonedAttempt,
+      abandonedAttempt: ticket.abandoned?.attemptId,
       abort,
       logger: context.logger,
       linger: context.linger,

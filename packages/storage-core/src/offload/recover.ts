@@ -24,6 +24,7 @@ import { errorFacts, type Logger } from '../logger.js';
 import { removeCopies } from '../migrate/move-result.js';
 import type { StorageDriver } from '../types.js';
 import { sha256File, sha256Stream } from './hash-file.js';
+import { abortLeftUploads } from './left-uploads.js';
 import { ATTEMPT_METADATA_KEY } from './send-file.js';
 import type { TargetResolver } from './targets.js';
 
@@ -159,7 +160,7 @@ async function recoverOffload(
     }),
   );
   const adoptable = await everyFileProven(context, record, found, driver);
-  await abortLeftUploads(context, driver, abandoned.keys);
+  await abortLeftUploads(context.logger, driver, abandoned.keys);
   if (adoptable) {
     const committed = await context.catalog.update(
       record.id,
@@ -237,7 +238,7 @@ async function undoMigrationCopy(
 ): Promise<void> {
   if (abandoned.targetId && abandoned.keys) {
     const { driver } = context.targets.open(abandoned.targetId);
-    await abortLeftUploads(context, driver, abandoned.keys);
+    await abortLeftUploads(context.logger, driver, abandoned.keys);
     for (const key of abandoned.keys) {
       try {
         if ((await driver.stat(key)).metadata[ATTEMPT_METADATA_KEY] === abandoned.attemptId) await driver.delete(key);
@@ -247,33 +248,6 @@ async function undoMigrationCopy(
     }
   }
   await context.catalog.update(record.id, record.version, { intent: null });
-}
-
-/**
- * Aborts every multipart upload open at `keys`: the abandoned attempt's, since
- * recovery holds the record's claim and no other attempt of it is sending.
- * Only a key template that can give two results one key (result-keys.ts)
- * lets another result send there too; its upload is then aborted as well, its
- * Complete fails, and it stays local for the worker to send again. An abort
- * that fails is left to the sweep, which finds it by age.
- */
-async function abortLeftUploads(
-  context: RecoveryContext,
-  driver: StorageDriver,
-  keys: readonly string[],
-): Promise<void> {
-  if (!driver.capabilities.incompleteUploads) return;
-  for (const key of keys) {
-    try {
-      const swept = await driver.sweepIncompleteUploads({ key, olderThanMs: 0 });
-      if (swept.failed.length > 0) throw swept.failed[0]?.error;
-    } catch (error) {
-      context.logger.warn(
-        { key, error: errorFacts(error) },
-        'recovery could not abort an upload the abandoned attempt left open; the sweep will',
-      );
-    }
-  }
 }
 
 async function requeue(context: RecoveryContext, record: ResultRecord): Promise<void> {
