@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
+import { createS3Driver, minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ConfigError, ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
 import { createS3Proxy, createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
-import { createWorkspace, fileSha256, sha256, type Workspace } from './support/fixture.js';
+import { createWorkspace, eventually, fileSha256, sha256, type Workspace } from './support/fixture.js';
 import { inspectBucket } from './support/s3-inspect.js';
 
 const toxiproxy = await fileToxiproxy();
@@ -218,11 +218,27 @@ describe('offload to MinIO', () => {
   });
 });
 
-describe('offload upload timeout against a slow S3 link (toxiproxy)', () => {
+describe('offload over a faulty S3 link (toxiproxy)', () => {
   const s3 = inject('s3');
   let bucket: string;
   let bucketView: ReturnType<typeof inspectBucket>;
   let ws: Workspace;
+
+  /** The proxied MinIO as the enabled default, no driver retries, delete-local on, with `overrides`. */
+  async function useMinio(storage: Storage, endpoint: string, overrides: Record<string, unknown>): Promise<void> {
+    await storage.registry.saveSettings('minio', {
+      endpoint,
+      region: s3.region,
+      bucket,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      retries: 0,
+      deleteLocal: true,
+      ...overrides,
+    });
+    await storage.registry.enable('minio');
+    await storage.registry.setDefault('minio');
+  }
 
   beforeAll(async () => {
     bucket = await createTestBucket(s3, 'offload-timeout');
@@ -246,20 +262,11 @@ describe('offload upload timeout against a slow S3 link (toxiproxy)', () => {
       await proxy.addToxic({ type: 'bandwidth', stream: 'upstream', attributes: { rate: 2 } });
       const storage = await ws.open({ uploadTimeoutMs: 800 });
       storage.registry.register(minioDriverDefinition);
-      await storage.registry.saveSettings('minio', {
-        endpoint: info.endpoint,
-        region: s3.region,
-        bucket,
-        accessKeyId: s3.accessKeyId,
-        secretAccessKey: s3.secretAccessKey,
-        retries: 0,
+      await useMinio(storage, info.endpoint, {
         connectionTimeoutMs: 10_000,
         requestTimeoutMs: 5000,
         idleTimeoutMs: 5000,
-        deleteLocal: true,
       });
-      await storage.registry.enable('minio');
-      await storage.registry.setDefault('minio');
       const sha = await ws.addResult('slow/clip.mp4', 64 * 1024);
 
       const started = performance.now();
@@ -273,6 +280,57 @@ describe('offload upload timeout against a slow S3 link (toxiproxy)', () => {
       // close() waits for the abandoned request to wind down; it must leave nothing behind.
       await storage.close();
       expect(await bucketView.view('slow/')).toEqual({ objects: [], openUploads: [] });
+    } finally {
+      await proxy.delete();
+    }
+  });
+
+  it('keeps the intent for the upload it could not abort, and the next offload aborts it before sending', async () => {
+    const { proxy, info } = await createS3Proxy(toxiproxy, s3);
+    try {
+      const storage = await ws.open();
+      // The minio preset with its abort retried for 1.5 s instead of a minute, so the outage can outlast it.
+      storage.registry.register({
+        ...minioDriverDefinition,
+        create: (settings) =>
+          createS3Driver({ ...settings, provider: 'minio' }, { kind: 'minio', cleanupWindowMs: 1500 }),
+      });
+      await useMinio(storage, info.endpoint, {
+        partSize: 5 * 1024 * 1024,
+        queueSize: 1,
+        connectionTimeoutMs: 1000,
+        requestTimeoutMs: 2500,
+      });
+      const size = 16 * 1024 * 1024;
+      const sha = await ws.addResult('clips/cut.mp4', size);
+
+      // About 4 MiB/s, so the upload is still open when the link goes down, and stays down.
+      await proxy.addToxic({ type: 'bandwidth', stream: 'upstream', attributes: { rate: 4096 } });
+      const first = storage.offload({ path: 'clips/cut.mp4' });
+      await eventually(
+        async () => (await bucketView.view('clips/')).openUploads.length === 1,
+        10_000,
+        'the multipart upload is open',
+      );
+      await proxy.disable();
+      const failed = await first;
+      expect(failed).toMatchObject({ status: 'local', failedStage: 'upload', localDeleted: false });
+      expect(failed.error?.code).toBe(ErrorCode.Unavailable);
+      expect(await fileSha256(join(ws.resultsRoot, 'clips/cut.mp4'))).toBe(sha);
+      const record = await storage.catalog?.findByPath('clips/cut.mp4');
+      expect(record?.intent).toMatchObject({ kind: 'offload', keys: ['clips/cut.mp4'] });
+      expect(record?.intent?.leaseUntil).toBeLessThanOrEqual(Date.now());
+
+      await proxy.removeAllToxics();
+      await proxy.enable();
+      expect((await bucketView.view('clips/')).openUploads).toEqual(['clips/cut.mp4']);
+      const again = await storage.offload({ path: 'clips/cut.mp4' });
+      expect(again).toMatchObject({ status: 'offloaded', sha256: sha, localDeleted: true });
+      expect(await bucketView.view('clips/')).toEqual({
+        objects: [{ key: 'clips/cut.mp4', size, sha256: sha }],
+        openUploads: [],
+      });
+      await storage.close();
     } finally {
       await proxy.delete();
     }

@@ -62,10 +62,11 @@ export async function abortUploadId(target: CleanupSubject, uploadId: string): P
  * write did: the ones failed attempts could not abort by id. A concurrent
  * writer of the same key started in that window would lose its upload too;
  * offload never writes one key twice at once. Best effort within the cleanup
- * window: what still fails here is left to `sweepIncompleteUploads` and the
- * bucket's lifecycle rule for incomplete uploads.
+ * window: returns false when the listing or an abort still failed, and what is
+ * left open then is for the caller to report (`details.uploadLeftOpen`),
+ * `sweepIncompleteUploads` and the bucket's lifecycle rule.
  */
-export async function sweepOpenUploads(target: CleanupSubject, startedAt: number): Promise<void> {
+export async function sweepOpenUploads(target: CleanupSubject, startedAt: number): Promise<boolean> {
   const { uploads, policy } = cleanupTarget(target);
   const since = startedAt - INITIATED_SLACK_MS;
   try {
@@ -73,8 +74,11 @@ export async function sweepOpenUploads(target: CleanupSubject, startedAt: number
     for await (const page of listOpenUploads(uploads, target.backendKey, undefined)) {
       for (const open of page) if ((open.Initiated?.getTime() ?? since) >= since) ours.push(open.UploadId as string);
     }
-    await Promise.allSettled(ours.map((uploadId) => abortUpload(uploads, target.backendKey, uploadId, policy)));
+    const aborts = await Promise.allSettled(
+      ours.map((uploadId) => abortUpload(uploads, target.backendKey, uploadId, policy)),
+    );
+    return aborts.every((abort) => abort.status === 'fulfilled');
   } catch {
-    // Nothing more to do from here; the caller already has the upload's own error.
+    return false;
   }
 }

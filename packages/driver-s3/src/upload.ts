@@ -19,7 +19,9 @@
  * abort while it was in flight), or when the object was stored but its
  * verification could not finish (the HEAD failed, or a mismatching object could
  * not be deleted). It is absent when the server answered with an error, or the
- * write failed before such a request was sent.
+ * write failed before such a request was sent. `details.uploadLeftOpen` is true
+ * when a multipart upload may be left open at the key: aborting it kept
+ * failing through the cleanup window.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -48,7 +50,7 @@ import { withRetry } from './retry.js';
 import { uploadStreamOnce } from './stream-upload.js';
 import { sweepOpenUploads } from './upload-cleanup.js';
 import { partSizeFor } from './upload-params.js';
-import { markUncertain, type WriteState } from './write-check.js';
+import { markUncertain, markUploadLeftOpen, type WriteState } from './write-check.js';
 
 /**
  * Cleanup requests get this long even when the request timeout is shorter: the
@@ -111,13 +113,18 @@ export async function uploadObject(target: UploadTarget, body: WriteBody, option
   const context: ErrorContext = { operation: 'write', bucket: target.config.bucket, key, secrets: target.secrets };
   const startedAt = Date.now();
   const state: WriteState = { sweepNeeded: false, uncertain: false };
+  let written: WriteResult;
   try {
-    return await uploadBy(target, body, options, context, state);
+    written = await uploadBy(target, body, options, context, state);
   } catch (error) {
-    throw state.uncertain ? markUncertain(toStorageError(error, context)) : error;
-  } finally {
-    if (state.sweepNeeded) await sweepOpenUploads(target, startedAt);
+    const leftOpen = state.sweepNeeded && !(await sweepOpenUploads(target, startedAt));
+    if (!state.uncertain && !leftOpen) throw error;
+    const failure = state.uncertain ? markUncertain(toStorageError(error, context)) : toStorageError(error, context);
+    throw leftOpen ? markUploadLeftOpen(failure) : failure;
   }
+  // A retry succeeded after an attempt whose upload id never arrived: that upload is swept, best effort.
+  if (state.sweepNeeded) await sweepOpenUploads(target, startedAt);
+  return written;
 }
 
 /** Picks the path for `body` (see the module comment). */

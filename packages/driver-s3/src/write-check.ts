@@ -41,6 +41,19 @@ export function markUncertain(failure: StorageError): StorageError {
 }
 
 /**
+ * The same failure, saying that a multipart upload may be left open at the key
+ * (`details.uploadLeftOpen`): its abort kept failing through the cleanup window.
+ */
+export function markUploadLeftOpen(failure: StorageError): StorageError {
+  return new StorageError(failure.code, `${failure.message}; a multipart upload may be left open at the key`, {
+    cause: failure.cause ?? failure,
+    key: failure.key,
+    status: failure.status,
+    details: { ...failure.details, uploadLeftOpen: true },
+  });
+}
+
+/**
  * Verifies a stored object against what was sent: its ETag against `digests`,
  * or (ETags not MD5-based) its stored size. A mismatching object is deleted.
  * `state.uncertain` is true while the object exists unverified.

@@ -3,7 +3,8 @@
  * - the abort of a failed multipart upload is retried with backoff after the
  *   write's own retries are spent, so an outage shorter than the cleanup window
  *   leaves no open upload; a longer one ends the write within the window and
- *   leaves the upload to `sweepIncompleteUploads`;
+ *   leaves the upload to `sweepIncompleteUploads`, saying so
+ *   (`details.uploadLeftOpen`);
  * - a failed write says whether the object may have been stored anyway
  *   (`details.uncertain`): set when the answer to the storing request was lost
  *   or timed out, absent when the request never went out or the server said no.
@@ -94,6 +95,7 @@ describe('aborting a failed multipart upload', () => {
         }),
       );
       expect(error.code).toBe(ErrorCode.Unavailable);
+      expect(error.details?.uploadLeftOpen).toBeUndefined();
       // The write's own retries (none) were long spent; the cleanup waited out the outage.
       expect(Date.now() - outageAt).toBeGreaterThanOrEqual(2_500);
       expect(Date.now() - started).toBeLessThan(30_000);
@@ -104,7 +106,7 @@ describe('aborting a failed multipart upload', () => {
     }
   });
 
-  it('gives up within the cleanup window when the outage outlasts it, leaving the upload to the sweep', async () => {
+  it('gives up within the cleanup window when the outage outlasts it, and says the upload it leaves to the sweep is open', async () => {
     const driver = proxiedDriver({}, { cleanupWindowMs: 2_000 });
     let outageAt = 0;
     try {
@@ -119,6 +121,8 @@ describe('aborting a failed multipart upload', () => {
       );
       expect(error.code).toBe(ErrorCode.Unavailable);
       expect(Date.now() - outageAt).toBeLessThan(2_000 + 10_000);
+      expect(error.details?.uploadLeftOpen).toBe(true);
+      expect(error.message).toMatch(/a multipart upload may be left open at the key/);
       expect(await openUploadsOf('outage/long.bin')).toBe(1);
       expect(await direct.sweepIncompleteUploads({ key: 'outage/long.bin', olderThanMs: 0 })).toEqual({
         aborted: 1,
@@ -204,6 +208,7 @@ describe('details.uncertain on a failed write', () => {
       );
       expect(error.code).toBe(ErrorCode.Unavailable);
       expect(error.details?.uncertain).toBeUndefined();
+      expect(error.details?.uploadLeftOpen).toBeUndefined();
       expect(await openUploadsOf('uncertain/parts-only.bin')).toBe(0);
       expect(await direct.exists('uncertain/parts-only.bin')).toBe(false);
     } finally {

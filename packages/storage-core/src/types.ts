@@ -245,6 +245,9 @@ export interface DriverCapabilities {
   /**
    * The backend keeps incomplete multipart uploads (S3 and compatibles), so
    * `sweepIncompleteUploads` does real work; false means it never has any to abort.
+   * A rejected `write()` of such a driver carries `details.uploadLeftOpen: true`
+   * when it may have left an upload open at the key (aborting it kept failing):
+   * offload then leaves the key to recovery, which aborts it.
    */
   readonly incompleteUploads: boolean;
   /**

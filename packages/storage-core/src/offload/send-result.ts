@@ -61,7 +61,11 @@ export interface SendResult {
   readonly checksum: WriteResult['checksum'];
 }
 
-/** The failure of a send: where, why, and whether an object may exist that nobody checked. */
+/**
+ * The failure of a send: where, why, and whether something may be left at a
+ * key that nobody checked (an object, or a multipart upload the driver could
+ * not abort), which recovery then looks at.
+ */
 export class SendFailure extends Error {
   readonly stage: 'upload' | 'verify';
   readonly error: StorageError;
@@ -162,12 +166,13 @@ async function writeOne(
     if (exclusive && original.code === ErrorCode.PreconditionFailed && !lingering) {
       return await takenKey(plan, file, key, written, again);
     }
-    if (provedNothingStored(plan.driver, original) && !lingering) throw new SendFailure('upload', error, false);
+    const leftOpen = original.details?.uploadLeftOpen === true;
+    if (provedNothingStored(plan.driver, original) && !lingering) throw new SendFailure('upload', error, leftOpen);
     written.failed.push(key);
     if (lingering) throw new SendFailure('upload', error, true);
     const adopted = await adoptIfOurs(plan, file, key).catch(() => undefined);
     if (adopted === undefined) throw new SendFailure('upload', error, true);
-    if (adopted === false) throw new SendFailure('upload', error, false);
+    if (adopted === false) throw new SendFailure('upload', error, leftOpen);
     written.failed.pop();
     record(written, key, adopted.written.checksum);
     return adopted;
