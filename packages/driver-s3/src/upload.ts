@@ -50,7 +50,7 @@ import { withRetry } from './retry.js';
 import { uploadStreamOnce } from './stream-upload.js';
 import { sweepOpenUploads } from './upload-cleanup.js';
 import { partSizeFor } from './upload-params.js';
-import { markUncertain, markUploadLeftOpen, type WriteState } from './write-check.js';
+import { markFailure, type WriteState } from './write-check.js';
 
 /**
  * Cleanup requests get this long even when the request timeout is shorter: the
@@ -117,10 +117,9 @@ export async function uploadObject(target: UploadTarget, body: WriteBody, option
   try {
     written = await uploadBy(target, body, options, context, state);
   } catch (error) {
-    const leftOpen = state.sweepNeeded && !(await sweepOpenUploads(target, startedAt));
-    if (!state.uncertain && !leftOpen) throw error;
-    const failure = state.uncertain ? markUncertain(toStorageError(error, context)) : toStorageError(error, context);
-    throw leftOpen ? markUploadLeftOpen(failure) : failure;
+    const uploadLeftOpen = state.sweepNeeded && !(await sweepOpenUploads(target, startedAt));
+    if (!state.uncertain && !uploadLeftOpen) throw error;
+    throw markFailure(toStorageError(error, context), { uncertain: state.uncertain, uploadLeftOpen });
   }
   // A retry succeeded after an attempt whose upload id never arrived: that upload is swept, best effort.
   if (state.sweepNeeded) await sweepOpenUploads(target, startedAt);

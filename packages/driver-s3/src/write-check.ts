@@ -26,30 +26,29 @@ export interface WriteState {
   uncertain: boolean;
 }
 
-/** The same failure, saying that the object may have been stored (`details.uncertain`). */
-export function markUncertain(failure: StorageError): StorageError {
-  return new StorageError(
-    failure.code,
-    `${failure.message}; the object may have been stored anyway (its outcome is unknown)`,
-    {
-      cause: failure.cause ?? failure,
-      key: failure.key,
-      status: failure.status,
-      details: { ...failure.details, uncertain: true },
-    },
-  );
+/** What a failed write says beyond its error (see upload.ts). */
+export interface FailureMarks {
+  /** The object may have been stored anyway (`details.uncertain`). */
+  readonly uncertain: boolean;
+  /** A multipart upload may be left open at the key: its abort kept failing through the cleanup window. */
+  readonly uploadLeftOpen: boolean;
 }
 
-/**
- * The same failure, saying that a multipart upload may be left open at the key
- * (`details.uploadLeftOpen`): its abort kept failing through the cleanup window.
- */
-export function markUploadLeftOpen(failure: StorageError): StorageError {
-  return new StorageError(failure.code, `${failure.message}; a multipart upload may be left open at the key`, {
+/** The same failure with `marks` in its details and its message. */
+export function markFailure(failure: StorageError, marks: FailureMarks): StorageError {
+  const notes = [
+    ...(marks.uncertain ? ['the object may have been stored anyway (its outcome is unknown)'] : []),
+    ...(marks.uploadLeftOpen ? ['a multipart upload may be left open at the key'] : []),
+  ];
+  return new StorageError(failure.code, [failure.message, ...notes].join('; '), {
     cause: failure.cause ?? failure,
     key: failure.key,
     status: failure.status,
-    details: { ...failure.details, uploadLeftOpen: true },
+    details: {
+      ...failure.details,
+      ...(marks.uncertain ? { uncertain: true } : {}),
+      ...(marks.uploadLeftOpen ? { uploadLeftOpen: true } : {}),
+    },
   });
 }
 
