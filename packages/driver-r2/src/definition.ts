@@ -11,5 +11,5 @@ export const r2DriverDefinition: DriverDefinition<R2Settings> = {
   secretFields: R2_SECRET_FIELDS,
   placementFields: R2_PLACEMENT_FIELDS,
   fields: R2_SETTINGS_FIELDS,
-  create: (settings) => createR2Driver(settings),
+  create: (settings, context) => createR2Driver(settings, { ...context }),
 };

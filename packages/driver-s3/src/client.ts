@@ -1,7 +1,8 @@
 /**
  * Builds the S3Client for a driver: a keep-alive HTTP handler with sockets sized
  * to the write concurrency × parts per write and timeouts that throw, SDK retries off (the
- * driver's p-retry layer is the only one), and the preset's checksum mode.
+ * driver's p-retry layer is the only one), the preset's checksum mode, and the
+ * driver's logger in place of the SDK's console fallback.
  */
 import type { AgentOptions as HttpsAgentOptions } from 'node:https';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
@@ -12,6 +13,7 @@ import { DirectPut } from './direct-put.js';
 import { GetUrlSigner } from './get-url-signer.js';
 import { rejectNonS3Answers } from './not-s3.js';
 import type { ChecksumMode } from './presets.js';
+import type { SdkLogger } from './sdk-logger.js';
 
 /** Knobs that are not user settings: for wrappers (R2) and tests. */
 export interface S3ClientOptions {
@@ -23,6 +25,8 @@ export interface S3ClientOptions {
   readonly tls?: Pick<HttpsAgentOptions, 'ca' | 'rejectUnauthorized' | 'servername'>;
   /** Concurrent requests the driver may make besides uploads' parts; default SOCKET_HEADROOM. */
   readonly concurrency?: number;
+  /** Where the SDK and its HTTP handler log (sdk-logger.ts); the S3 driver always sets it. */
+  readonly logger?: SdkLogger;
 }
 
 /** Sockets kept beyond the writes' parts, for reads, stats, listings and multipart bookkeeping next to them. */
@@ -56,6 +60,7 @@ export function createS3Client(
     requestTimeout: config.requestTimeoutMs,
     throwOnRequestTimeout: true,
     socketTimeout: config.idleTimeoutMs,
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const clientConfig: S3ClientConfig = {
     region: config.region,
@@ -65,6 +70,7 @@ export function createS3Client(
     requestChecksumCalculation: checksumMode,
     responseChecksumValidation: checksumMode,
     requestHandler,
+    ...(options.logger ? { logger: options.logger } : {}),
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(options.systemClockOffset ? { systemClockOffset: options.systemClockOffset } : {}),
   };

@@ -18,7 +18,7 @@ export const s3DriverDefinition: DriverDefinition<S3Settings> = {
   secretFields: S3_SECRET_FIELDS,
   placementFields: S3_PLACEMENT_FIELDS,
   fields: s3SettingsFields(undefined),
-  create: (settings) => new S3Driver(settings),
+  create: (settings, context) => new S3Driver(settings, { ...context }),
 };
 
 function presetDefinition(provider: S3Provider): DriverDefinition<S3Settings> {
@@ -34,7 +34,7 @@ function presetDefinition(provider: S3Provider): DriverDefinition<S3Settings> {
     secretFields: S3_SECRET_FIELDS,
     placementFields: S3_PLACEMENT_FIELDS,
     fields: s3SettingsFields(provider),
-    create: (settings) => new S3Driver({ ...settings, provider }, { kind: provider }),
+    create: (settings, context) => new S3Driver({ ...settings, provider }, { ...context, kind: provider }),
   };
 }
 

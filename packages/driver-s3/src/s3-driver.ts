@@ -16,6 +16,7 @@ import {
   configureFailureReport,
   type DeleteManyResult,
   type DriverCapabilities,
+  type DriverContext,
   ErrorCode,
   encodeKeyPath,
   isStorageError,
@@ -34,6 +35,7 @@ import {
   StorageError,
   type SweepIncompleteUploadsOptions,
   type SweepIncompleteUploadsResult,
+  silentLogger,
   validateKey,
   validatePrefix,
   type WriteBody,
@@ -52,10 +54,12 @@ import { presignGetUrl, presignPutUrl } from './presign.js';
 import { s3ProbeSteps } from './probe-steps.js';
 import { classifiedBody, rangeHeader } from './read-stream.js';
 import { type RetryPolicy, withRetry } from './retry.js';
+import { sdkLogger } from './sdk-logger.js';
 import { type S3SettingsInput, s3SettingsSchema } from './settings.js';
 import { CLEANUP_TIMEOUT_MS, uploadObject } from './upload.js';
 
-export interface S3DriverOptions {
+/** `backend` and `logger` are the registry's (DriverContext); the SDK's warnings go to `logger`. */
+export interface S3DriverOptions extends Partial<DriverContext> {
   /** Driver kind reported to callers and in probe reports; "s3" unless a wrapper (R2) says otherwise. */
   readonly kind?: string;
   /** Subject of configuration errors, e.g. "S3 settings" or "R2 settings". */
@@ -101,7 +105,12 @@ export class S3Driver implements StorageDriver {
       // upload.ts sets details.uncertain on every failed write that may have stored the object.
       marksUncertainWrites: true,
     };
-    this.#clients = new S3Clients(this.#config, options.client);
+    const logger = sdkLogger(
+      options.logger ?? silentLogger,
+      { backend: options.backend ?? this.kind, source: 'aws-sdk' },
+      this.#secrets,
+    );
+    this.#clients = new S3Clients(this.#config, { ...options.client, logger });
   }
 
   /** The underlying SDK client, for helpers such as R2's CORS policy. */

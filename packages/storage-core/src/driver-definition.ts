@@ -1,7 +1,19 @@
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
+import type { Logger } from './logger.js';
 import type { SettingsField } from './settings-field.js';
 import type { StorageDriver } from './types.js';
+
+/** What the registry hands a driver it builds, besides the settings. */
+export interface DriverContext {
+  /** The backend name the driver is built for, e.g. "r2" or "nas"; for log facts. */
+  readonly backend: string;
+  /**
+   * The registry's logger. A driver sends its own and its client library's
+   * warnings here, never to the console (docs/architecture.md, "The driver contract").
+   */
+  readonly logger: Logger;
+}
 
 /**
  * How a driver package plugs into the registry: a name, a settings schema and a
@@ -35,8 +47,11 @@ export interface DriverDefinition<S = Record<string, unknown>> {
    * Fields left out keep what the app stored. Check them with `settingsFieldsProblems`.
    */
   readonly fields: readonly SettingsField[];
-  /** Builds a driver from settings that passed `schema`. Must not do network I/O. */
-  create(settings: S): StorageDriver;
+  /**
+   * Builds a driver from settings that passed `schema`. Must not do network
+   * I/O. The registry always passes `context`; without it a driver logs nothing.
+   */
+  create(settings: S, context?: DriverContext): StorageDriver;
 }
 
 /**

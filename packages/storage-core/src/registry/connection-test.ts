@@ -4,7 +4,7 @@
  * run (build, close) so settings a driver refuses are never stored or enabled.
  */
 import { ConfigError } from '../errors.js';
-import { errorFacts, type Logger } from '../logger.js';
+import { errorFacts, type Logger, silentLogger } from '../logger.js';
 import { configureFailureReport } from '../probe.js';
 import { redactSecrets } from '../settings/redaction.js';
 import type { StoredProviderEntry } from '../settings/store.js';
@@ -24,6 +24,8 @@ export interface ConnectionTest {
   readonly settings: () => unknown;
   /** Secret values already known (those entered), scrubbed from the report with the ones the settings hold. */
   readonly secrets?: readonly unknown[];
+  /** Where the trial driver logs; nowhere when left out. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function testConnection(test: ConnectionTest): Promise<ProbeReport>
   try {
     const settings = test.settings();
     secrets.push(...secretValues(test.definition, settings));
-    driver = test.definition.create(settings);
+    driver = test.definition.create(settings, { backend: test.name, logger: test.logger ?? silentLogger });
   } catch (error) {
     return scrubbed(configureFailureReport(test.name, error));
   }
@@ -71,7 +73,7 @@ export async function tryDriver(
 ): Promise<void> {
   let driver: StorageDriver;
   try {
-    driver = definition.create(settings);
+    driver = definition.create(settings, { backend: name, logger });
   } catch (error) {
     const reason = redactSecrets((error as Error).message, secretValues(definition, settings));
     throw new ConfigError(`settings for "${name}"`, [reason], { cause: error });

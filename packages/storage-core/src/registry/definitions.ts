@@ -6,6 +6,7 @@
 import type { DriverDefinition } from '../driver-definition.js';
 import { ErrorCode, StorageError } from '../errors.js';
 import { validateBackendName } from '../location.js';
+import type { Logger } from '../logger.js';
 import { redactSecrets } from '../settings/redaction.js';
 import type { StorageDriver } from '../types.js';
 
@@ -29,13 +30,18 @@ export function unregisteredBackend(name: string): StorageError {
 }
 
 /**
- * Builds the driver of backend `name` from settings that passed the schema.
- * MISCONFIGURED, naming the backend and the driver's reason (scrubbed of the
- * settings' secrets), when the driver refuses them.
+ * Builds the driver of backend `name` from settings that passed the schema,
+ * logging to `logger`. MISCONFIGURED, naming the backend and the driver's
+ * reason (scrubbed of the settings' secrets), when the driver refuses them.
  */
-export function createDriver(name: string, definition: AnyDriverDefinition, settings: unknown): StorageDriver {
+export function createDriver(
+  name: string,
+  definition: AnyDriverDefinition,
+  settings: unknown,
+  logger: Logger,
+): StorageDriver {
   try {
-    return definition.create(settings);
+    return definition.create(settings, { backend: name, logger });
   } catch (error) {
     const record = (typeof settings === 'object' && settings !== null ? settings : {}) as Record<string, unknown>;
     const reason = redactSecrets(

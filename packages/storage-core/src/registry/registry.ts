@@ -76,6 +76,7 @@ export class BackendRegistry {
       definitions: this.#definitions,
       drivers: this.#drivers,
       vault: this.#vault,
+      logger: this.#logger,
       document: () => this.#document,
       trust: () => this.#trust,
       providerDriver: (name) => this.driver(name),
@@ -277,7 +278,7 @@ export class BackendRegistry {
     const stored = this.#document.providers[name];
     const source = { name, definition, input, stored, vault: this.#vault, trust: this.#trust };
     const settings = () => settingsToTest({ ...source, trusted: () => this.#trusted(name) });
-    return testConnection({ name, definition, secrets, settings });
+    return testConnection({ name, definition, secrets, settings, logger: this.#logger });
   }
 
   /** Re-reads the store (e.g. after another process changed settings) and drops cached drivers. */
@@ -351,6 +352,6 @@ export class BackendRegistry {
     const definition = this.#definitions.require(name);
     const entry = this.#document.providers[name];
     if (!entry) throw noSettingsToServe(name);
-    return createDriver(name, definition, this.#vault.open(name, definition, entry, this.#trust));
+    return createDriver(name, definition, this.#vault.open(name, definition, entry, this.#trust), this.#logger);
   }
 }

@@ -5,6 +5,7 @@
  * offload, reads and migrations resolve locations through. See
  * docs/architecture.md, "Targets".
  */
+import type { Logger } from '../logger.js';
 import type { TargetResolver } from '../offload/targets.js';
 import type { SettingsDocument, StoredProviderEntry } from '../settings/store.js';
 import type { DocumentTrust, SettingsVault } from '../settings/vault.js';
@@ -29,6 +30,8 @@ export interface TargetHost {
   readonly definitions: DriverCatalogue;
   readonly drivers: DriverCache;
   readonly vault: SettingsVault;
+  /** The registry's logger, handed to the drivers of old targets. */
+  readonly logger: Logger;
   document(): SettingsDocument;
   trust(): DocumentTrust;
   /** The provider's own (current target's) driver. */
@@ -101,6 +104,7 @@ export class TargetDirectory implements TargetResolver {
         name,
         definition,
         this.#host.vault.openTarget(name, definition, entry, stored, this.#host.trust()),
+        this.#host.logger,
       );
     });
   }
