@@ -105,9 +105,9 @@ export class SqliteDatabase {
 
   /**
    * Runs `work` in an immediate transaction shared with the other writes
-   * queued meanwhile (group commit): each in a savepoint of its own, so one
-   * that throws rolls back alone, and one COMMIT and one fdatasync for all of
-   * them. Resolves only once that commit is on disk. Writes that arrive while
+   * queued meanwhile (group commit), one COMMIT and one fdatasync for all of
+   * them; one that throws rolls back alone (see #commit). Resolves only once
+   * that commit is on disk. Writes that arrive while
    * a commit is being synced wait for it and go into the next commit
    * together, so the writes per commit grow with the load.
    */
@@ -147,37 +147,56 @@ export class SqliteDatabase {
     });
   }
 
-  /** Commits `batch` in one transaction; undefined (every write rejected) when the transaction itself fails. */
+  /**
+   * Commits `batch` in one transaction; undefined (every write rejected) when
+   * the transaction itself fails. The writes run straight in the transaction:
+   * a savepoint around each would copy every page it touches into SQLite's
+   * sub-journal, for nothing unless a write throws, which is rare (a
+   * uniqueness rule refused it). When one does, the transaction is rolled
+   * back and run again with each write in a savepoint of its own, so that the
+   * one rolls back alone.
+   */
   #commit(batch: readonly QueuedWrite[]): Settled | undefined {
     if (batch.length === 0) return undefined;
+    const straight = this.#inTransaction(batch, () => batch.map((write) => ({ ok: true, value: write.work() })));
+    if (straight.kind !== 'threw') return straight.settled;
+    if (batch.length === 1) return [{ ok: false, value: straight.error }];
+    const isolated = this.#inTransaction(batch, () => batch.map((write) => this.#inSavepoint(write.work)));
+    if (isolated.kind !== 'threw') return isolated.settled;
+    rejectAll(batch, isolated.error);
+    return undefined;
+  }
+
+  /**
+   * Runs `body` in an immediate transaction and commits it. `threw` when
+   * `body` threw (the transaction rolled back, nothing rejected); `settled`
+   * undefined, every write rejected, when BEGIN or COMMIT failed.
+   */
+  #inTransaction(
+    batch: readonly QueuedWrite[],
+    body: () => Settled,
+  ): { kind: 'done'; settled: Settled | undefined } | { kind: 'threw'; error: unknown } {
     try {
       this.#db.exec('BEGIN IMMEDIATE');
     } catch (error) {
       rejectAll(batch, error);
-      return undefined;
+      return { kind: 'done', settled: undefined };
+    }
+    let settled: Settled;
+    try {
+      settled = body();
+    } catch (error) {
+      // SQLite may have rolled back already (a full disk, an I/O error).
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      return { kind: 'threw', error };
     }
     try {
-      // A write alone needs no savepoint: the transaction is its savepoint (two statements fewer per write).
-      const settled =
-        batch.length === 1
-          ? [this.#alone((batch[0] as QueuedWrite).work)]
-          : batch.map((write) => this.#inSavepoint(write.work));
       if (this.#db.isTransaction) this.#db.exec('COMMIT');
-      return settled;
+      return { kind: 'done', settled };
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       rejectAll(batch, error);
-      return undefined;
-    }
-  }
-
-  #alone(work: () => unknown): { ok: boolean; value: unknown } {
-    try {
-      return { ok: true, value: work() };
-    } catch (error) {
-      // SQLite may have rolled back already (a full disk, an I/O error): then the write's own error stands.
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      return { ok: false, value: error };
+      return { kind: 'done', settled: undefined };
     }
   }
 

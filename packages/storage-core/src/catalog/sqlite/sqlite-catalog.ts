@@ -34,6 +34,7 @@ import { claimRecords, renewRecordLease } from './sqlite-claims.js';
 import { SqliteJobs } from './sqlite-jobs.js';
 import { conflictBehind, pointLocation, writeFiles } from './sqlite-record-writes.js';
 import { catalogStats, countResults } from './sqlite-stats.js';
+import { WrittenRecords } from './written-records.js';
 
 /** Options of `openSqliteCatalog`. */
 export interface SqliteCatalogOptions {
@@ -54,6 +55,7 @@ export class SqliteCatalog implements Catalog {
   readonly file: string;
   readonly #db: SqliteDatabase;
   readonly #jobs: SqliteJobs;
+  readonly #written = new WrittenRecords();
 
   constructor(options: SqliteCatalogOptions) {
     if (typeof options?.file !== 'string' || options.file.length === 0) {
@@ -102,7 +104,7 @@ export class SqliteCatalog implements Catalog {
     refuseProblems('catalog record', newRecordProblems(input));
     const record = recordToInsert(input, newRecordId());
     const now = record.createdAt;
-    return this.#db.grouped(() => {
+    const inserted = await this.#db.grouped(() => {
       try {
         this.#db.run(
           `INSERT INTO results (${RESULT_COLUMNS.join(', ')}) VALUES (${RESULT_COLUMNS.map(() => '?').join(', ')})`,
@@ -115,6 +117,8 @@ export class SqliteCatalog implements Catalog {
       pointLocation(this.#db, input.location, record.id, now);
       return record;
     });
+    this.#written.remember(inserted);
+    return inserted;
   }
 
   async update(
@@ -125,17 +129,21 @@ export class SqliteCatalog implements Catalog {
   ): Promise<ResultRecord | undefined> {
     refuseProblems('catalog change', changeProblems(changes));
     const now = options.now ?? Date.now();
-    return this.#db.grouped(() => {
-      const current = loadRecord(this.#db, this.#db.one<ResultRow>('SELECT * FROM results WHERE id = ?', id));
+    const updated = await this.#db.grouped(() => {
+      const current =
+        this.#written.at(id, expectedVersion) ??
+        loadRecord(this.#db, this.#db.one<ResultRow>('SELECT * FROM results WHERE id = ?', id));
       if (!current || current.version !== expectedVersion) return undefined;
       const next = applyChanges(current, changes, now);
       const columns = RESULT_COLUMNS.slice(1);
       try {
-        this.#db.run(
-          `UPDATE results SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE id = ?`,
+        const changed = this.#db.run(
+          `UPDATE results SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE id = ? AND version = ?`,
           ...resultValues(next).slice(1),
           id,
+          expectedVersion,
         );
+        if (changed === 0) return undefined; // another process moved it on since this one wrote it
         if (!sameFileColumns(current, next)) {
           this.#db.run('DELETE FROM result_files WHERE result_id = ?', id);
           writeFiles(this.#db, next);
@@ -146,6 +154,9 @@ export class SqliteCatalog implements Catalog {
       for (const location of options.addLocations ?? []) pointLocation(this.#db, location, id, now);
       return next;
     });
+    if (updated) this.#written.remember(updated);
+    else this.#written.forget(id);
+    return updated;
   }
 
   async claim(request: ClaimRequest): Promise<ResultRecord[]> {
@@ -153,6 +164,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async renewLease(id: string, attemptId: string, leaseUntil: number): Promise<boolean> {
+    this.#written.forget(id); // the renewal keeps the version but changes the intent
     return renewRecordLease(this.#db, id, attemptId, leaseUntil);
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ResultRecord } from '../../catalog/types.js';
 import { ErrorCode } from '../../errors.js';
 import { expectStorageError } from '../suite-context.js';
 import { attemptId, type CatalogSuiteContext, newRecord } from './context.js';
@@ -167,6 +168,36 @@ export function describeUpdates(ctx: CatalogSuiteContext): void {
         }),
         ErrorCode.InvalidInput,
       );
+    });
+
+    it('builds on what another connection committed, never on what this one wrote before it', async () => {
+      const catalog = ctx.catalog();
+      const second = await ctx.another(catalog);
+      const record = await catalog.insert(newRecord(`${ctx.scope('other-writer')}a.png`, { metadata: { a: '1' } }));
+      const written = await catalog.update(record.id, record.version, { state: 'pending', attempts: 1 });
+      const theirs = await second.update(record.id, (written as ResultRecord).version, {
+        metadata: { b: '2' },
+        attempts: 2,
+      });
+      expect(await catalog.update(record.id, (written as ResultRecord).version, { state: 'blocked' })).toBeUndefined();
+      const mine = await catalog.update(record.id, (theirs as ResultRecord).version, { state: 'blocked' });
+      expect(mine).toMatchObject({ state: 'blocked', attempts: 2, metadata: { b: '2' } });
+      expect(await second.get(record.id)).toEqual(mine);
+    });
+
+    it('keeps a renewed lease through a later change that does not touch the intent', async () => {
+      const catalog = ctx.catalog();
+      const attempt = attemptId();
+      const record = await catalog.insert(
+        newRecord(`${ctx.scope('renewed')}a.png`, {
+          state: 'pending',
+          intent: { kind: 'offload', attemptId: attempt, owner: 'w', startedAt: 1, leaseUntil: 1_000 },
+        }),
+      );
+      expect(await catalog.renewLease(record.id, attempt, 50_000)).toBe(true);
+      const updated = await catalog.update(record.id, record.version, { attempts: 1 });
+      expect(updated?.intent?.leaseUntil).toBe(50_000);
+      expect((await catalog.get(record.id))?.intent?.leaseUntil).toBe(50_000);
     });
 
     it('lets exactly one of many racing writers on two connections win each version', async () => {
