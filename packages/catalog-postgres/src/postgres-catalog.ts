@@ -38,6 +38,7 @@ import {
   StorageError,
   sameFileColumns,
   type UpdateOptions,
+  WrittenRecords,
 } from '@stowage/storage-core';
 import { Connection, type Queryable } from './connection.js';
 import { type PostgresCatalogOptions, resolvePostgresCatalogOptions } from './options.js';
@@ -85,6 +86,7 @@ export class PostgresCatalog implements Catalog {
   readonly #select: string;
   readonly #jobs: PostgresJobs;
   readonly #reads: PostgresReads;
+  readonly #written = new WrittenRecords();
   /** The pool to end on close, when the catalog made it. */
   readonly #ownPool: { end(): Promise<void> } | undefined;
   #closed = false;
@@ -129,7 +131,7 @@ export class PostgresCatalog implements Catalog {
     refuseProblems('catalog record', newRecordProblems(input));
     this.#assertOpen();
     const record = recordToInsert(input, newRecordId());
-    return this.#db.transaction(
+    const inserted = await this.#db.transaction(
       async (tx, attempt) => {
         // The unique indexes check path and keys as the rows go in; a run after one refused a row
         // checks first, so the refusal is worded as every catalog words it (record-writes.ts).
@@ -147,6 +149,8 @@ export class PostgresCatalog implements Catalog {
       },
       { retry: true },
     );
+    this.#written.remember(inserted);
+    return inserted;
   }
 
   async update(
@@ -159,10 +163,14 @@ export class PostgresCatalog implements Catalog {
     this.#assertOpen();
     const now = options.now ?? Date.now();
     const locations = [...new Set(options.addLocations ?? [])];
-    return this.#db.transaction(
+    const updated = await this.#db.transaction(
       async (tx, attempt) => {
-        // The row lock makes the version read here the one the UPDATE below compares.
-        const current = await this.#oneOn(tx, `${this.#select} WHERE r.id = $1 FOR UPDATE OF r`, [id]);
+        // A record this catalog wrote at that version is not read back: the UPDATE's version
+        // check below proves the row still is as written (WrittenRecords). Otherwise the row
+        // lock makes the version read here the one the UPDATE compares.
+        const current =
+          (attempt === 1 ? this.#written.at(id, expectedVersion) : undefined) ??
+          (await this.#oneOn(tx, `${this.#select} WHERE r.id = $1 FOR UPDATE OF r`, [id]));
         if (!current || current.version !== expectedVersion) return undefined;
         const next = applyChanges(current, changes, now);
         // Most changes touch only the record's own row (an intent taken or cleared, a schedule):
@@ -189,6 +197,9 @@ export class PostgresCatalog implements Catalog {
       },
       { retry: true },
     );
+    if (updated) this.#written.remember(updated);
+    else this.#written.forget(id);
+    return updated;
   }
 
   async claim(request: ClaimRequest): Promise<ResultRecord[]> {
@@ -246,6 +257,7 @@ export class PostgresCatalog implements Catalog {
       );
     }
     this.#assertOpen();
+    this.#written.forget(id); // the renewal keeps the version but changes the intent
     // One statement, so atomic on its own. Renewal is bookkeeping, not a change of the record:
     // the holder's version stays valid.
     const { rowCount } = await this.#db.query(

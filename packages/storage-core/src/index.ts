@@ -9,6 +9,7 @@ export { newRecordId } from './catalog/record-id.js';
 export * from './catalog/record-problems.js';
 export * from './catalog/sqlite/sqlite-catalog.js';
 export * from './catalog/types.js';
+export { WrittenRecords } from './catalog/written-records.js';
 export * from './content-type.js';
 export * from './create-storage.js';
 export * from './direct-upload.js';

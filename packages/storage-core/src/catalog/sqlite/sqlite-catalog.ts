@@ -28,13 +28,13 @@ import type {
   ResultRecord,
   UpdateOptions,
 } from '../types.js';
+import { WrittenRecords } from '../written-records.js';
 import { SqliteDatabase } from './database.js';
 import { type FileRow, loadRecord, type ResultRow, resultValues, whereClause } from './rows.js';
 import { claimRecords, renewRecordLease } from './sqlite-claims.js';
 import { SqliteJobs } from './sqlite-jobs.js';
 import { conflictBehind, pointLocation, writeFiles } from './sqlite-record-writes.js';
 import { catalogStats, countResults } from './sqlite-stats.js';
-import { WrittenRecords } from './written-records.js';
 
 /** Options of `openSqliteCatalog`. */
 export interface SqliteCatalogOptions {
