@@ -107,9 +107,9 @@ export class SqliteDatabase {
    * Runs `work` in an immediate transaction shared with the other writes
    * queued meanwhile (group commit), one COMMIT and one fdatasync for all of
    * them; one that throws rolls back alone (see #commit). Resolves only once
-   * that commit is on disk. Writes that arrive while
-   * a commit is being synced wait for it and go into the next commit
-   * together, so the writes per commit grow with the load.
+   * that commit is on disk. Writes that arrive while a commit is being synced
+   * wait for it and go into the next commit together, so the writes per
+   * commit grow with the load.
    */
   grouped<T>(work: () => T): Promise<T> {
     this.#assertOpen();
