@@ -22,6 +22,7 @@ import {
   isStorageError,
   type ListEntry,
   type ListOptions,
+  type Logger,
   type ObjectStat,
   type PresignedRequest,
   type PresignGetOptions,
@@ -58,7 +59,10 @@ import { sdkLogger } from './sdk-logger.js';
 import { type S3SettingsInput, s3SettingsSchema } from './settings.js';
 import { CLEANUP_TIMEOUT_MS, uploadObject } from './upload.js';
 
-/** `backend` and `logger` are the registry's (DriverContext); the SDK's warnings go to `logger`. */
+/**
+ * `backend` and `logger` are the registry's (DriverContext): the SDK's warnings
+ * go to `logger`, and so does what a write that succeeded could not clean up.
+ */
 export interface S3DriverOptions extends Partial<DriverContext> {
   /** Driver kind reported to callers and in probe reports; "s3" unless a wrapper (R2) says otherwise. */
   readonly kind?: string;
@@ -86,6 +90,8 @@ export class S3Driver implements StorageDriver {
   readonly #clients: S3Clients;
   readonly #secrets: readonly string[];
   readonly #retry: RetryPolicy;
+  readonly #logger: Logger;
+  readonly #backend: string;
   #closed = false;
 
   /** Validates `settings` (ConfigError listing every problem) and builds the client. */
@@ -105,11 +111,9 @@ export class S3Driver implements StorageDriver {
       // upload.ts sets details.uncertain on every failed write that may have stored the object.
       marksUncertainWrites: true,
     };
-    const logger = sdkLogger(
-      options.logger ?? silentLogger,
-      { backend: options.backend ?? this.kind, source: 'aws-sdk' },
-      this.#secrets,
-    );
+    this.#logger = options.logger ?? silentLogger;
+    this.#backend = options.backend ?? this.kind;
+    const logger = sdkLogger(this.#logger, { backend: this.#backend, source: 'aws-sdk' }, this.#secrets);
     this.#clients = new S3Clients(this.#config, { ...options.client, logger });
   }
 
@@ -154,6 +158,8 @@ export class S3Driver implements StorageDriver {
       secrets: this.#secrets,
       onRetry: this.#onRetry,
       cleanupWindowMs: this.#cleanupWindowMs,
+      logger: this.#logger,
+      backend: this.#backend,
     };
     return uploadObject(target, body, options);
   }

@@ -31,6 +31,7 @@ import {
   ErrorCode,
   fileChangedSince,
   isFileSource,
+  type Logger,
   metadataProblems,
   type NormalizedBody,
   normalizeBody,
@@ -75,6 +76,10 @@ export interface UploadTarget {
   readonly onRetry?: ((error: Error, attempt: number) => void | Promise<void>) | undefined;
   /** How long aborting a failed upload keeps retrying; default DEFAULT_CLEANUP_WINDOW_MS. */
   readonly cleanupWindowMs?: number | undefined;
+  /** Where a write that succeeded reports what it could not clean up; nowhere when left out. */
+  readonly logger?: Logger | undefined;
+  /** The backend name, for the logger's facts. */
+  readonly backend?: string | undefined;
 }
 
 /** Returns every problem with the write options, so bad input fails before any I/O. */
@@ -121,8 +126,14 @@ export async function uploadObject(target: UploadTarget, body: WriteBody, option
     if (!state.uncertain && !uploadLeftOpen) throw error;
     throw markFailure(toStorageError(error, context), { uncertain: state.uncertain, uploadLeftOpen });
   }
-  // A retry succeeded after an attempt whose upload id never arrived: that upload is swept, best effort.
-  if (state.sweepNeeded) await sweepOpenUploads(target, startedAt);
+  // A retry succeeded after an attempt whose upload id never arrived: that upload is swept, best
+  // effort. The write stands either way; what the sweep could not abort is said, for the operator.
+  if (state.sweepNeeded && !(await sweepOpenUploads(target, startedAt))) {
+    target.logger?.warn(
+      { backend: target.backend, key, bucket: target.config.bucket },
+      `"${key}" was written, but a multipart upload that an earlier attempt may have opened at its key could not be aborted; sweepIncompleteUploads (the worker's sweep) or the bucket's lifecycle rule removes it`,
+    );
+  }
   return written;
 }
 

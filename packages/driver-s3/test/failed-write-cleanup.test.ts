@@ -9,14 +9,12 @@
  *   (`details.uncertain`): set when the answer to the storing request was lost
  *   or timed out, absent when the request never went out or the server said no.
  */
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { ErrorCode, type StorageError } from '@stowage/storage-core';
 import { generatedStream } from '@stowage/storage-core/testing';
 import {
   createMinioUser,
   createS3Proxy,
   createTestBucket,
-  createTestS3Client,
   removeTestBucket,
   type ToxiproxyProxy,
 } from '@stowage/testing';
@@ -24,6 +22,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { fileToxiproxy } from '../../../test-support/file-toxiproxy.js';
 import { createS3Driver, type S3Driver, type S3DriverOptions, type S3SettingsInput } from '../src/index.js';
 import { minioSettings } from './support/minio-settings.js';
+import { openUploadsOf } from './support/open-uploads.js';
 
 const toxiproxy = await fileToxiproxy();
 
@@ -39,16 +38,6 @@ function proxiedDriver(overrides: Partial<S3SettingsInput> = {}, options: S3Driv
     { ...minioSettings(server, bucket, endpoint), retries: 0, partSize: 5 * MiB, queueSize: 1, ...overrides },
     options,
   );
-}
-
-async function openUploadsOf(key: string): Promise<number> {
-  const client = createTestS3Client(server);
-  try {
-    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-    return (listed.Uploads ?? []).filter((upload) => upload.Key === key).length;
-  } finally {
-    client.destroy();
-  }
 }
 
 async function failureOf(write: Promise<unknown>): Promise<StorageError> {
@@ -99,7 +88,7 @@ describe('aborting a failed multipart upload', () => {
       // The write's own retries (none) were long spent; the cleanup waited out the outage.
       expect(Date.now() - outageAt).toBeGreaterThanOrEqual(2_500);
       expect(Date.now() - started).toBeLessThan(30_000);
-      expect(await openUploadsOf('outage/short.bin')).toBe(0);
+      expect(await openUploadsOf(server, bucket, 'outage/short.bin')).toBe(0);
       expect(await direct.exists('outage/short.bin')).toBe(false);
     } finally {
       await driver.close();
@@ -123,12 +112,12 @@ describe('aborting a failed multipart upload', () => {
       expect(Date.now() - outageAt).toBeLessThan(2_000 + 10_000);
       expect(error.details?.uploadLeftOpen).toBe(true);
       expect(error.message).toMatch(/a multipart upload may be left open at the key/);
-      expect(await openUploadsOf('outage/long.bin')).toBe(1);
+      expect(await openUploadsOf(server, bucket, 'outage/long.bin')).toBe(1);
       expect(await direct.sweepIncompleteUploads({ key: 'outage/long.bin', olderThanMs: 0 })).toEqual({
         aborted: 1,
         failed: [],
       });
-      expect(await openUploadsOf('outage/long.bin')).toBe(0);
+      expect(await openUploadsOf(server, bucket, 'outage/long.bin')).toBe(0);
     } finally {
       await driver.close();
     }
@@ -209,7 +198,7 @@ describe('details.uncertain on a failed write', () => {
       expect(error.code).toBe(ErrorCode.Unavailable);
       expect(error.details?.uncertain).toBeUndefined();
       expect(error.details?.uploadLeftOpen).toBeUndefined();
-      expect(await openUploadsOf('uncertain/parts-only.bin')).toBe(0);
+      expect(await openUploadsOf(server, bucket, 'uncertain/parts-only.bin')).toBe(0);
       expect(await direct.exists('uncertain/parts-only.bin')).toBe(false);
     } finally {
       await driver.close();
