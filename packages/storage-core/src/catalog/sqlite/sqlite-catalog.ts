@@ -36,6 +36,12 @@ import { SqliteJobs } from './sqlite-jobs.js';
 import { conflictBehind, pointLocation, writeFiles } from './sqlite-record-writes.js';
 import { catalogStats, countResults } from './sqlite-stats.js';
 
+// Built once: the statement cache is keyed by the SQL text, and an offload runs both.
+const INSERT_RESULT = `INSERT INTO results (${RESULT_COLUMNS.join(', ')}) VALUES (${RESULT_COLUMNS.map(() => '?').join(', ')})`;
+const UPDATE_RESULT = `UPDATE results SET ${RESULT_COLUMNS.slice(1)
+  .map((column) => `${column} = ?`)
+  .join(', ')} WHERE id = ? AND version = ?`;
+
 /** Options of `openSqliteCatalog`. */
 export interface SqliteCatalogOptions {
   /** The database file; its folder is created when missing. */
@@ -106,10 +112,7 @@ export class SqliteCatalog implements Catalog {
     const now = record.createdAt;
     const inserted = await this.#db.grouped(() => {
       try {
-        this.#db.run(
-          `INSERT INTO results (${RESULT_COLUMNS.join(', ')}) VALUES (${RESULT_COLUMNS.map(() => '?').join(', ')})`,
-          ...resultValues(record),
-        );
+        this.#db.run(INSERT_RESULT, ...resultValues(record));
         writeFiles(this.#db, record);
       } catch (error) {
         throw conflictBehind(this.#db, error, record);
@@ -135,14 +138,8 @@ export class SqliteCatalog implements Catalog {
         loadRecord(this.#db, this.#db.one<ResultRow>('SELECT * FROM results WHERE id = ?', id));
       if (!current || current.version !== expectedVersion) return undefined;
       const next = applyChanges(current, changes, now);
-      const columns = RESULT_COLUMNS.slice(1);
       try {
-        const changed = this.#db.run(
-          `UPDATE results SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE id = ? AND version = ?`,
-          ...resultValues(next).slice(1),
-          id,
-          expectedVersion,
-        );
+        const changed = this.#db.run(UPDATE_RESULT, ...resultValues(next).slice(1), id, expectedVersion);
         if (changed === 0) return undefined; // another process moved it on since this one wrote it
         if (!sameFileColumns(current, next)) {
           this.#db.run('DELETE FROM result_files WHERE result_id = ?', id);

@@ -77,12 +77,11 @@ export function pointLocation(db: SqliteDatabase, location: string, id: string, 
   if (changed === 0) assertLocationFree(db, location, id);
 }
 
+const INSERT_FILE = `INSERT INTO result_files (${FILE_COLUMNS.join(', ')}) VALUES (${FILE_COLUMNS.map(() => '?').join(', ')})`;
+
 /** Inserts a row per file of `record`, in position order. */
 export function writeFiles(db: SqliteDatabase, record: ResultRecord): void {
   for (const values of fileValues(record)) {
-    db.run(
-      `INSERT INTO result_files (${FILE_COLUMNS.join(', ')}) VALUES (${FILE_COLUMNS.map(() => '?').join(', ')})`,
-      ...values,
-    );
+    db.run(INSERT_FILE, ...values);
   }
 }
