@@ -10,7 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Logger, streamToBuffer } from '@stowage/storage-core';
+import type { Logger } from '@stowage/storage-core';
+import { readBytes } from '@stowage/storage-core/testing';
 import {
   createMinioUser,
   createS3Proxy,
@@ -105,8 +106,7 @@ describe('a multipart write after a lost CreateMultipartUpload answer', () => {
     expect(await openUploadsOf(server, bucket, 'lost-create/swept.bin')).toBe(0);
     const stored = createS3Driver(minioSettings(server, bucket));
     try {
-      const read = await streamToBuffer(await stored.read('lost-create/swept.bin'));
-      expect(digest(read)).toBe(digest(bytes));
+      expect(digest(await readBytes(stored, 'lost-create/swept.bin'))).toBe(digest(bytes));
     } finally {
       await stored.close();
     }
