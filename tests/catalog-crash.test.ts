@@ -12,11 +12,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { type Storage, sha256File, streamToBuffer } from '../packages/storage-core/src/index.js';
-import { createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
 import { createWorkspace, localDefinition, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/catalog-crash-child.mjs', import.meta.url));
 const KILLS_PER_BACKEND = 25;
@@ -34,15 +34,11 @@ interface Batch {
 
 describe('offload with the catalog and the worker under SIGKILL', () => {
   const s3 = inject('s3');
-  let bucket: string;
+  const bucket = bucketForSuite(s3, 'catalog-crash');
   const workspaces: Workspace[] = [];
 
-  beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'catalog-crash');
-  });
   afterAll(async () => {
     await Promise.all(workspaces.map((ws) => ws.remove()));
-    await removeTestBucket(s3, bucket);
   });
 
   async function open(ws: Workspace, kind: Kind): Promise<Storage> {
@@ -61,7 +57,7 @@ describe('offload with the catalog and the worker under SIGKILL', () => {
         : {
             endpoint: s3.endpoint,
             region: s3.region,
-            bucket,
+            bucket: bucket.name,
             accessKeyId: s3.accessKeyId,
             secretAccessKey: s3.secretAccessKey,
             partSize: 5 * 1024 * 1024,

@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ErrorCode } from '../packages/storage-core/src/index.js';
-import { createTestBucket, createTestS3Client, removeTestBucket } from '../packages/testing/src/index.js';
+import { createTestS3Client } from '../packages/testing/src/index.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/file-race-child.mjs', import.meta.url));
 const BUILT = ['storage-core', 'driver-local', 'driver-s3'].map((name) =>
@@ -66,17 +67,15 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 describe('writes from a file that changes under them', () => {
   const s3 = inject('s3');
-  let bucket: string;
+  const bucket = bucketForSuite(s3, 'file-races');
   let workDir: string;
 
   beforeAll(async () => {
     const missing = BUILT.filter((file) => !existsSync(file));
     if (missing.length > 0) throw new Error(`build first (pnpm build): missing ${missing.join(', ')}`);
-    bucket = await createTestBucket(s3, 'file-races');
     workDir = await mkdtemp(join(tmpdir(), 'stowage-races-'));
   });
   afterAll(async () => {
-    await removeTestBucket(s3, bucket);
     await rm(workDir, { recursive: true, force: true });
   });
 
@@ -105,7 +104,7 @@ describe('writes from a file that changes under them', () => {
         accessKeyId: s3.accessKeyId,
         secretAccessKey: s3.secretAccessKey,
       },
-      bucket,
+      bucket: bucket.name,
       workDir: join(workDir, 'sources'),
       localRoot,
       cases,
@@ -153,9 +152,9 @@ describe('writes from a file that changes under them', () => {
     // Nothing behind: no object and no open upload in the bucket, no file (temp or object) under the local root.
     const client = createTestS3Client(s3);
     try {
-      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name }));
       expect(uploads.Uploads ?? []).toEqual([]);
-      const objects = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      const objects = await client.send(new ListObjectsV2Command({ Bucket: bucket.name }));
       expect(objects.Contents ?? []).toEqual([]);
     } finally {
       client.destroy();

@@ -14,9 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { derivedUuid, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
-import { createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
 import { createWorkspace, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
-import { inspectBucket } from './support/s3-inspect.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/offload-crash-child.mjs', import.meta.url));
 const BUILT = ['storage-core', 'driver-local', 'driver-s3'].map((name) =>
@@ -27,20 +26,15 @@ const KILLS = 6;
 
 describe('templated keys under SIGKILL', () => {
   const s3 = inject('s3');
-  let bucket: string;
-  let bucketView: ReturnType<typeof inspectBucket>;
+  const bucket = bucketForSuite(s3, 'key-template-crash');
   const workspaces: Workspace[] = [];
 
   beforeAll(async () => {
     const missing = BUILT.filter((file) => !existsSync(file));
     if (missing.length > 0) throw new Error(`build first (pnpm build): missing ${missing.join(', ')}`);
-    bucket = await createTestBucket(s3, 'key-template-crash');
-    bucketView = inspectBucket(s3, bucket);
   });
   afterAll(async () => {
-    bucketView.close();
     await Promise.all(workspaces.map((ws) => ws.remove()));
-    await removeTestBucket(s3, bucket);
   });
 
   async function openStorage(ws: Workspace): Promise<Storage> {
@@ -57,7 +51,7 @@ describe('templated keys under SIGKILL', () => {
     await storage.registry.saveSettings('archive', {
       endpoint: s3.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       keyPrefix: `round-${round}`,
@@ -139,7 +133,7 @@ describe('templated keys under SIGKILL', () => {
       expect(sha256(await streamToBuffer(await storage.read(`archive:${key}`)))).toBe(sha);
       expectedKeys.push(`round-${round}/${key}`);
     }
-    const stored = (await bucketView.view(`round-${round}/`)).objects.map((object) => object.key);
+    const stored = (await bucket.view(`round-${round}/`)).objects.map((object) => object.key);
     expect(stored.sort(), 'one object per result, each at the key its record fixed').toEqual(expectedKeys.sort());
     await storage.close();
   }

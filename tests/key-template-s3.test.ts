@@ -7,18 +7,13 @@
  * was lost after MinIO stored the object (then even a template changed
  * meanwhile keeps the key: the abandoned attempt's intent names it).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { derivedUuid, ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
-import {
-  createS3Proxy,
-  createTestBucket,
-  removeTestBucket,
-  type ToxiproxyProxy,
-} from '../packages/testing/src/index.js';
+import { createS3Proxy, type ToxiproxyProxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, eventually, sha256, type Workspace } from './support/fixture.js';
-import { inspectBucket } from './support/s3-inspect.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const toxiproxy = await fileToxiproxy();
 /** Each test its own key prefix in the shared bucket. */
@@ -28,21 +23,12 @@ const TEMPLATE = 'img/{year}/{uuid}-{timestamp}.{extName}';
 
 describe('key templates on MinIO through the registry and offload', () => {
   const s3 = inject('s3');
-  let bucket: string;
-  let bucketView: ReturnType<typeof inspectBucket>;
+  const bucket = bucketForSuite(s3, 'key-template');
   let proxy: ToxiproxyProxy;
   let ws: Workspace;
   let storage: Storage;
   let settings: Record<string, unknown>;
 
-  beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'key-template');
-    bucketView = inspectBucket(s3, bucket);
-  });
-  afterAll(async () => {
-    bucketView.close();
-    await removeTestBucket(s3, bucket);
-  });
   beforeEach(async () => {
     const proxied = await createS3Proxy(toxiproxy, s3);
     proxy = proxied.proxy;
@@ -53,7 +39,7 @@ describe('key templates on MinIO through the registry and offload', () => {
     settings = {
       endpoint: proxied.info.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       keyPrefix: PREFIX,
@@ -81,7 +67,7 @@ describe('key templates on MinIO through the registry and offload', () => {
   }
 
   async function objectsUnder(folder: string) {
-    return (await bucketView.view(`${PREFIX}/${folder}`)).objects;
+    return (await bucket.view(`${PREFIX}/${folder}`)).objects;
   }
 
   it('lands the file at the templated key under the prefix; the outcome names it and its URL fetches it', async () => {

@@ -10,9 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
-import { createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
 import { createWorkspace, localDefinition, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
-import { inspectBucket } from './support/s3-inspect.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/migrate-crash-child.mjs', import.meta.url));
 const KILLS = 12;
@@ -20,14 +19,13 @@ const RESULTS = 24;
 
 describe('a migration under SIGKILL', () => {
   const s3 = inject('s3');
-  let bucket: string;
+  const bucket = bucketForSuite(s3, 'migrate-crash');
   let ws: Workspace;
   let archiveRoot: string;
   const prefix = `mc-${Date.now()}`;
   const expected = new Map<string, string>();
 
   beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'migrate-crash');
     ws = await createWorkspace();
     archiveRoot = await ws.folder('archive');
     const storage = await open();
@@ -36,7 +34,7 @@ describe('a migration under SIGKILL', () => {
     await storage.registry.saveSettings('minio', {
       endpoint: s3.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       keyPrefix: prefix,
@@ -52,7 +50,6 @@ describe('a migration under SIGKILL', () => {
   });
   afterAll(async () => {
     await ws.remove();
-    await removeTestBucket(s3, bucket);
   });
 
   async function open(): Promise<Storage> {
@@ -132,20 +129,18 @@ describe('a migration under SIGKILL', () => {
     ).toBe(true);
 
     const storage = await open();
-    const view = inspectBucket(s3, bucket);
     try {
       for await (const record of storage.catalog?.list() ?? []) {
         expect(record).toMatchObject({ targetId: 'minio.1', intent: undefined, migrationId: undefined });
       }
       // A kill during the destination's connection test may leave its probe object: Stowage's own, not a result.
-      const stored = (await view.view(`${prefix}/`)).objects.filter(
+      const stored = (await bucket.view(`${prefix}/`)).objects.filter(
         (object) => !object.key.includes('/.stowage-probe/'),
       );
       expect(new Map(stored.map((object) => [object.key.slice(prefix.length + 1), object.sha256]))).toEqual(expected);
       expect((await readdir(archiveRoot, { recursive: true })).filter((name) => name.endsWith('.png'))).toEqual([]);
       expect((await storage.catalog?.listJobs({ kind: 'migrate' }))?.map((job) => job.state)).toEqual(['done']);
     } finally {
-      view.close();
       await storage.close();
     }
   }, 150_000);

@@ -7,7 +7,7 @@
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import {
   ErrorCode,
@@ -16,27 +16,17 @@ import {
   type Storage,
   streamToBuffer,
 } from '../packages/storage-core/src/index.js';
-import { createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
 import { createWorkspace, fileSha256, localDefinition, sha256, type Workspace } from './support/fixture.js';
-import { inspectBucket } from './support/s3-inspect.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 describe('storage.migrate', () => {
   const s3 = inject('s3');
-  let bucket: string;
-  let bucketView: ReturnType<typeof inspectBucket>;
+  const bucket = bucketForSuite(s3, 'migrate');
   let ws: Workspace;
   let storage: Storage;
   let archiveRoot: string;
   let prefix: string;
 
-  beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'migrate');
-    bucketView = inspectBucket(s3, bucket);
-  });
-  afterAll(async () => {
-    bucketView.close();
-    await removeTestBucket(s3, bucket);
-  });
   beforeEach(async () => {
     ws = await createWorkspace();
     archiveRoot = await ws.folder('archive');
@@ -49,7 +39,7 @@ describe('storage.migrate', () => {
     await storage.registry.saveSettings('minio', {
       endpoint: s3.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       keyPrefix: prefix,
@@ -114,7 +104,7 @@ describe('storage.migrate', () => {
     const report = await storage.migrate({ from: 'archive', to: 'minio', deleteSource: true });
     expect(report.results).toEqual({ done: 4, failed: 0, total: 4 });
     expect((await readdir(archiveRoot, { recursive: true })).filter((name) => name.endsWith('.png'))).toEqual([]);
-    const view = await bucketView.view(`${prefix}/`);
+    const view = await bucket.view(`${prefix}/`);
     expect(view.objects.map((object) => object.key).sort()).toHaveLength(8);
     for (const result of made) {
       expect(await readSha(result.location)).toBe(result.sha);
@@ -130,7 +120,7 @@ describe('storage.migrate', () => {
     for (const result of made) expect(await fileSha256(join(ws.resultsRoot, result.path))).toBeUndefined();
     const report = await storage.migrate({ from: 'minio', to: 'local', deleteSource: true });
     expect(report.results.done).toBe(3);
-    expect((await bucketView.view(`${prefix}/`)).objects).toEqual([]);
+    expect((await bucket.view(`${prefix}/`)).objects).toEqual([]);
     for (const result of made) {
       expect(await fileSha256(join(ws.resultsRoot, result.path))).toBe(result.sha);
       expect(await readSha(result.location)).toBe(result.sha);
@@ -150,7 +140,7 @@ describe('storage.migrate', () => {
     expect(report.bytes.total).toBe(1000 + 1037 + 1074);
     expect(await storage.stats()).toEqual(before);
     expect(await storage.catalog?.listJobs()).toEqual([]);
-    expect((await bucketView.view(`${prefix}/`)).objects).toEqual([]);
+    expect((await bucket.view(`${prefix}/`)).objects).toEqual([]);
   });
 
   it('refuses bad requests with a clear error before any object is touched', async () => {
@@ -173,7 +163,7 @@ describe('storage.migrate', () => {
     await storage.registry.saveSettings('minio', {
       endpoint: s3.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: 'not-the-secret-at-all',
       keyPrefix: prefix,
@@ -184,7 +174,7 @@ describe('storage.migrate', () => {
     });
     expect(await storage.catalog?.listJobs()).toEqual([]);
     expect((await storage.stats()).byTarget).toEqual([{ targetId: 'archive.1', results: 2, bytes: 2037 }]);
-    expect((await bucketView.view(`${prefix}/`)).objects).toEqual([]);
+    expect((await bucket.view(`${prefix}/`)).objects).toEqual([]);
   });
 
   it('leaves a result whose source bytes no longer match the catalog where it is, and reports why', async () => {
@@ -198,7 +188,7 @@ describe('storage.migrate', () => {
       migrationId: undefined,
       lastError: { code: 'CHECKSUM_MISMATCH' },
     });
-    expect((await bucketView.view(`${prefix}/`)).objects.map((object) => object.key)).toEqual([`${prefix}/lib/0.png`]);
+    expect((await bucket.view(`${prefix}/`)).objects.map((object) => object.key)).toEqual([`${prefix}/lib/0.png`]);
     expect(await readSha(made[0]?.location as string)).toBe(made[0]?.sha);
   });
 

@@ -20,7 +20,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openPostgresCatalog, type PostgresCatalog } from '../packages/catalog-postgres/src/index.js';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ErrorCode, type ReconcileReport, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
-import { createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
 import {
   controlledDefinition,
   createWorkspace,
@@ -30,6 +29,7 @@ import {
   type Workspace,
   type WriteControl,
 } from './support/fixture.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/multi-server-worker.mjs', import.meta.url));
 const MIGRATED = 1000;
@@ -52,7 +52,7 @@ describe('three servers on one Postgres and one MinIO', () => {
   const expected = new Map<string, string>();
   let movedBytes = 0;
   const control: WriteControl = { writes: [] };
-  let bucket: string;
+  const bucket = bucketForSuite(s3, 'multi-server');
   let ws: Workspace;
   let archiveRoot: string;
   let catalog: PostgresCatalog;
@@ -61,7 +61,6 @@ describe('three servers on one Postgres and one MinIO', () => {
 
   beforeAll(async () => {
     const began = performance.now();
-    bucket = await createTestBucket(s3, 'multi-server');
     ws = await createWorkspace();
     archiveRoot = await ws.folder('archive');
     catalog = await openPostgresCatalog({ connectionString: url, schema, maxConnections: 8 });
@@ -73,7 +72,7 @@ describe('three servers on one Postgres and one MinIO', () => {
     await storage.registry.saveSettings('minio', {
       endpoint: s3.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       keyPrefix: prefix,
@@ -103,7 +102,6 @@ describe('three servers on one Postgres and one MinIO', () => {
     await admin.connect();
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
-    if (bucket) await removeTestBucket(s3, bucket);
   });
 
   async function addResults(folder: string, count: number): Promise<string[]> {

@@ -19,9 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { isStorageError, type Storage, sha256File, streamToBuffer } from '../packages/storage-core/src/index.js';
-import { createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
 import { createWorkspace, localDefinition, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
-import { inspectBucket } from './support/s3-inspect.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/offload-crash-child.mjs', import.meta.url));
 const BUILT = ['storage-core', 'driver-local', 'driver-s3'].map((name) =>
@@ -43,17 +42,15 @@ interface Round {
 
 describe('offload under SIGKILL', () => {
   const s3 = inject('s3');
-  let bucket: string;
+  const bucket = bucketForSuite(s3, 'offload-crash');
   const workspaces: Workspace[] = [];
 
   beforeAll(async () => {
     const missing = BUILT.filter((file) => !existsSync(file));
     if (missing.length > 0) throw new Error(`build first (pnpm build): missing ${missing.join(', ')}`);
-    bucket = await createTestBucket(s3, 'offload-crash');
   });
   afterAll(async () => {
     await Promise.all(workspaces.map((ws) => ws.remove()));
-    await removeTestBucket(s3, bucket);
   });
 
   async function openRound(ws: Workspace, kind: Kind): Promise<Storage> {
@@ -74,7 +71,7 @@ describe('offload under SIGKILL', () => {
         : {
             endpoint: s3.endpoint,
             region: s3.region,
-            bucket,
+            bucket: bucket.name,
             accessKeyId: s3.accessKeyId,
             secretAccessKey: s3.secretAccessKey,
             partSize: 5 * 1024 * 1024,
@@ -154,13 +151,13 @@ describe('offload under SIGKILL', () => {
   }
 
   /** Checks a finished batch: every result offloaded and verified, nothing open or unknown in its prefix. */
-  async function verifyDone(round: Round, index: number, view: ReturnType<typeof inspectBucket>): Promise<void> {
+  async function verifyDone(round: Round, index: number): Promise<void> {
     const storage = await openRound(round.ws, round.kind);
     try {
       await storage.recover();
       if (round.kind === 'minio') {
         // Recovery aborts what a killed attempt left open at its keys, without waiting for the sweep's age rule.
-        const seen = await view.view(`round-${index}/`);
+        const seen = await bucket.view(`round-${index}/`);
         expect(seen.openUploads, 'multipart uploads open after recovery, before any sweep').toEqual([]);
       }
       const swept = await storage.sweep({ olderThanMs: 0 });
@@ -175,7 +172,7 @@ describe('offload under SIGKILL', () => {
       expect(offloaded.size).toBe(BATCH);
       for (const path of round.results.keys()) expect(existsSync(join(round.ws.resultsRoot, path))).toBe(false);
       if (round.kind === 'minio') {
-        const seen = await view.view(`round-${index}/`);
+        const seen = await bucket.view(`round-${index}/`);
         expect(seen.openUploads, `multipart uploads open after the sweep ${JSON.stringify(swept)}`).toEqual([]);
         const unknown = seen.objects
           .map((o) => o.key)
@@ -189,40 +186,35 @@ describe('offload under SIGKILL', () => {
 
   /** One backend: batches killed and restarted until `KILLS_PER_BACKEND` kills; returns the kills per batch. */
   async function killAndContinue(kind: Kind, firstIndex: number, window: number): Promise<number[]> {
-    const view = inspectBucket(s3, bucket);
     const killsPerBatch: number[] = [];
-    try {
-      let kills = 0;
-      for (let index = firstIndex; kills < KILLS_PER_BACKEND; index += 2) {
-        const round = await prepareRound(index, kind);
-        let batchKills = 0;
-        let cleanRuns = 0;
-        for (;;) {
-          const run = startChild(round);
-          await run.ready;
-          // Once the kills are done, the batch runs to its end.
-          const timer =
-            kills < KILLS_PER_BACKEND ? setTimeout(() => run.child.kill('SIGKILL'), Math.random() * window) : undefined;
-          const exit = await run.exited;
-          clearTimeout(timer);
-          await verifyRound(round);
-          // Nothing unhandled in the child before it was killed (Node prints the error and its stack).
-          expect(exit, 'a child crashed on its own').not.toMatch(/^\s+at |Unhandled|uncaught/im);
-          if (exit.startsWith('SIGKILL')) {
-            kills++;
-            batchKills++;
-            continue;
-          }
-          expect(exit, 'a run that was not killed finishes cleanly').toMatch(/^0\n/);
-          if ([...round.results.keys()].every((path) => !existsSync(join(round.ws.resultsRoot, path)))) break;
-          // A whole run that leaves results behind is a failure to report, not a reason to loop forever.
-          expect(++cleanRuns, `runs that finished and still left results of batch ${index}:\n${exit}`).toBeLessThan(2);
+    let kills = 0;
+    for (let index = firstIndex; kills < KILLS_PER_BACKEND; index += 2) {
+      const round = await prepareRound(index, kind);
+      let batchKills = 0;
+      let cleanRuns = 0;
+      for (;;) {
+        const run = startChild(round);
+        await run.ready;
+        // Once the kills are done, the batch runs to its end.
+        const timer =
+          kills < KILLS_PER_BACKEND ? setTimeout(() => run.child.kill('SIGKILL'), Math.random() * window) : undefined;
+        const exit = await run.exited;
+        clearTimeout(timer);
+        await verifyRound(round);
+        // Nothing unhandled in the child before it was killed (Node prints the error and its stack).
+        expect(exit, 'a child crashed on its own').not.toMatch(/^\s+at |Unhandled|uncaught/im);
+        if (exit.startsWith('SIGKILL')) {
+          kills++;
+          batchKills++;
+          continue;
         }
-        await verifyDone(round, index, view);
-        killsPerBatch.push(batchKills);
+        expect(exit, 'a run that was not killed finishes cleanly').toMatch(/^0\n/);
+        if ([...round.results.keys()].every((path) => !existsSync(join(round.ws.resultsRoot, path)))) break;
+        // A whole run that leaves results behind is a failure to report, not a reason to loop forever.
+        expect(++cleanRuns, `runs that finished and still left results of batch ${index}:\n${exit}`).toBeLessThan(2);
       }
-    } finally {
-      view.close();
+      await verifyDone(round, index);
+      killsPerBatch.push(batchKills);
     }
     return killsPerBatch;
   }

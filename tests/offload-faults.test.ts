@@ -5,18 +5,13 @@
  * next offload after the fault clears succeeds.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition, type S3Driver, type S3Settings } from '../packages/driver-s3/src/index.js';
 import { type DriverDefinition, ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
-import {
-  createS3Proxy,
-  createTestBucket,
-  removeTestBucket,
-  type ToxiproxyProxy,
-} from '../packages/testing/src/index.js';
+import { createS3Proxy, type ToxiproxyProxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, fileSha256, type Workspace } from './support/fixture.js';
-import { inspectBucket } from './support/s3-inspect.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const toxiproxy = await fileToxiproxy();
 
@@ -80,22 +75,12 @@ const FAULTS: readonly Fault[] = [
 
 describe('offload under network faults (toxiproxy between the S3 driver and MinIO)', () => {
   const s3 = inject('s3');
-  let bucket: string;
-  let bucketView: ReturnType<typeof inspectBucket>;
+  const bucket = bucketForSuite(s3, 'offload-faults');
   let proxy: ToxiproxyProxy;
   let ws: Workspace;
   let storage: Storage;
   let settings: Record<string, unknown>;
   let sent: SentCommand[];
-
-  beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'offload-faults');
-    bucketView = inspectBucket(s3, bucket);
-  });
-  afterAll(async () => {
-    bucketView.close();
-    await removeTestBucket(s3, bucket);
-  });
 
   beforeEach(async () => {
     const proxied = await createS3Proxy(toxiproxy, s3);
@@ -107,7 +92,7 @@ describe('offload under network faults (toxiproxy between the S3 driver and MinI
     settings = {
       endpoint: proxied.info.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       partSize: PART_SIZE,
@@ -139,7 +124,7 @@ describe('offload under network faults (toxiproxy between the S3 driver and MinI
     expect(outcome).toMatchObject({ status: 'offloaded', location: `minio:${path}`, sha256: sha, localDeleted: true });
     // It took at least one backoff: the first attempt failed and a later one succeeded.
     expect(outcome.durationMs).toBeGreaterThanOrEqual(1500);
-    expect(await bucketView.view(path)).toEqual({
+    expect(await bucket.view(path)).toEqual({
       objects: [{ key: path, size: RESULT_SIZE, sha256: sha }],
       openUploads: [],
     });
@@ -167,14 +152,14 @@ describe('offload under network faults (toxiproxy between the S3 driver and MinI
 
     await proxy.removeAllToxics();
     await proxy.enable();
-    const during = await bucketView.view(path);
+    const during = await bucket.view(path);
     // Nothing partial: either no object, or (a response lost after success) the complete one.
     for (const object of during.objects) expect(object).toMatchObject({ size: RESULT_SIZE, sha256: sha });
     expect(during.openUploads, 'multipart uploads left open by the failed offload').toEqual([]);
 
     const retried = await storage.offload({ path });
     expect(retried).toMatchObject({ status: 'offloaded', location: `minio:${path}`, localDeleted: true, sha256: sha });
-    const after = await bucketView.view(path);
+    const after = await bucket.view(path);
     expect(after.objects).toEqual([{ key: path, size: RESULT_SIZE, sha256: sha }]);
     expect(after.openUploads).toEqual([]);
   });

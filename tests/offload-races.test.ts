@@ -14,14 +14,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ErrorCode, type OffloadOutcome, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
-import {
-  createS3Proxy,
-  createTestBucket,
-  removeTestBucket,
-  type ToxiproxyProxy,
-} from '../packages/testing/src/index.js';
+import { createS3Proxy, type ToxiproxyProxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, fileSha256, sha256, type Workspace } from './support/fixture.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const toxiproxy = await fileToxiproxy();
 
@@ -29,13 +25,12 @@ const RACES = 30;
 
 describe('offload with delete-local while the generator rewrites the result', () => {
   const s3 = inject('s3');
-  let bucket: string;
+  const bucket = bucketForSuite(s3, 'offload-races');
   let proxy: ToxiproxyProxy;
   let ws: Workspace;
   let storage: Storage;
 
   beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'offload-races');
     const proxied = await createS3Proxy(toxiproxy, s3);
     proxy = proxied.proxy;
     // Every answer takes 25 ms more: an offload lasts long enough for the generator to strike mid-way.
@@ -46,7 +41,7 @@ describe('offload with delete-local while the generator rewrites the result', ()
     await storage.registry.saveSettings('minio', {
       endpoint: proxied.info.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       deleteLocal: true,
@@ -57,7 +52,6 @@ describe('offload with delete-local while the generator rewrites the result', ()
   afterAll(async () => {
     await ws.remove();
     await proxy.delete();
-    await removeTestBucket(s3, bucket);
   });
 
   /** The newest bytes of `path` must be readable: locally, or at the outcome's location once the local copy is gone. */

@@ -7,31 +7,22 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createS3Driver, minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ConfigError, ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
-import { createS3Proxy, createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
+import { createS3Proxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, eventually, fileSha256, sha256, type Workspace } from './support/fixture.js';
-import { inspectBucket } from './support/s3-inspect.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const toxiproxy = await fileToxiproxy();
 
 describe('offload to MinIO', () => {
   const s3 = inject('s3');
-  let bucket: string;
-  let bucketView: ReturnType<typeof inspectBucket>;
+  const bucket = bucketForSuite(s3, 'offload-s3');
   let ws: Workspace;
   let storage: Storage;
 
-  beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'offload-s3');
-    bucketView = inspectBucket(s3, bucket);
-  });
-  afterAll(async () => {
-    bucketView.close();
-    await removeTestBucket(s3, bucket);
-  });
   beforeEach(async () => {
     ws = await createWorkspace();
     storage = await ws.open();
@@ -39,7 +30,7 @@ describe('offload to MinIO', () => {
     await storage.registry.saveSettings('minio', {
       endpoint: s3.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       keyPrefix: 'tenant-a/media',
@@ -65,7 +56,7 @@ describe('offload to MinIO', () => {
       localDeleted: true,
       sha256: sha,
     });
-    expect((await bucketView.view('tenant-a/media/images/gemini/')).objects).toEqual([
+    expect((await bucket.view('tenant-a/media/images/gemini/')).objects).toEqual([
       { key: 'tenant-a/media/images/gemini/one.png', size: 2048, sha256: sha },
     ]);
     expect(await fileSha256(join(ws.resultsRoot, 'images/gemini/one.png'))).toBeUndefined();
@@ -82,7 +73,7 @@ describe('offload to MinIO', () => {
     const sha = await ws.addResult('videos/long.mp4', size);
     const outcome = await storage.offload({ path: 'videos/long.mp4', contentType: 'video/mp4' });
     expect(outcome).toMatchObject({ status: 'offloaded', checksum: 'multipart-md5', size, localDeleted: true });
-    const view = await bucketView.view('tenant-a/media/videos/');
+    const view = await bucket.view('tenant-a/media/videos/');
     expect(view).toEqual({ objects: [{ key: 'tenant-a/media/videos/long.mp4', size, sha256: sha }], openUploads: [] });
     expect((await storage.stat(outcome.location)).contentType).toBe('video/mp4');
   });
@@ -117,14 +108,12 @@ describe('offload to MinIO', () => {
         keys: [file.key],
       },
     });
-    await bucketView.leaveUploadOpen('tenant-a/media/takeover/taken.mp4', new Uint8Array(5 * 1024 * 1024));
-    expect((await bucketView.view('tenant-a/media/takeover/')).openUploads).toEqual([
-      'tenant-a/media/takeover/taken.mp4',
-    ]);
+    await bucket.leaveUploadOpen('tenant-a/media/takeover/taken.mp4', new Uint8Array(5 * 1024 * 1024));
+    expect((await bucket.view('tenant-a/media/takeover/')).openUploads).toEqual(['tenant-a/media/takeover/taken.mp4']);
 
     const outcome = await storage.offload({ path: 'takeover/taken.mp4' });
     expect(outcome).toMatchObject({ status: 'offloaded', sha256: sha, localDeleted: true });
-    const view = await bucketView.view('tenant-a/media/takeover/');
+    const view = await bucket.view('tenant-a/media/takeover/');
     expect(view).toEqual({
       objects: [{ key: 'tenant-a/media/takeover/taken.mp4', size, sha256: sha }],
       openUploads: [],
@@ -148,7 +137,7 @@ describe('offload to MinIO', () => {
     await other.registry.saveSettings('minio', {
       endpoint: s3.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: wrongSecret,
       retries: 0,
@@ -173,7 +162,7 @@ describe('offload to MinIO', () => {
     const attempt = storage.registry.saveSettings('minio', {
       endpoint: s3.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: '',
       secret_key: typoSecret,
@@ -203,7 +192,7 @@ describe('offload to MinIO', () => {
     expect(outcome.error?.message).not.toContain(s3.secretAccessKey);
     expect(await fileSha256(join(ws.resultsRoot, 'images/after-edit.png'))).toBe(sha);
     await expect(storage.read('minio:images/after-edit.png')).rejects.toMatchObject({ code: ErrorCode.Misconfigured });
-    expect((await bucketView.view('tenant-a/media/images/after-edit')).objects).toEqual([]);
+    expect((await bucket.view('tenant-a/media/images/after-edit')).objects).toEqual([]);
   });
 
   it('refuses metadata S3 would refuse before uploading anything, with the same rules as the S3 driver', async () => {
@@ -214,14 +203,13 @@ describe('offload to MinIO', () => {
     await expect(
       storage.registry.driver('minio').write('images/meta.png', 'x', { metadata: { 'Bad Key': 'x' } }),
     ).rejects.toThrow(/metadata key "Bad Key" must be lower-case letters, digits, "-" or "_"/);
-    expect((await bucketView.view('tenant-a/media/images/meta')).objects).toEqual([]);
+    expect((await bucket.view('tenant-a/media/images/meta')).objects).toEqual([]);
   });
 });
 
 describe('offload over a faulty S3 link (toxiproxy)', () => {
   const s3 = inject('s3');
-  let bucket: string;
-  let bucketView: ReturnType<typeof inspectBucket>;
+  const bucket = bucketForSuite(s3, 'offload-timeout');
   let ws: Workspace;
 
   /** The proxied MinIO as the enabled default, no driver retries, delete-local on, with `overrides`. */
@@ -229,7 +217,7 @@ describe('offload over a faulty S3 link (toxiproxy)', () => {
     await storage.registry.saveSettings('minio', {
       endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       retries: 0,
@@ -240,14 +228,6 @@ describe('offload over a faulty S3 link (toxiproxy)', () => {
     await storage.registry.setDefault('minio');
   }
 
-  beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'offload-timeout');
-    bucketView = inspectBucket(s3, bucket);
-  });
-  afterAll(async () => {
-    bucketView.close();
-    await removeTestBucket(s3, bucket);
-  });
   beforeEach(async () => {
     ws = await createWorkspace();
   });
@@ -279,7 +259,7 @@ describe('offload over a faulty S3 link (toxiproxy)', () => {
       expect(await fileSha256(join(ws.resultsRoot, 'slow/clip.mp4'))).toBe(sha);
       // close() waits for the abandoned request to wind down; it must leave nothing behind.
       await storage.close();
-      expect(await bucketView.view('slow/')).toEqual({ objects: [], openUploads: [] });
+      expect(await bucket.view('slow/')).toEqual({ objects: [], openUploads: [] });
     } finally {
       await proxy.delete();
     }
@@ -308,7 +288,7 @@ describe('offload over a faulty S3 link (toxiproxy)', () => {
       await proxy.addToxic({ type: 'bandwidth', stream: 'upstream', attributes: { rate: 4096 } });
       const first = storage.offload({ path: 'clips/cut.mp4' });
       await eventually(
-        async () => (await bucketView.view('clips/')).openUploads.length === 1,
+        async () => (await bucket.view('clips/')).openUploads.length === 1,
         10_000,
         'the multipart upload is open',
       );
@@ -323,10 +303,10 @@ describe('offload over a faulty S3 link (toxiproxy)', () => {
 
       await proxy.removeAllToxics();
       await proxy.enable();
-      expect((await bucketView.view('clips/')).openUploads).toEqual(['clips/cut.mp4']);
+      expect((await bucket.view('clips/')).openUploads).toEqual(['clips/cut.mp4']);
       const again = await storage.offload({ path: 'clips/cut.mp4' });
       expect(again).toMatchObject({ status: 'offloaded', sha256: sha, localDeleted: true });
-      expect(await bucketView.view('clips/')).toEqual({
+      expect(await bucket.view('clips/')).toEqual({
         objects: [{ key: 'clips/cut.mp4', size, sha256: sha }],
         openUploads: [],
       });

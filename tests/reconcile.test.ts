@@ -24,23 +24,16 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
-import {
-  createS3Proxy,
-  createTestBucket,
-  createTestS3Client,
-  removeTestBucket,
-  type ToxiproxyProxy,
-} from '../packages/testing/src/index.js';
+import { createS3Proxy, createTestS3Client, type ToxiproxyProxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, eventually, fileSha256, type Workspace } from './support/fixture.js';
-import { inspectBucket } from './support/s3-inspect.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const s3 = inject('s3');
 const toxiproxy = await fileToxiproxy();
-let bucket: string;
-let otherBucket: string;
+const bucket = bucketForSuite(s3, 'reconcile');
+const otherBucket = bucketForSuite(s3, 'reconcile-other');
 let plain: S3Client;
-let bucketView: ReturnType<typeof inspectBucket>;
 let proxy: ToxiproxyProxy;
 let proxiedEndpoint: string;
 let ws: Workspace;
@@ -48,10 +41,7 @@ let storage: Storage;
 let prefix: string;
 
 beforeAll(async () => {
-  bucket = await createTestBucket(s3, 'reconcile');
-  otherBucket = await createTestBucket(s3, 'reconcile-other');
   plain = createTestS3Client(s3);
-  bucketView = inspectBucket(s3, bucket);
   ({
     proxy,
     info: { endpoint: proxiedEndpoint },
@@ -59,10 +49,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await proxy.delete();
-  bucketView.close();
   plain.destroy();
-  await removeTestBucket(s3, bucket);
-  await removeTestBucket(s3, otherBucket);
 });
 beforeEach(async () => {
   prefix = `r-${Math.random().toString(36).slice(2, 8)}`;
@@ -83,7 +70,7 @@ async function saveMinio(overrides: Record<string, unknown> = {}): Promise<void>
   await storage.registry.saveSettings('minio', {
     endpoint: proxiedEndpoint,
     region: s3.region,
-    bucket,
+    bucket: bucket.name,
     accessKeyId: s3.accessKeyId,
     secretAccessKey: s3.secretAccessKey,
     keyPrefix: prefix,
@@ -125,20 +112,22 @@ async function offloadWithLostAnswers(path: string): Promise<string> {
 }
 
 async function objectExists(key: string): Promise<boolean> {
-  return (await bucketView.view(backendKey(key))).objects.some((object) => object.key === backendKey(key));
+  return (await bucket.view(backendKey(key))).objects.some((object) => object.key === backendKey(key));
 }
 
 /** Starts a multipart upload with one part and leaves it open, as a killed process does. */
 async function openUpload(key: string): Promise<void> {
-  const { UploadId } = await plain.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: backendKey(key) }));
+  const { UploadId } = await plain.send(
+    new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: backendKey(key) }),
+  );
   await plain.send(
-    new UploadPartCommand({ Bucket: bucket, Key: backendKey(key), UploadId, PartNumber: 1, Body: 'unfinished' }),
+    new UploadPartCommand({ Bucket: bucket.name, Key: backendKey(key), UploadId, PartNumber: 1, Body: 'unfinished' }),
   );
 }
 
 /** This test's open uploads (MinIO filters uploads by an exact key only, so the prefix is applied here). */
 async function openUploads(): Promise<string[]> {
-  const listed = await plain.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  const listed = await plain.send(new ListMultipartUploadsCommand({ Bucket: bucket.name }));
   return (listed.Uploads ?? [])
     .map((upload) => upload.Key ?? '')
     .filter((key) => key.startsWith(`${prefix}/`))
@@ -151,21 +140,21 @@ describe('storage.reconcile against MinIO: what it reports', () => {
     await library(4);
     // The result was deleted while its upload's fate was unknown: the object stayed, nothing records it.
     await storage.delete(await offloadWithLostAnswers('lib/lost.png'));
-    await plain.send(new DeleteObjectCommand({ Bucket: bucket, Key: backendKey('lib/1.png') }));
-    await plain.send(new PutObjectCommand({ Bucket: bucket, Key: backendKey('lib/2.png'), Body: 'replaced' }));
-    const head = await plain.send(new HeadObjectCommand({ Bucket: bucket, Key: backendKey('lib/3.png') }));
+    await plain.send(new DeleteObjectCommand({ Bucket: bucket.name, Key: backendKey('lib/1.png') }));
+    await plain.send(new PutObjectCommand({ Bucket: bucket.name, Key: backendKey('lib/2.png'), Body: 'replaced' }));
+    const head = await plain.send(new HeadObjectCommand({ Bucket: bucket.name, Key: backendKey('lib/3.png') }));
     await plain.send(
       new CopyObjectCommand({
-        Bucket: bucket,
+        Bucket: bucket.name,
         Key: backendKey('lib/3.png'),
-        CopySource: `${bucket}/${backendKey('lib/3.png')}`,
+        CopySource: `${bucket.name}/${backendKey('lib/3.png')}`,
         MetadataDirective: 'REPLACE',
         ContentType: head.ContentType,
         Metadata: { ...head.Metadata, sha256: 'f'.repeat(64) },
       }),
     );
     await ws.addResult('unrecorded/new.png', 70);
-    const before = { stats: await storage.stats(), bucket: await bucketView.view(`${prefix}/`) };
+    const before = { stats: await storage.stats(), bucket: await bucket.view(`${prefix}/`) };
 
     const report = await storage.reconcile({ target: 'minio' });
 
@@ -185,20 +174,20 @@ describe('storage.reconcile against MinIO: what it reports', () => {
       expect.objectContaining({ key: 'lib/3.png', reason: 'sha256', actual: 'f'.repeat(64) }),
     ]);
     expect(await storage.stats()).toEqual(before.stats);
-    expect(await bucketView.view(`${prefix}/`)).toEqual(before.bucket);
+    expect(await bucket.view(`${prefix}/`)).toEqual(before.bucket);
   });
 
   it('finds bytes flipped behind its back (size and metadata kept) only in deep mode', async () => {
     await library(3);
     const key = backendKey('lib/1.png');
-    const head = await plain.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const head = await plain.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }));
     const bytes = await streamToBuffer(
-      (await plain.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body as NodeJS.ReadableStream,
+      (await plain.send(new GetObjectCommand({ Bucket: bucket.name, Key: key }))).Body as NodeJS.ReadableStream,
     );
     bytes[1234] = (bytes[1234] as number) ^ 0xff;
     await plain.send(
       new PutObjectCommand({
-        Bucket: bucket,
+        Bucket: bucket.name,
         Key: key,
         Body: bytes,
         ContentType: head.ContentType,
@@ -228,7 +217,7 @@ describe('storage.reconcile against MinIO: fix mode', () => {
     expect(await objectExists('lib/lost.png')).toBe(true);
 
     await sleep(graceMs + 500);
-    await plain.send(new PutObjectCommand({ Bucket: bucket, Key: backendKey('lib/young.bin'), Body: 'young' }));
+    await plain.send(new PutObjectCommand({ Bucket: bucket.name, Key: backendKey('lib/young.bin'), Body: 'young' }));
     await openUpload('lib/young-upload.bin');
     const old = await storage.reconcile({ target: 'minio', fix: true, graceMs });
     expect(old.orphans.count).toBe(2);
@@ -243,7 +232,7 @@ describe('storage.reconcile against MinIO: fix mode', () => {
     expect(await objectExists('lib/young.bin')).toBe(true);
     expect(await openUploads()).toEqual(['lib/young-upload.bin']);
     // Recorded objects are never orphans.
-    expect((await bucketView.view(`${prefix}/lib/`)).objects.map((object) => object.key).sort()).toEqual(
+    expect((await bucket.view(`${prefix}/lib/`)).objects.map((object) => object.key).sort()).toEqual(
       ['lib/0.png', 'lib/1.png', 'lib/young.bin'].map(backendKey),
     );
   });
@@ -266,7 +255,7 @@ describe('storage.reconcile against MinIO: fix mode', () => {
     const [kept, intact] = await library(2);
     const [lost] = await library(1, { from: 2, deleteLocal: true });
     for (const path of [kept, lost]) {
-      await plain.send(new DeleteObjectCommand({ Bucket: bucket, Key: backendKey(path as string) }));
+      await plain.send(new DeleteObjectCommand({ Bucket: bucket.name, Key: backendKey(path as string) }));
     }
     const report = await storage.reconcile({ target: 'minio', fix: true });
     expect(report.fixes).toMatchObject({ requeued: 1, markedMissing: 1 });
@@ -283,7 +272,7 @@ describe('storage.reconcile against MinIO: fix mode', () => {
     );
     await storage.stopWorker();
     expect(await storage.catalog?.findByPath(intact as string)).toMatchObject({ state: 'offloaded' });
-    const stored = (await bucketView.view(backendKey(kept as string))).objects[0];
+    const stored = (await bucket.view(backendKey(kept as string))).objects[0];
     expect(stored?.sha256).toBe(await fileSha256(`${ws.resultsRoot}/${kept}`));
   });
 
@@ -292,7 +281,7 @@ describe('storage.reconcile against MinIO: fix mode', () => {
     await storage.delete(await offloadWithLostAnswers('lib/lost.png'));
     await openUpload('lib/open.bin');
     await sleep(1200);
-    const before = { stats: await storage.stats(), bucket: await bucketView.view(`${prefix}/`) };
+    const before = { stats: await storage.stats(), bucket: await bucket.view(`${prefix}/`) };
 
     await saveMinio({ secretAccessKey: 'not-the-secret-at-all' });
     await expect(storage.reconcile({ target: 'minio', fix: true, graceMs: 1000 })).rejects.toMatchObject({
@@ -303,21 +292,21 @@ describe('storage.reconcile against MinIO: fix mode', () => {
     });
 
     // Another bucket, with someone else's old object in it: a new target; what Stowage did not write is never deleted.
-    await plain.send(new PutObjectCommand({ Bucket: otherBucket, Key: `${prefix}/theirs.bin`, Body: 'theirs' }));
+    await plain.send(new PutObjectCommand({ Bucket: otherBucket.name, Key: `${prefix}/theirs.bin`, Body: 'theirs' }));
     await sleep(1200);
-    await saveMinio({ bucket: otherBucket });
+    await saveMinio({ bucket: otherBucket.name });
     const other = await storage.reconcile({ target: 'minio', fix: true, graceMs: 1000 });
     expect(other).toMatchObject({
       target: 'minio.2',
       orphans: { count: 1 },
       fixes: { orphansDeleted: 0, orphansKeptForeign: 1 },
     });
-    const theirs = await plain.send(new HeadObjectCommand({ Bucket: otherBucket, Key: `${prefix}/theirs.bin` }));
+    const theirs = await plain.send(new HeadObjectCommand({ Bucket: otherBucket.name, Key: `${prefix}/theirs.bin` }));
     expect(theirs.ContentLength).toBe(6);
 
     await saveMinio();
     expect(await storage.stats()).toEqual(before.stats);
-    expect(await bucketView.view(`${prefix}/`)).toEqual(before.bucket);
+    expect(await bucket.view(`${prefix}/`)).toEqual(before.bucket);
     expect(await openUploads()).toEqual(['lib/open.bin']);
   });
 });

@@ -8,18 +8,13 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { createS3Driver, minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ErrorCode, type Storage, StorageError } from '../packages/storage-core/src/index.js';
-import {
-  createS3Proxy,
-  createTestBucket,
-  removeTestBucket,
-  type ToxiproxyProxy,
-} from '../packages/testing/src/index.js';
+import { createS3Proxy, type ToxiproxyProxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, fileSha256, type Workspace } from './support/fixture.js';
-import { inspectBucket } from './support/s3-inspect.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const toxiproxy = await fileToxiproxy();
 const MiB = 1024 * 1024;
@@ -27,22 +22,13 @@ const SDK_STREAMING_WARNING = 'An error was encountered in a non-retryable strea
 
 describe('warnings of the AWS SDK', () => {
   const s3 = inject('s3');
-  let bucket: string;
-  let bucketView: ReturnType<typeof inspectBucket>;
+  const bucket = bucketForSuite(s3, 'sdk-warnings');
   let ws: Workspace;
   let proxy: ToxiproxyProxy;
   let endpoint: string;
   let lines: string[];
   let storage: Storage;
 
-  beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'sdk-warnings');
-    bucketView = inspectBucket(s3, bucket);
-  });
-  afterAll(async () => {
-    bucketView.close();
-    await removeTestBucket(s3, bucket);
-  });
   beforeEach(async () => {
     ws = await createWorkspace();
     lines = [];
@@ -74,7 +60,16 @@ describe('warnings of the AWS SDK', () => {
   /** One 5 MiB part at a time and no retries, so every part meets the cut once. */
   function settings() {
     const { accessKeyId, secretAccessKey, region } = s3;
-    return { endpoint, region, bucket, accessKeyId, secretAccessKey, partSize: 5 * MiB, queueSize: 1, retries: 0 };
+    return {
+      endpoint,
+      region,
+      bucket: bucket.name,
+      accessKeyId,
+      secretAccessKey,
+      partSize: 5 * MiB,
+      queueSize: 1,
+      retries: 0,
+    };
   }
 
   function silenceConsole() {
@@ -97,7 +92,7 @@ describe('warnings of the AWS SDK', () => {
     const outcome = await storage.offload({ path: 'videos/cut.mp4' });
 
     expect(outcome).toMatchObject({ status: 'local', failedStage: 'upload', localDeleted: false });
-    expect(await bucketView.view('videos/')).toEqual({ objects: [], openUploads: [] });
+    expect(await bucket.view('videos/')).toEqual({ objects: [], openUploads: [] });
     const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === SDK_STREAMING_WARNING);
     expect(warnings.length).toBeGreaterThanOrEqual(1);
     for (const warning of warnings) {

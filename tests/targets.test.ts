@@ -7,12 +7,13 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
-import { createS3Proxy, createTestBucket, removeTestBucket } from '../packages/testing/src/index.js';
+import { createS3Proxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { createWorkspace, localDefinition, sha256, type Workspace } from './support/fixture.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const toxiproxy = await fileToxiproxy();
 
@@ -133,7 +134,8 @@ describe('targets of a local root provider', () => {
 
 describe('targets of a MinIO provider', () => {
   const s3 = inject('s3');
-  const buckets: string[] = [];
+  const bucketA = bucketForSuite(s3, 'targets-a');
+  const bucketB = bucketForSuite(s3, 'targets-b');
   let ws: Workspace;
   let storage: Storage;
   const settings = (bucket: string, extra: Record<string, unknown> = {}) => ({
@@ -145,12 +147,6 @@ describe('targets of a MinIO provider', () => {
     ...extra,
   });
 
-  beforeAll(async () => {
-    for (const name of ['targets-a', 'targets-b']) buckets.push(await createTestBucket(s3, name));
-  });
-  afterAll(async () => {
-    for (const bucket of buckets) await removeTestBucket(s3, bucket);
-  });
   beforeEach(async () => {
     ws = await createWorkspace();
     storage = await ws.open();
@@ -164,10 +160,10 @@ describe('targets of a MinIO provider', () => {
     const { proxy, info } = await createS3Proxy(toxiproxy, s3);
     try {
       const edits = [
-        settings(buckets[0] as string),
-        settings(buckets[0] as string, { keyPrefix: 'moved' }),
-        settings(buckets[1] as string, { keyPrefix: 'moved' }),
-        { ...settings(buckets[1] as string, { keyPrefix: 'moved' }), endpoint: info.endpoint },
+        settings(bucketA.name),
+        settings(bucketA.name, { keyPrefix: 'moved' }),
+        settings(bucketB.name, { keyPrefix: 'moved' }),
+        { ...settings(bucketB.name, { keyPrefix: 'moved' }), endpoint: info.endpoint },
       ];
       const made: Array<{ location: string; sha: string }> = [];
       for (const [index, edit] of edits.entries()) {
@@ -186,7 +182,7 @@ describe('targets of a MinIO provider', () => {
       for (const { location, sha } of made) expect(await readSha(storage, location)).toBe(sha);
       // A provider whose newest settings do not work keeps serving what its older targets hold.
       await storage.registry.saveSettings('minio', {
-        ...settings(buckets[0] as string, { keyPrefix: 'elsewhere' }),
+        ...settings(bucketA.name, { keyPrefix: 'elsewhere' }),
         secretAccessKey: 'wrong-secret-0123456789',
       });
       for (const { location, sha } of made) expect(await readSha(storage, location)).toBe(sha);
@@ -206,13 +202,13 @@ describe('targets of a MinIO provider', () => {
     const { proxy, info } = await createS3Proxy(toxiproxy, s3);
     try {
       await proxy.addToxic({ type: 'latency', stream: 'downstream', attributes: { latency: 300 } });
-      await storage.registry.saveSettings('minio', { ...settings(buckets[0] as string), endpoint: info.endpoint });
+      await storage.registry.saveSettings('minio', { ...settings(bucketA.name), endpoint: info.endpoint });
       await storage.registry.enable('minio');
       await storage.registry.setDefault('minio');
       const sha = await ws.addResult('during/a.png', 20_000);
       const running = storage.offload({ path: 'during/a.png' }, { deleteLocal: true });
       await sleep(100);
-      await storage.registry.saveSettings('minio', { ...settings(buckets[1] as string), endpoint: info.endpoint });
+      await storage.registry.saveSettings('minio', { ...settings(bucketB.name), endpoint: info.endpoint });
       const outcome = await running;
       expect(outcome).toMatchObject({ status: 'offloaded', target: 'minio.1', localDeleted: true });
       expect(await readSha(storage, outcome.location)).toBe(sha);

@@ -7,18 +7,13 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
-import {
-  createS3Proxy,
-  createTestBucket,
-  removeTestBucket,
-  type ToxiproxyProxy,
-} from '../packages/testing/src/index.js';
+import { createS3Proxy, type ToxiproxyProxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { controlledDefinition, createWorkspace, eventually, fileSha256, type Workspace } from './support/fixture.js';
-import { inspectBucket } from './support/s3-inspect.js';
+import { bucketForSuite } from './support/suite-bucket.js';
 
 const toxiproxy = await fileToxiproxy();
 
@@ -26,16 +21,11 @@ const FAST_RETRY = { firstDelayMs: 150, maxDelayMs: 600, jitter: 0.2 };
 
 describe('the worker after an outage (toxiproxy between the S3 driver and MinIO)', () => {
   const s3 = inject('s3');
-  let bucket: string;
+  const bucket = bucketForSuite(s3, 'worker-outage');
   let proxy: ToxiproxyProxy;
   let ws: Workspace;
 
-  beforeAll(async () => {
-    bucket = await createTestBucket(s3, 'worker-outage');
-  });
-  afterAll(async () => {
-    await removeTestBucket(s3, bucket);
-  });
+  afterAll(async () => {});
   afterEach(async () => {
     await ws.remove();
     await proxy.delete();
@@ -50,7 +40,7 @@ describe('the worker after an outage (toxiproxy between the S3 driver and MinIO)
     await storage.registry.saveSettings('minio', {
       endpoint: proxied.info.endpoint,
       region: s3.region,
-      bucket,
+      bucket: bucket.name,
       accessKeyId: s3.accessKeyId,
       secretAccessKey: s3.secretAccessKey,
       retries: 0,
@@ -74,14 +64,9 @@ describe('the worker after an outage (toxiproxy between the S3 driver and MinIO)
     await eventually(async () => (await storage.stats()).byState.offloaded === 100, 60_000, 'all 100 are offloaded');
     await storage.stopWorker();
 
-    const view = inspectBucket(s3, bucket);
-    try {
-      const stored = await view.view('outage/');
-      expect(stored.openUploads).toEqual([]);
-      expect(new Map(stored.objects.map((object) => [object.key, object.sha256]))).toEqual(expected);
-    } finally {
-      view.close();
-    }
+    const stored = await bucket.view('outage/');
+    expect(stored.openUploads).toEqual([]);
+    expect(new Map(stored.objects.map((object) => [object.key, object.sha256]))).toEqual(expected);
     for (const path of expected.keys()) expect(await fileSha256(join(ws.resultsRoot, path))).toBeUndefined();
     const stats = await storage.stats();
     expect(stats.inFlight).toBe(0);
