@@ -6,21 +6,24 @@
 import pLimit from 'p-limit';
 import type { BenchSide } from './bench-side.js';
 import type { BenchCase, CaseResult, ServerTarget } from './case-spec.js';
-import { createDriverSide } from './driver-side.js';
 import { generatedBytes, generatedStream } from './generated-body.js';
 import { startHeapSampler } from './memory-sampler.js';
-import { createRawSide } from './raw-side.js';
 
 interface Work {
   readonly bytes: number;
   readonly operations: number;
 }
 
-function sideFor(spec: BenchCase, target: ServerTarget): BenchSide {
-  if (spec.kind === 'expect') {
-    return createDriverSide(target, spec.tuning, { disableExpectContinue: !spec.expectContinue });
+/** The side `spec` measures, with only its own modules loaded (the raw side never holds Stowage's code). */
+async function sideFor(spec: BenchCase, target: ServerTarget): Promise<BenchSide> {
+  if (spec.kind !== 'expect' && spec.side === 'raw') {
+    const { createRawSide } = await import('./raw-side.js');
+    return createRawSide(target, spec.tuning);
   }
-  return spec.side === 'raw' ? createRawSide(target, spec.tuning) : createDriverSide(target, spec.tuning);
+  const { createDriverSide } = await import('./driver-side.js');
+  return spec.kind === 'expect'
+    ? createDriverSide(target, spec.tuning, { disableExpectContinue: !spec.expectContinue })
+    : createDriverSide(target, spec.tuning);
 }
 
 async function drain(side: BenchSide, key: string): Promise<number> {
@@ -67,7 +70,7 @@ function prepare(spec: BenchCase, side: BenchSide): () => Promise<Work> {
 
 /** Creates the side, warms it up, runs the case once and reports time and memory. */
 export async function runCase(spec: BenchCase, target: ServerTarget): Promise<CaseResult> {
-  const side = sideFor(spec, target);
+  const side = await sideFor(spec, target);
   try {
     await side.warmUp();
     const work = prepare(spec, side);

@@ -6,9 +6,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rawUploads } from './raw-run.js';
 import type { OffloadRunResult, OffloadRunSpec } from './run-spec.js';
-import { stowageUploads } from './stowage-run.js';
 
 /** One contender's uploads, set up and ready to time. */
 export interface TimedUploads {
@@ -24,12 +22,27 @@ function monotonicMicros(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }
 
+/**
+ * The uploads of the contender of `spec`, with only its own side's modules
+ * loaded: imported statically, the Stowage child held the raw side's
+ * lib-storage and the raw child all of Stowage, and each process's memory
+ * counted the other's code.
+ */
+async function contenderUploads(spec: OffloadRunSpec): Promise<TimedUploads> {
+  const { contender } = spec;
+  if (contender.kind === 'stowage') {
+    const { stowageUploads } = await import('./stowage-run.js');
+    return await stowageUploads(spec, contender.variant);
+  }
+  const { rawUploads } = await import('./raw-run.js');
+  return rawUploads(spec);
+}
+
 /** Sets up the contender of `spec`, uploads the workload directory once and reports time and memory. */
 export async function runUploads(spec: OffloadRunSpec): Promise<OffloadRunResult> {
   const names = (await readdir(join(spec.resultsRoot, spec.dir))).sort();
   const keys = names.map((name) => `${spec.dir}/${name}`);
-  const { contender } = spec;
-  const uploads = contender.kind === 'stowage' ? await stowageUploads(spec, contender.variant) : rawUploads(spec);
+  const uploads = await contenderUploads(spec);
   try {
     await uploads.warmUp();
     const rssBeforeBytes = process.memoryUsage.rss();
