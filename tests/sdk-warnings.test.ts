@@ -103,6 +103,25 @@ describe('warnings of the AWS SDK', () => {
     expect(await fileSha256(`${ws.resultsRoot}/videos/cut.mp4`)).toBe(sha);
   });
 
+  it('logs the warning once for an outage that cuts every part of several uploads', async () => {
+    silenceConsole();
+    await cutEveryPart();
+    for (const name of ['a', 'b', 'c']) await ws.addResult(`videos/${name}.mp4`, 12 * MiB);
+
+    const outcomes = await storage.offloadMany(['a', 'b', 'c'].map((name) => ({ path: `videos/${name}.mp4` })));
+
+    expect(outcomes.map((outcome) => [outcome.status, outcome.failedStage])).toEqual([
+      ['local', 'upload'],
+      ['local', 'upload'],
+      ['local', 'upload'],
+    ]);
+    const entries = lines.map((line) => JSON.parse(line));
+    expect(entries.filter((entry) => entry.msg === SDK_STREAMING_WARNING)).toHaveLength(1);
+    // Stowage's own warning still names each result that stayed local.
+    const failed = entries.filter((entry) => entry.msg === 'offload failed; the result stays on local disk');
+    expect(failed.map((entry) => entry.key).sort()).toEqual(['videos/a.mp4', 'videos/b.mp4', 'videos/c.mp4']);
+  });
+
   it('keeps the console silent for a driver built without a logger', async () => {
     const consoleCalls = silenceConsole();
     await cutEveryPart();
