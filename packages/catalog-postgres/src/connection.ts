@@ -48,49 +48,65 @@ export class Connection {
     options: { readonly begin?: string; readonly retry?: boolean } = {},
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.#pool.connect();
-      } catch (error) {
-        throw toStorageError(error, this.#server);
-      }
-      let broken: Error | undefined;
-      const queryable: Queryable = {
-        query: <R extends pg.QueryResultRow>(text: string, values: readonly unknown[] = []) =>
-          client.query<R>({ text, values: [...values], types: CATALOG_TYPES }),
-      };
-      try {
-        await client.query(options.begin ?? 'BEGIN');
-        const value = await work(queryable, attempt);
-        await client.query('COMMIT');
-        return value;
-      } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => {
-          broken = rollbackError;
-        });
-        const code = errorCodeOf(error);
-        if (options.retry && !broken && attempt < WRITE_ATTEMPTS && code !== undefined && RETRY_SQLSTATES.has(code)) {
-          continue;
+      const outcome = await this.withClient(async (client) => {
+        const queryable: Queryable = {
+          query: <R extends pg.QueryResultRow>(text: string, values: readonly unknown[] = []) =>
+            client.query<R>({ text, values: [...values], types: CATALOG_TYPES }),
+        };
+        try {
+          await client.query(options.begin ?? 'BEGIN');
+          const value = await work(queryable, attempt);
+          await client.query('COMMIT');
+          return { kind: 'committed' as const, value };
+        } catch (error) {
+          let rolledBack = true;
+          await client.query('ROLLBACK').catch(() => {
+            rolledBack = false;
+          });
+          // A connection whose ROLLBACK failed is in an unknown state: thrown, so withClient discards it.
+          if (!rolledBack) throw error;
+          const code = errorCodeOf(error);
+          const again = options.retry && attempt < WRITE_ATTEMPTS && code !== undefined && RETRY_SQLSTATES.has(code);
+          return { kind: again ? ('again' as const) : ('failed' as const), error };
         }
-        throw toStorageError(error, this.#server);
-      } finally {
-        // A connection whose ROLLBACK failed is in an unknown state: the pool discards it.
-        client.release(broken);
-      }
+      });
+      if (outcome.kind === 'committed') return outcome.value;
+      if (outcome.kind === 'failed') throw toStorageError(outcome.error, this.#server);
     }
   }
 
-  /** A client for the caller to run its own transaction on (migrations); the caller releases it. */
-  async connect(): Promise<pg.PoolClient> {
+  /**
+   * Checks a client out of the pool for `work` alone and releases it after,
+   * discarded when `work` threw (the connection may be broken or mid-way) or
+   * the connection was lost. While checked out, a client has no listener of
+   * the pool's: a connection lost mid-query (a server restart, a network cut
+   * that also loses a COMMIT's answer) is an 'error' event on the client as
+   * well as a failed query, and unheard that event would end the process.
+   * Errors are `toStorageError`'s.
+   */
+  async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
     try {
-      return await this.#pool.connect();
+      client = await this.#pool.connect();
     } catch (error) {
       throw toStorageError(error, this.#server);
     }
-  }
-
-  /** `error` as the catalog's StorageError. */
-  fail(error: unknown): Error {
-    return toStorageError(error, this.#server);
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost ??= error;
+    };
+    client.on('error', onError);
+    let threw: Error | undefined;
+    try {
+      return await work(client);
+    } catch (error) {
+      threw = error instanceof Error ? error : new Error(String(error));
+      throw toStorageError(error, this.#server);
+    } finally {
+      const discard = lost ?? threw;
+      // A discarded client keeps the listener: a dead connection may still report once more.
+      if (!discard) client.off('error', onError);
+      client.release(discard);
+    }
   }
 }

@@ -59,16 +59,7 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
   const resolved = resolvePostgresCatalogOptions(options);
   const connection = new Connection(resolved.pool, resolved.server);
   try {
-    const client = await connection.connect();
-    let failed: unknown;
-    try {
-      await migrate(client, resolved.schema);
-    } catch (error) {
-      failed = error;
-      throw connection.fail(error);
-    } finally {
-      client.release(failed instanceof Error ? failed : undefined);
-    }
+    await connection.withClient((client) => migrate(client, resolved.schema));
   } catch (error) {
     if (resolved.ownsPool) await resolved.pool.end().catch(() => {});
     throw error;

@@ -25,7 +25,7 @@ import { errorFacts, type Logger } from '../logger.js';
 import type { BackendRegistry } from '../registry/registry.js';
 import type { StorageDriver } from '../types.js';
 import type { OffloadJournal } from './journal.js';
-import type { JournalFile, StoredFile, Ticket } from './journal-types.js';
+import type { Begin, JournalFile, StoredFile, Ticket } from './journal-types.js';
 import { abortLeftUploads } from './left-uploads.js';
 import { removeLocalCopies } from './local-copies.js';
 import { runOnStored } from './on-stored.js';
@@ -110,13 +110,21 @@ async function offloadOpened(
   const active = context.registry.active();
   const keyPlan = await ResultKeyPlan.of(active.name === 'local' ? undefined : active.keyTemplate, files);
   // 3. The intent, with the keys fixed by the record, before the first byte goes out.
-  const begin = await context.journal.begin(files, {
-    targetId: active.target,
-    keysFor: (record) => keyPlan.keysFor(record),
-    keysNeedRecordId: keyPlan.needsRecordId,
-    metadata: input.metadata ?? {},
-    heldAttempt: held?.attemptId,
-  });
+  let begin: Begin;
+  try {
+    begin = await context.journal.begin(files, {
+      targetId: active.target,
+      keysFor: (record) => keyPlan.keysFor(record),
+      keysNeedRecordId: keyPlan.needsRecordId,
+      metadata: input.metadata ?? {},
+      heldAttempt: held?.attemptId,
+    });
+  } catch (error) {
+    // The catalog failed (or its answer was lost) before anything was sent: the result stays local.
+    // An intent that did commit expires, and recovery finds nothing sent.
+    if (!isStorageError(error)) throw error;
+    return await report.local(onLocalDisk, { attempted: active.name, stage: 'record', cause: error });
+  }
   if (begin.kind !== 'begun') return await recordedOutcome(context, report, begin, files, options);
   await abortAbandonedUploads(context, begin.ticket);
   const attempt: Attempt = {
@@ -138,7 +146,7 @@ async function offloadOpened(
   if (keyPlan.problem)
     return await stayLocal(attempt, { attempted: active.name, stage: 'resolve', cause: keyPlan.problem });
   if (active.name === 'local') {
-    await context.journal.keptLocal(attempt.ticket);
+    await recordingSafely(attempt, () => context.journal.keptLocal(attempt.ticket));
     return await report.local(onLocalDisk, undefined, attempt.ticket.recordId);
   }
   const sent = await sendVerified(attempt);
@@ -186,8 +194,27 @@ interface Sent {
 }
 
 async function stayLocal(attempt: Attempt, failure: LocalFailure, uncertain?: boolean): Promise<OffloadOutcome> {
-  await attempt.context.journal.stayedLocal(attempt.ticket, failure.cause, { uncertain });
+  await recordingSafely(attempt, () =>
+    attempt.context.journal.stayedLocal(attempt.ticket, failure.cause, { uncertain }),
+  );
   return await attempt.report.local(attempt.onLocalDisk, failure, attempt.ticket.recordId);
+}
+
+/**
+ * Records a result that stays local; a catalog failure is logged, not thrown,
+ * because the result is where the outcome says (local) either way, and its
+ * intent, left on the record, expires for recovery to settle.
+ */
+async function recordingSafely(attempt: Attempt, record: () => Promise<void>): Promise<void> {
+  try {
+    await record();
+  } catch (error) {
+    if (!isStorageError(error)) throw error;
+    attempt.context.logger.warn(
+      { key: attempt.input.path, error: errorFacts(error) },
+      'could not record that the result stays on local disk; recovery will settle its record',
+    );
+  }
 }
 
 /** Steps 4 and 5: send and verify every file under one abort and timeout, then check none changed meanwhile. */
