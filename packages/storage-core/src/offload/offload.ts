@@ -120,9 +120,8 @@ async function offloadOpened(
       heldAttempt: held?.attemptId,
     });
   } catch (error) {
-    // The catalog failed (or its answer was lost) before anything was sent: the result stays local.
-    // An intent that did commit expires, and recovery finds nothing sent.
-    if (!isStorageError(error)) throw error;
+    // The catalog failed (a lost connection or answer, a full disk under SQLite) before anything was
+    // sent: the result stays local. An intent that did commit expires, and recovery finds nothing sent.
     return await report.local(onLocalDisk, { attempted: active.name, stage: 'record', cause: error });
   }
   if (begin.kind !== 'begun') return await recordedOutcome(context, report, begin, files, options);
@@ -209,7 +208,6 @@ async function recordingSafely(attempt: Attempt, record: () => Promise<void>): P
   try {
     await record();
   } catch (error) {
-    if (!isStorageError(error)) throw error;
     attempt.context.logger.warn(
       { key: attempt.input.path, error: errorFacts(error) },
       'could not record that the result stays on local disk; recovery will settle its record',

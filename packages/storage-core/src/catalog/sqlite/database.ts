@@ -18,6 +18,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { ErrorCode, StorageError } from '../../errors.js';
 import { loadSqlite } from './load-sqlite.js';
 import { migrate } from './schema.js';
+import { sqliteFailure } from './sqlite-errors.js';
 
 /**
  * How long a group commit collects writes before it commits. With the fsync
@@ -99,7 +100,7 @@ export class SqliteDatabase {
       return value;
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
+      throw sqliteFailure(this.file, error);
     }
   }
 
@@ -133,14 +134,14 @@ export class SqliteDatabase {
     const settled = this.#commit(batch);
     if (!settled) return;
     if (this.#walFd === undefined) {
-      settle(batch, settled);
+      settle(batch, settled, this.file);
       return;
     }
     this.#syncing = new Promise<void>((done) => {
       this.#sync(this.#walFd as number, (error) => {
         this.#syncing = undefined;
-        if (error) rejectAll(batch, notDurable(this.file, error));
-        else settle(batch, settled);
+        if (error) rejectAll(batch, notDurable(this.file, error), this.file);
+        else settle(batch, settled, this.file);
         done();
         if (this.#queued.length > 0) this.#scheduleFlush();
       });
@@ -163,7 +164,7 @@ export class SqliteDatabase {
     if (batch.length === 1) return [{ ok: false, value: straight.error }];
     const isolated = this.#inTransaction(batch, () => batch.map((write) => this.#inSavepoint(write.work)));
     if (isolated.kind !== 'threw') return isolated.settled;
-    rejectAll(batch, isolated.error);
+    rejectAll(batch, isolated.error, this.file);
     return undefined;
   }
 
@@ -179,7 +180,7 @@ export class SqliteDatabase {
     try {
       this.#db.exec('BEGIN IMMEDIATE');
     } catch (error) {
-      rejectAll(batch, error);
+      rejectAll(batch, error, this.file);
       return { kind: 'done', settled: undefined };
     }
     let settled: Settled;
@@ -195,7 +196,7 @@ export class SqliteDatabase {
       return { kind: 'done', settled };
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      rejectAll(batch, error);
+      rejectAll(batch, error, this.file);
       return { kind: 'done', settled: undefined };
     }
   }
@@ -251,9 +252,9 @@ export class SqliteDatabase {
     if (settled) {
       try {
         this.#syncNow();
-        settle(batch, settled);
+        settle(batch, settled, this.file);
       } catch (error) {
-        rejectAll(batch, notDurable(this.file, error as NodeJS.ErrnoException));
+        rejectAll(batch, notDurable(this.file, error as NodeJS.ErrnoException), this.file);
       }
     }
     this.#closed = true;
@@ -281,16 +282,17 @@ function closedError(file: string): StorageError {
   return new StorageError(ErrorCode.Unsupported, `catalog ${file} was closed`);
 }
 
-function settle(batch: readonly QueuedWrite[], settled: Settled): void {
+function settle(batch: readonly QueuedWrite[], settled: Settled, file: string): void {
   batch.forEach((write, index) => {
     const outcome = settled[index] as { ok: boolean; value: unknown };
     if (outcome.ok) write.resolve(outcome.value);
-    else write.reject(outcome.value);
+    else write.reject(sqliteFailure(file, outcome.value));
   });
 }
 
-function rejectAll(batch: readonly QueuedWrite[], error: unknown): void {
-  for (const write of batch) write.reject(error);
+function rejectAll(batch: readonly QueuedWrite[], error: unknown, file: string): void {
+  const failure = sqliteFailure(file, error);
+  for (const write of batch) write.reject(failure);
 }
 
 /** A commit that is in the file but could not be synced: it may not survive a power loss, so its writes fail. */
