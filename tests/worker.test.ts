@@ -7,9 +7,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
-import { ErrorCode, type Storage } from '../packages/storage-core/src/index.js';
+import { ErrorCode, openSqliteCatalog, type Storage, StorageError } from '../packages/storage-core/src/index.js';
 import { createS3Proxy, type ToxiproxyProxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
 import { controlledDefinition, createWorkspace, eventually, fileSha256, type Workspace } from './support/fixture.js';
@@ -25,7 +25,6 @@ describe('the worker after an outage (toxiproxy between the S3 driver and MinIO)
   let proxy: ToxiproxyProxy;
   let ws: Workspace;
 
-  afterAll(async () => {});
   afterEach(async () => {
     await ws.remove();
     await proxy.delete();
@@ -192,5 +191,48 @@ describe('the worker and the retry schedule', () => {
       'missing',
     );
     expect((await storage.catalog?.findByPath('gone.png'))?.lastError?.code).toBe(ErrorCode.NotFound);
+  });
+
+  it('does not give a result up for a catalog failure while sending it: the claim expires and it is tried again', async () => {
+    await storage.close();
+    // The real SQLite catalog, whose lookup of one path fails once when armed, as a catalog hiccup would.
+    const catalog = await openSqliteCatalog({ file: join(ws.dir, 'flaky-catalog.sqlite') });
+    let failLookup = false;
+    const flaky = new Proxy(catalog, {
+      get(target, property) {
+        if (property === 'findByPath') {
+          return async (path: string) => {
+            if (failLookup && path === 'flaky.png') {
+              failLookup = false;
+              throw new StorageError(ErrorCode.Unavailable, 'injected: the catalog is unreachable');
+            }
+            return target.findByPath(path);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    storage = await ws.open({ retry: FAST_RETRY, catalog: flaky, leaseMs: 1000 });
+    storage.registry.register(controlledDefinition(control));
+    control.failure = ErrorCode.Unavailable;
+    await ws.addResult('flaky.png');
+    await storage.offload({ path: 'flaky.png' });
+    await rm(join(ws.resultsRoot, 'flaky.png'));
+    control.failure = undefined;
+    failLookup = true;
+
+    storage.startWorker({ pollIntervalMs: 50, recoveryIntervalMs: 200 });
+
+    await eventually(async () => !failLookup, 5_000, 'the worker met the failing lookup');
+    expect((await storage.catalog?.findByPath('flaky.png'))?.state).not.toBe('given-up');
+    await eventually(
+      async () => (await storage.catalog?.findByPath('flaky.png'))?.state === 'missing',
+      10_000,
+      'missing, once the catalog answers again',
+    );
+    expect((await storage.catalog?.findByPath('flaky.png'))?.lastError?.code).toBe(ErrorCode.NotFound);
+    await storage.close();
+    await catalog.close();
   });
 });

@@ -8,7 +8,7 @@
  * a catalog) and manual offloads never send or delete the same result at once.
  */
 import type { Catalog, ResultRecord } from '../catalog/types.js';
-import { ErrorCode, StorageError } from '../errors.js';
+import { ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { DEFAULT_SWEEP_AGE_MS } from '../incomplete-uploads.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { OffloadInput, OffloadOutcome } from '../offload/types.js';
@@ -212,7 +212,16 @@ export class Worker {
     try {
       await this.#host.offloadClaimed(inputOf(record), attemptId);
     } catch (error) {
-      // offload throws only for input it refuses: the files are gone, or no longer regular files inside the disk.
+      // offload throws for input it refuses (the files are gone, or no longer regular files inside the
+      // disk): the result cannot be sent. A transient failure it let through (the catalog, failing
+      // meanwhile) must not give the result up: the claim's lease runs out and recovery requeues it.
+      if (isStorageError(error) && error.retryable) {
+        logger.warn(
+          { key: record.path, error: errorFacts(error) },
+          'the offload worker could not send a result; it is tried again once its claim expires',
+        );
+        return;
+      }
       logger.warn({ key: record.path, error: errorFacts(error) }, 'the offload worker cannot send a result');
       await this.#host.markUnsendable(record, error).catch(() => undefined);
     }
