@@ -10,14 +10,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type AnyDriverDefinition,
   ErrorCode,
+  openSqliteCatalog,
   type Storage,
   type StorageDriver,
   StorageError,
   type StorageEventMap,
   streamToBuffer,
 } from '../packages/storage-core/src/index.js';
+import { faultyCatalog } from './support/faulty-catalog.js';
 import {
   createWorkspace,
+  eventually,
   fileSha256,
   localDefinition,
   sha256,
@@ -169,6 +172,41 @@ describe('offload and the catalog', () => {
     const outcomes = await Promise.all([first, second]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['offloaded', 'offloaded']);
     expect(seen.writes).toEqual(['twice.png']);
+  });
+
+  it('reports a result local when the catalog fails while it waits for another offload of it', async () => {
+    await storage.close();
+    const catalog = await openSqliteCatalog({ file: join(ws.dir, 'faulty-catalog.sqlite') });
+    let failReads = false;
+    const faulty = faultyCatalog(catalog, (method) =>
+      failReads && method === 'get'
+        ? new StorageError(ErrorCode.Unavailable, 'injected: the catalog is unreachable')
+        : undefined,
+    );
+    storage = await ws.open({ catalog: faulty });
+    storage.registry.register(countingDefinition('archive', seen));
+    const sha = await ws.addResult('waited.png', 50_000);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    seen.during = () => gate;
+    const first = storage.offload({ path: 'waited.png' });
+    await eventually(async () => seen.writes.length === 1, 5_000, 'the first offload is sending');
+    failReads = true;
+
+    const second = await storage.offload({ path: 'waited.png' }).finally(() => {
+      failReads = false;
+      release();
+    });
+
+    expect(second).toMatchObject({ status: 'local', failedStage: 'record', localDeleted: false });
+    expect(second.error?.code).toBe(ErrorCode.Unavailable);
+    expect((await first).status).toBe('offloaded');
+    expect(seen.writes).toEqual(['waited.png']);
+    expect(sha256(await streamToBuffer(await storage.read(second.location)))).toBe(sha);
+    await storage.close();
+    await catalog.close();
   });
 
   it('carries variants with their original: all verified, one location serves each, one delete removes all', async () => {

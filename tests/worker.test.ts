@@ -12,6 +12,7 @@ import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ErrorCode, openSqliteCatalog, type Storage, StorageError } from '../packages/storage-core/src/index.js';
 import { createS3Proxy, type ToxiproxyProxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
+import { faultyCatalog } from './support/faulty-catalog.js';
 import { controlledDefinition, createWorkspace, eventually, fileSha256, type Workspace } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
 
@@ -198,20 +199,10 @@ describe('the worker and the retry schedule', () => {
     // The real SQLite catalog, whose lookup of one path fails once when armed, as a catalog hiccup would.
     const catalog = await openSqliteCatalog({ file: join(ws.dir, 'flaky-catalog.sqlite') });
     let failLookup = false;
-    const flaky = new Proxy(catalog, {
-      get(target, property) {
-        if (property === 'findByPath') {
-          return async (path: string) => {
-            if (failLookup && path === 'flaky.png') {
-              failLookup = false;
-              throw new StorageError(ErrorCode.Unavailable, 'injected: the catalog is unreachable');
-            }
-            return target.findByPath(path);
-          };
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+    const flaky = faultyCatalog(catalog, (method, [path]) => {
+      if (!failLookup || method !== 'findByPath' || path !== 'flaky.png') return undefined;
+      failLookup = false;
+      return new StorageError(ErrorCode.Unavailable, 'injected: the catalog is unreachable');
     });
     storage = await ws.open({ retry: FAST_RETRY, catalog: flaky, leaseMs: 1000 });
     storage.registry.register(controlledDefinition(control));

@@ -5,6 +5,7 @@
  * work on the same result waits for it, so two attempts never both upload or
  * both delete.
  */
+import type { ResultRecord } from '../catalog/types.js';
 import { ErrorCode, StorageError } from '../errors.js';
 import type { Begin, JournalFile } from './journal-types.js';
 import { removeLocalCopies } from './local-copies.js';
@@ -25,16 +26,24 @@ export async function recordedOutcome(
   files: readonly JournalFile[],
   options: OffloadOptions,
 ): Promise<OffloadOutcome> {
-  const record = begin.kind === 'busy' ? await context.journal.settled(begin.record, BUSY_WAIT_MS) : begin.record;
+  let record: ResultRecord | undefined;
+  let unknown: unknown;
+  try {
+    record = begin.kind === 'busy' ? await context.journal.settled(begin.record, BUSY_WAIT_MS) : begin.record;
+  } catch (error) {
+    unknown = error; // the catalog failed while waiting: the other attempt's end is not known, the file is local
+  }
   if (record?.state !== 'offloaded') {
     const cause =
-      record === undefined
+      unknown ??
+      (record === undefined
         ? new StorageError(ErrorCode.Unavailable, `another offload of "${begin.record.path}" is still in progress`)
         : new StorageError(
             (record.lastError?.code as ErrorCode | undefined) ?? ErrorCode.Unavailable,
             record.lastError?.message ?? `another offload of "${record.path}" left it on local disk`,
-          );
-    return report.local(placedLocally(files), { attempted: 'local', stage: 'upload', cause }, begin.record.id);
+          ));
+    const stage = unknown === undefined ? 'upload' : 'record';
+    return report.local(placedLocally(files), { attempted: 'local', stage, cause }, begin.record.id);
   }
   let target: ReturnType<OffloadContext['targets']['open']>;
   try {
