@@ -23,6 +23,7 @@ import {
   withOverrides,
 } from './support/fixture.js';
 import { type CommitCutter, startCommitCutter } from './support/pg-commit-cutter.js';
+import { watchProcessErrors } from './support/process-errors.js';
 
 const { url } = inject('postgres');
 
@@ -37,12 +38,10 @@ describe('a lost answer to the outcome COMMIT on the Postgres catalog', () => {
   /** After each write, the COMMIT answer to lose: 0 the next one (the outcome's), 1 the one after; undefined none. */
   let cutAfterWrite: number | undefined;
   // A connection lost mid-transaction is also an 'error' event on pg's client: unheard, it ends the app's process.
-  const uncaught: unknown[] = [];
-  const monitor = (error: unknown) => uncaught.push(error);
+  const processErrors = watchProcessErrors();
 
   beforeEach(async () => {
-    uncaught.length = 0;
-    process.on('uncaughtExceptionMonitor', monitor);
+    processErrors.clear();
     ws = await createWorkspace();
     schema = `lost_commit_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     cutter = await startCommitCutter(url);
@@ -73,7 +72,6 @@ describe('a lost answer to the outcome COMMIT on the Postgres catalog', () => {
     await storage.registry.setDefault('archive');
   });
   afterEach(async () => {
-    process.off('uncaughtExceptionMonitor', monitor);
     await storage.close();
     await catalog.close();
     await cutter.close();
@@ -124,7 +122,7 @@ describe('a lost answer to the outcome COMMIT on the Postgres catalog', () => {
       expect(sha256(await streamToBuffer(await storage.read(location)))).toBe(sha);
     }
     expect(await committedRecord('images/lost.png')).toMatchObject({ state: 'offloaded', localCopy: false });
-    expect(uncaught).toEqual([]);
+    expect(processErrors.seen).toEqual([]);
   });
 
   it('with the intent’s COMMIT answer lost, sends nothing, keeps the result local, and does not crash the process', async () => {
@@ -143,7 +141,7 @@ describe('a lost answer to the outcome COMMIT on the Postgres catalog', () => {
     expect(outcome.error?.code).toBe(ErrorCode.Unavailable);
     expect(await fileSha256(join(ws.resultsRoot, 'images/intent.png'))).toBe(sha);
     expect(sha256(await streamToBuffer(await storage.read(outcome.location)))).toBe(sha);
-    expect(uncaught).toEqual([]);
+    expect(processErrors.seen).toEqual([]);
   });
 
   it('with the local removal’s COMMIT answer lost, reports the result offloaded with its copy kept, and does not crash', async () => {
@@ -165,6 +163,6 @@ describe('a lost answer to the outcome COMMIT on the Postgres catalog', () => {
       localCopy: false,
       intent: { kind: 'cleanup', keys: ['images/cleanup.png'] },
     });
-    expect(uncaught).toEqual([]);
+    expect(processErrors.seen).toEqual([]);
   });
 });

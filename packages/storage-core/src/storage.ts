@@ -128,7 +128,9 @@ export class Storage {
    * copies. Throws only on bad input (see `validateOffloadInput`) or a path
    * that is not a regular file inside the results disk; a path whose file is
    * gone because its result is offloaded and its local copy removed is
-   * reported from the catalog record instead (status 'offloaded').
+   * reported from the catalog record instead (status 'offloaded'), and when
+   * the catalog cannot be read to tell, its error (UNAVAILABLE) is thrown,
+   * since there is no local file to report either.
    */
   async offload(result: OffloadInput, options?: OffloadOptions): Promise<OffloadOutcome> {
     return this.#offload(result, options);
