@@ -125,7 +125,7 @@ describe('a lost answer to the outcome COMMIT on the Postgres catalog', () => {
     expect(processErrors.seen).toEqual([]);
   });
 
-  it('with the intent’s COMMIT answer lost, sends nothing, keeps the result local, and does not crash the process', async () => {
+  it('with the intent’s COMMIT answer lost, sends nothing, releases the committed intent for the worker, and does not crash', async () => {
     cutAfterWrite = undefined;
     // A first offload, untouched: recovery, which runs before it, commits too.
     await ws.addResult('images/first.png', 1024);
@@ -137,10 +137,25 @@ describe('a lost answer to the outcome COMMIT on the Postgres catalog', () => {
 
     expect(cutter.cuts).toBe(1);
     expect(written).toEqual(['images/first.png']);
-    expect(outcome).toMatchObject({ status: 'local', localDeleted: false });
+    expect(outcome).toMatchObject({ status: 'local', failedStage: 'record', localDeleted: false });
     expect(outcome.error?.code).toBe(ErrorCode.Unavailable);
     expect(await fileSha256(join(ws.resultsRoot, 'images/intent.png'))).toBe(sha);
     expect(sha256(await streamToBuffer(await storage.read(outcome.location)))).toBe(sha);
+    // The intent did commit; it is released as a failed attempt, due for the worker, not held for its lease.
+    const record = await committedRecord('images/intent.png');
+    expect(record).toMatchObject({
+      state: 'pending',
+      intent: undefined,
+      attempts: 1,
+      lastError: { code: 'UNAVAILABLE' },
+    });
+    expect(record?.dueAt).toBeGreaterThan(Date.now());
+
+    // Held, the intent would make this offload wait for an attempt that no longer runs, and report it local.
+    const again = await storage.offload({ path: 'images/intent.png' });
+
+    expect(again).toMatchObject({ status: 'offloaded', backend: 'archive' });
+    expect(written).toEqual(['images/first.png', 'images/intent.png']);
     expect(processErrors.seen).toEqual([]);
   });
 

@@ -59,8 +59,8 @@ export interface BeginPlan {
   readonly keysNeedRecordId: boolean;
   /** The caller's metadata, kept so a retry sends the same. */
   readonly metadata: Readonly<Record<string, string>>;
-  /** The attempt id of a claim this storage already holds on the record (the worker's). */
-  readonly heldAttempt?: string;
+  /** This attempt's id: of a claim this storage already holds on the record (the worker's), or a new one. */
+  readonly attemptId: string;
 }
 
 /** An expired offload intent, as the attempt that replaced it found it. */

@@ -37,7 +37,7 @@ export class OffloadJournal {
   async begin(files: readonly JournalFile[], plan: BeginPlan): Promise<Begin> {
     const { catalog } = this.#context;
     const { targetId } = plan;
-    const attemptId = plan.heldAttempt ?? randomUUID();
+    const { attemptId } = plan;
     const now = Date.now();
     if (!catalog) {
       const keys = plan.keysFor({ id: undefined, createdAt: now });
@@ -111,6 +111,26 @@ export class OffloadJournal {
     }
     const record = (await catalog.findByPath(original.opened.path)) as ResultRecord;
     return { kind: 'busy', record };
+  }
+
+  /**
+   * After `begin` failed: a commit whose answer was lost may still have left
+   * this attempt's intent on the record, held for a lease nobody renews. When
+   * it did, the attempt is recorded as failed with `cause` (scheduled like any
+   * other), so the next offload need not wait out the lease. Nothing was sent
+   * yet. Best effort: a catalog still failing leaves the intent to expire, and
+   * recovery settles it.
+   */
+  async beginFailed(path: string, attemptId: string, cause: unknown): Promise<void> {
+    const { catalog, logger } = this.#context;
+    if (!catalog) return;
+    try {
+      const record = await catalog.findByPath(path);
+      if (record?.intent?.kind !== 'offload' || record.intent.attemptId !== attemptId) return;
+      await this.stayedLocal(this.#ticket(record.id, record.version, attemptId, [], undefined, false), cause);
+    } catch (error) {
+      logger.warn({ key: path, error: errorFacts(error) }, 'the catalog is still failing; the intent will expire');
+    }
   }
 
   /** The one durable commit of a verified result: its target, keys and new location. */

@@ -17,6 +17,7 @@
  * No retry layer here: drivers retry transient failures themselves (one layer
  * only), and the worker retries results that stayed local.
  */
+import { randomUUID } from 'node:crypto';
 import { operationAbort } from '../abort.js';
 import type { ResultRecord } from '../catalog/types.js';
 import { ErrorCode, isStorageError, StorageError } from '../errors.js';
@@ -110,6 +111,7 @@ async function offloadOpened(
   const active = context.registry.active();
   const keyPlan = await ResultKeyPlan.of(active.name === 'local' ? undefined : active.keyTemplate, files);
   // 3. The intent, with the keys fixed by the record, before the first byte goes out.
+  const attemptId = held?.attemptId ?? randomUUID();
   let begin: Begin;
   try {
     begin = await context.journal.begin(files, {
@@ -117,11 +119,12 @@ async function offloadOpened(
       keysFor: (record) => keyPlan.keysFor(record),
       keysNeedRecordId: keyPlan.needsRecordId,
       metadata: input.metadata ?? {},
-      heldAttempt: held?.attemptId,
+      attemptId,
     });
   } catch (error) {
     // The catalog failed (a lost connection or answer, a full disk under SQLite) before anything was
-    // sent: the result stays local. An intent that did commit expires, and recovery finds nothing sent.
+    // sent: the result stays local, and an intent that committed all the same is released.
+    await context.journal.beginFailed(input.path, attemptId, error);
     return await report.local(onLocalDisk, { attempted: active.name, stage: 'record', cause: error });
   }
   if (begin.kind !== 'begun') return await recordedOutcome(context, report, begin, files, options);
