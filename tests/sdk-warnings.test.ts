@@ -120,6 +120,13 @@ describe('warnings of the AWS SDK', () => {
     // Stowage's own warning still names each result that stayed local.
     const failed = entries.filter((entry) => entry.msg === 'offload failed; the result stays on local disk');
     expect(failed.map((entry) => entry.key).sort()).toEqual(['videos/a.mp4', 'videos/b.mp4', 'videos/c.mp4']);
+
+    // Closing says how many it held back, so the end of an outage is not left unsaid.
+    await storage.close();
+    const held = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === SDK_STREAMING_WARNING);
+    expect(held).toHaveLength(2);
+    expect(held[1]).toMatchObject({ level: 40, backend: 'minio', source: 'aws-sdk' });
+    expect(held[1].repeated).toBeGreaterThanOrEqual(2);
   });
 
   it('keeps the console silent for a driver built without a logger', async () => {

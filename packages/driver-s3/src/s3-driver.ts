@@ -55,7 +55,7 @@ import { presignGetUrl, presignPutUrl } from './presign.js';
 import { s3ProbeSteps } from './probe-steps.js';
 import { classifiedBody, rangeHeader } from './read-stream.js';
 import { type RetryPolicy, withRetry } from './retry.js';
-import { sdkLogger } from './sdk-logger.js';
+import { type HoldingSdkLogger, sdkLogger } from './sdk-logger.js';
 import { type S3SettingsInput, s3SettingsSchema } from './settings.js';
 import { CLEANUP_TIMEOUT_MS, uploadObject } from './upload.js';
 
@@ -92,6 +92,7 @@ export class S3Driver implements StorageDriver {
   readonly #retry: RetryPolicy;
   readonly #logger: Logger;
   readonly #backend: string;
+  readonly #sdkLogger: HoldingSdkLogger;
   #closed = false;
 
   /** Validates `settings` (ConfigError listing every problem) and builds the client. */
@@ -113,8 +114,8 @@ export class S3Driver implements StorageDriver {
     };
     this.#logger = options.logger ?? silentLogger;
     this.#backend = options.backend ?? this.kind;
-    const logger = sdkLogger(this.#logger, { backend: this.#backend, source: 'aws-sdk' }, this.#secrets);
-    this.#clients = new S3Clients(this.#config, { ...options.client, logger });
+    this.#sdkLogger = sdkLogger(this.#logger, { backend: this.#backend, source: 'aws-sdk' }, this.#secrets);
+    this.#clients = new S3Clients(this.#config, { ...options.client, logger: this.#sdkLogger });
   }
 
   /** The underlying SDK client, for helpers such as R2's CORS policy. */
@@ -311,6 +312,7 @@ export class S3Driver implements StorageDriver {
     if (this.#closed) return;
     this.#closed = true;
     this.#clients.destroy();
+    this.#sdkLogger.flushHeld();
   }
 
   /** The key on the backend; INVALID_KEY before any I/O when the prefix pushes it past S3's 1,024 bytes. */

@@ -12,6 +12,16 @@ import { type Logger, redactSecrets } from '@stowage/storage-core';
 /** The logger shape the SDK clients and their HTTP handler take. */
 export type SdkLogger = NonNullable<S3ClientConfig['logger']>;
 
+/** The bridge sdkLogger returns: an SDK logger that can still say what it held back. */
+export interface HoldingSdkLogger extends SdkLogger {
+  /**
+   * Logs one line per text held back since it was last logged, with
+   * `repeated`, so the last minute of an outage is not left unsaid when the
+   * driver closes.
+   */
+  flushHeld(): void;
+}
+
 /**
  * How long one warning text is logged at most once. The SDK's warnings name
  * no request: in an outage every failed part of every upload repeats the same
@@ -37,14 +47,15 @@ interface Seen {
  * were held back meanwhile. Its debug, info and error are dropped: the SDK
  * logs every command's input and output at info, and every failed command (a
  * HEAD of a missing key among them) with its input at error, while the driver
- * reports its failures itself, as StorageErrors. `now` is Date.now outside tests.
+ * reports its failures itself, as StorageErrors. `flushHeld()` says what is
+ * still held back. `now` is Date.now outside tests.
  */
 export function sdkLogger(
   logger: Logger,
   facts: Readonly<Record<string, unknown>>,
   secrets: readonly string[],
   now: () => number = Date.now,
-): SdkLogger {
+): HoldingSdkLogger {
   const seen = new Map<string, Seen>();
   return {
     trace: drop,
@@ -69,6 +80,13 @@ export function sdkLogger(
       if (!last && seen.size >= REMEMBERED_TEXTS) seen.clear();
       seen.set(text, { at, held: 0 });
       logger.warn(last?.held ? { ...facts, repeated: last.held } : { ...facts }, text);
+    },
+    flushHeld: () => {
+      for (const [text, last] of seen) {
+        if (last.held === 0) continue;
+        logger.warn({ ...facts, repeated: last.held }, text);
+        last.held = 0;
+      }
     },
   };
 }

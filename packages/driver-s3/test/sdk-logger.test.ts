@@ -47,6 +47,23 @@ describe('the SDK logger bridge', () => {
     ]);
   });
 
+  it('says on flush how many it still held back, once, so an outage that ended is not left unsaid', () => {
+    const { lines, logger } = captured();
+    const sdk = sdkLogger(logger, { backend: 'minio' }, [], () => 0);
+    sdk.flushHeld();
+    sdk.warn(STREAMING);
+    sdk.flushHeld();
+    expect(lines).toHaveLength(1);
+
+    for (let part = 0; part < 3; part++) sdk.warn(STREAMING);
+    sdk.flushHeld();
+    sdk.flushHeld();
+    expect(lines.map((line) => [line.msg, line.repeated, line.backend])).toEqual([
+      [STREAMING, undefined, 'minio'],
+      [STREAMING, 3, 'minio'],
+    ]);
+  });
+
   it('holds back each text on its own, so a different warning is never hidden by another', () => {
     const { lines, logger } = captured();
     const sdk = sdkLogger(logger, { backend: 'r2' }, [], () => 0);
