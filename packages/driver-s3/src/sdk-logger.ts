@@ -57,6 +57,7 @@ export function sdkLogger(
   now: () => number = Date.now,
 ): HoldingSdkLogger {
   const seen = new Map<string, Seen>();
+  const say = (text: string, held: number) => logger.warn(held ? { ...facts, repeated: held } : { ...facts }, text);
   return {
     trace: drop,
     debug: drop,
@@ -79,12 +80,12 @@ export function sdkLogger(
       }
       if (!last && seen.size >= REMEMBERED_TEXTS) seen.clear();
       seen.set(text, { at, held: 0 });
-      logger.warn(last?.held ? { ...facts, repeated: last.held } : { ...facts }, text);
+      say(text, last?.held ?? 0);
     },
     flushHeld: () => {
       for (const [text, last] of seen) {
         if (last.held === 0) continue;
-        logger.warn({ ...facts, repeated: last.held }, text);
+        say(text, last.held);
         last.held = 0;
       }
     },
