@@ -10,6 +10,7 @@ import {
   type AnyDriverDefinition,
   ErrorCode,
   type OffloadOutcome,
+  SqliteCatalog,
   type StorageDriver,
   type StorageEventMap,
   streamToBuffer,
@@ -359,6 +360,99 @@ describe('storage.offload', () => {
     expect(outcomes.map((o) => o.status)).toEqual(paths.map(() => 'offloaded'));
     expect(outcomes.map((o) => o.key)).toEqual(paths);
     expect(peak).toBe(3);
+  });
+
+  /** A local root that reports each write's key when it begins and when it has stored the object. */
+  function watchedDefinition(name: string, watch: { began: (key: string) => void; stored: (key: string) => void }) {
+    return {
+      ...localDefinition,
+      name,
+      create(settings: { root: string }) {
+        const driver = localDefinition.create(settings) as StorageDriver;
+        const write: StorageDriver['write'] = async (key, body, options) => {
+          watch.began(key);
+          const result = await driver.write(key, body, options);
+          watch.stored(key);
+          return result;
+        };
+        return withOverrides(driver, { write });
+      },
+    };
+  }
+
+  it('sends the next result while one waits for its intent to be recorded (the wait holds no upload slot)', async () => {
+    const catalogFile = join(ws.dir, 'held-catalog.sqlite');
+    let bStored!: () => void;
+    const bStoredNow = new Promise<'b stored'>((resolve) => {
+      bStored = () => resolve('b stored');
+    });
+    const heldWhile: string[] = [];
+    // The real SQLite catalog, with the intent of "a" held back until "b" is stored (or 5 s).
+    class HeldCatalog extends SqliteCatalog {
+      override async insert(input: Parameters<SqliteCatalog['insert']>[0]) {
+        if (input.path === 'held/a.png') heldWhile.push(await Promise.race([bStoredNow, sleep(5_000, 'timed out')]));
+        return super.insert(input);
+      }
+    }
+    const catalog = new HeldCatalog({ file: catalogFile });
+    const storage = await ws.open({ concurrency: 1, catalog });
+    storage.registry.register(
+      watchedDefinition('watched', {
+        began: () => undefined,
+        stored: (key) => key === 'held/b.png' && bStored(),
+      }),
+    );
+    await storage.registry.saveSettings('watched', { root: archiveRoot });
+    await storage.registry.enable('watched');
+    await storage.registry.setDefault('watched');
+    await ws.addResult('held/a.png');
+    await ws.addResult('held/b.png');
+
+    const outcomes = await storage.offloadMany([{ path: 'held/a.png' }, { path: 'held/b.png' }]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['offloaded', 'offloaded']);
+    expect(heldWhile).toEqual(['b stored']);
+    await storage.close();
+    await catalog.close();
+  });
+
+  it('keeps at most concurrency results sending and as many again recording or finishing', async () => {
+    const storage = await ws.open({ concurrency: 1 });
+    let sending = 0;
+    let peakSending = 0;
+    storage.registry.register(
+      watchedDefinition('watched', {
+        began: () => {
+          sending += 1;
+          peakSending = Math.max(peakSending, sending);
+        },
+        stored: () => {
+          sending -= 1;
+        },
+      }),
+    );
+    await storage.registry.saveSettings('watched', { root: archiveRoot });
+    await storage.registry.enable('watched');
+    await storage.registry.setDefault('watched');
+    const paths = ['finish/1.png', 'finish/2.png', 'finish/3.png', 'finish/4.png'];
+    for (const path of paths) await ws.addResult(path);
+    // Each onStored takes 300 ms, far longer than a send here: a result finishing frees its upload slot
+    // for the next, and a third waits until one of the two in progress is done.
+    let finishing = 0;
+    let peakFinishing = 0;
+    const outcomes = await storage.offloadMany(
+      paths.map((path) => ({ path })),
+      {
+        async onStored() {
+          finishing += 1;
+          peakFinishing = Math.max(peakFinishing, finishing);
+          await sleep(300);
+          finishing -= 1;
+        },
+      },
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(paths.map(() => 'offloaded'));
+    expect(peakFinishing).toBe(2);
+    expect(peakSending).toBe(1);
   });
 
   it('close() waits for running offloads to finish', async () => {

@@ -39,8 +39,11 @@ export function requireCatalog(parts: StorageParts, what: string): Catalog {
   return parts.catalog;
 }
 
-/** One offload's context; `linger` receives driver writes it gave up on that have not settled yet. */
-export function offloadContext(parts: StorageParts, linger: (settling: Promise<unknown>) => void): OffloadContext {
+/** One offload's context, with the storage's send slots and its receiver of driver writes given up on (see OffloadContext). */
+export function offloadContext(
+  parts: StorageParts,
+  slots: Pick<OffloadContext, 'linger' | 'sendSlot'>,
+): OffloadContext {
   return {
     registry: parts.registry,
     targets: parts.targets,
@@ -50,7 +53,8 @@ export function offloadContext(parts: StorageParts, linger: (settling: Promise<u
     localDriver: parts.registry.local,
     uploadTimeoutMs: parts.tuning.uploadTimeoutMs,
     signedUrlExpiresIn: parts.tuning.signedUrlExpiresIn,
-    linger,
+    linger: slots.linger,
+    sendSlot: slots.sendSlot,
   };
 }
 

@@ -24,7 +24,12 @@ export interface StorageOptions extends RegistryOptions {
    * through each provider's current settings, and nothing is retried, migrated or reconciled.
    */
   catalog?: Catalog | false;
-  /** How many offloads run at once; more wait their turn. Default 4. */
+  /**
+   * How many offloads send to a backend at once (the upload and its
+   * verification); more wait their turn. As many again may meanwhile be
+   * opening their files, recording in the catalog or removing local copies.
+   * Default 4.
+   */
   concurrency?: number;
   /**
    * Gives up on one upload after this many milliseconds (outcome local,

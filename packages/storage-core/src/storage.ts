@@ -70,7 +70,10 @@ export class Storage {
   readonly owner: string;
   readonly #parts: StorageParts;
   readonly #ownsCatalog: boolean;
-  readonly #limit: LimitFunction;
+  /** Offloads in progress: at most twice `concurrency`, so the recording and finishing of some overlap the sending of others. */
+  readonly #open: LimitFunction;
+  /** Offloads sending and verifying: at most `concurrency`, the load the backend sees. */
+  readonly #sending: LimitFunction;
   readonly #inFlight = new Set<Promise<OffloadOutcome>>();
   // Driver writes offload gave up on (timeout, abort) that have not settled yet.
   readonly #lingering = new Set<Promise<unknown>>();
@@ -91,7 +94,8 @@ export class Storage {
     const host = tuning.hostId ?? hostname();
     this.owner = instanceOwner(host);
     this.#ownsCatalog = catalog.ownsCatalog;
-    this.#limit = pLimit(tuning.concurrency);
+    this.#open = pLimit(tuning.concurrency * 2);
+    this.#sending = pLimit(tuning.concurrency);
     // A settings change may fix what blocked results waited for: they are due again.
     registry.events.on('settings:changed', () => {
       this.retryBlocked().catch((error: unknown) => {
@@ -146,7 +150,8 @@ export class Storage {
       const tracked = settling.finally(() => this.#lingering.delete(tracked));
       this.#lingering.add(tracked);
     };
-    const running = this.#limit(() => offloadResult(offloadContext(this.#parts, linger), result, options, held));
+    const context = offloadContext(this.#parts, { linger, sendSlot: this.#sending });
+    const running = this.#open(() => offloadResult(context, result, options, held));
     this.#inFlight.add(running);
     try {
       return await running;

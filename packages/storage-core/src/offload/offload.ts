@@ -50,6 +50,13 @@ export interface OffloadContext extends OutcomeContext {
   readonly uploadTimeoutMs: number | undefined;
   /** Receives a driver write that was given up on but has not settled yet, so the owner can wait for it. */
   readonly linger?: (settling: Promise<unknown>) => void;
+  /**
+   * Runs the send and verification (steps 4 and 5) in one of the storage's
+   * `concurrency` slots. The catalog steps around it run outside the slots,
+   * so an offload waiting for its intent or its outcome to be durable does not
+   * keep the backend idle (docs/architecture.md, "Concurrency").
+   */
+  readonly sendSlot: <T>(send: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -151,7 +158,7 @@ async function offloadOpened(
     await recordingSafely(attempt, () => context.journal.keptLocal(attempt.ticket));
     return await report.local(onLocalDisk, undefined, attempt.ticket.recordId);
   }
-  const sent = await sendVerified(attempt);
+  const sent = await context.sendSlot(() => sendVerified(attempt));
   if ('failure' in sent) return await stayLocal(attempt, sent.failure, sent.uncertain);
   return await commitOffloaded(attempt, sent);
 }
