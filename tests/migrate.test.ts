@@ -192,6 +192,28 @@ describe('storage.migrate', () => {
     expect(await readSha(made[0]?.location as string)).toBe(made[0]?.sha);
   });
 
+  it('skips a result deleted while it waits in a migration queue: the migration ends, the job is done', async () => {
+    const made = await library('archive', 3);
+    const jobId = await storage.queueMigration({ from: 'archive', to: 'minio' });
+    await storage.delete(made[1]?.location as string);
+    // The same request resumes the queued job; before, it waited for the deleted result for ever.
+    const report = await storage.migrate({ from: 'archive', to: 'minio', signal: AbortSignal.timeout(10_000) });
+    expect(report).toMatchObject({ state: 'done', jobId, results: { done: 2, failed: 0, total: 2 } });
+    expect(await storage.migrationStatus(jobId)).toMatchObject({
+      state: 'done',
+      results: { done: 2, failed: 0, skipped: 1, left: 0, total: 3 },
+      bytes: { done: 1000 + 1074, left: 0, total: 1000 + 1037 + 1074 },
+    });
+    expect(await storage.catalog?.resolve(made[1]?.location as string)).toMatchObject({
+      state: 'deleted',
+      migrationId: undefined,
+    });
+    expect((await bucket.view(`${prefix}/`)).objects.map((object) => object.key).sort()).toEqual([
+      `${prefix}/lib/0.png`,
+      `${prefix}/lib/2.png`,
+    ]);
+  });
+
   it('keeps to a byte-rate bound across concurrent transfers', async () => {
     await storage.registry.setDefault('archive');
     for (let i = 0; i < 4; i++) await ws.addResult(`slow/${i}.bin`, 96 * 1024);

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Catalog, ResultRecord } from './catalog/types.js';
 import { LOCAL_TARGET_ID } from './catalog/types.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from './errors.js';
+import { countSkipped } from './migrate/job-progress.js';
 import { removeVerifiedFile } from './offload/local-removal.js';
 import type { TargetResolver } from './offload/targets.js';
 
@@ -40,8 +41,30 @@ export async function deleteResult(
     await catalog.update(held.id, held.version, { intent: null }).catch(() => undefined);
     throw asStorageError(error, record.path);
   }
-  const deleted = await catalog.update(held.id, held.version, { state: 'deleted', localCopy: false, intent: null });
+  const deleted = await markDeleted(catalog, held);
   if (!deleted) throw changedMeanwhile(record);
+}
+
+/**
+ * Marks a result whose copies are gone deleted (compare-and-set on `record`'s
+ * version). A result still queued for a migration leaves that queue in the same
+ * commit, counted as skipped first (as a claimed record that left its source
+ * is): no claim takes a deleted record, so one left queued would keep its job
+ * running, and a `migrate()` waiting for it, for ever.
+ */
+export async function markDeleted(catalog: Catalog, record: ResultRecord): Promise<ResultRecord | undefined> {
+  if (record.migrationId) {
+    const bytes = record.files.reduce((sum, file) => sum + file.size, 0);
+    await countSkipped(catalog, record.migrationId, bytes).catch((error: unknown) => {
+      if (!isStorageError(error, ErrorCode.NotFound)) throw error; // the job itself is gone: nothing to count
+    });
+  }
+  return catalog.update(record.id, record.version, {
+    state: 'deleted',
+    localCopy: false,
+    intent: null,
+    ...(record.migrationId ? { migrationId: null } : {}),
+  });
 }
 
 /**

@@ -16,7 +16,7 @@ import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Catalog, ResultIntent, ResultRecord } from '../catalog/types.js';
-import { removeEveryCopy } from '../delete-result.js';
+import { markDeleted, removeEveryCopy } from '../delete-result.js';
 import { asStorageError, ErrorCode, isStorageError } from '../errors.js';
 import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
@@ -121,7 +121,7 @@ async function recoverOne(context: RecoveryContext, record: ResultRecord): Promi
     if (abandoned?.kind === 'delete') {
       // A delete is finished, never undone: some copies may already be gone.
       await removeEveryCopy(context.targets, record, context.resultsRoot, mine.attemptId);
-      await context.catalog.update(record.id, record.version, { state: 'deleted', localCopy: false, intent: null });
+      await markDeleted(context.catalog, record);
       return 'deletesFinished';
     }
     // Nothing of it reached a backend that recovery can tell: clear it, and let the worker send the result again.
