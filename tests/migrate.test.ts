@@ -132,6 +132,27 @@ describe('storage.migrate', () => {
     }
   });
 
+  it('keeps knowing the local copy of a result moved between backends: offloading it again sends nothing, moving it back keeps it', async () => {
+    const made = await library('minio', 2);
+    await storage.migrate({ from: 'minio', to: 'archive' });
+    await storage.registry.setDefault('minio');
+    for (const result of made) {
+      const again = await storage.offload({ path: result.path });
+      expect(again).toMatchObject({ status: 'offloaded', target: 'archive.1' });
+      expect(await storage.catalog?.findByPath(result.path)).toMatchObject({
+        state: 'offloaded',
+        targetId: 'archive.1',
+      });
+    }
+    const back = await storage.migrate({ from: 'archive', to: 'local', deleteSource: true });
+    expect(back).toMatchObject({ state: 'done', results: { done: 2, failed: 0, total: 2 }, failures: {} });
+    for (const result of made) {
+      expect(await fileSha256(join(ws.resultsRoot, result.path))).toBe(result.sha);
+      expect(await fileSha256(join(archiveRoot, result.path))).toBeUndefined();
+      expect(await readSha(result.location)).toBe(result.sha);
+    }
+  });
+
   it('reports in a dry run what would move and the bytes, touching nothing', async () => {
     await library('archive', 3);
     const before = await storage.stats();

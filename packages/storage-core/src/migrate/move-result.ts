@@ -168,8 +168,10 @@ async function moveFile(
     );
   }
   await verifyStored(plan.toDriver, { key, size: file.size, sha256, written: result });
-  // The identity names the local copy: the downloaded file, or the source file when it stays.
-  const keepsLocal = record.targetId === LOCAL_TARGET_ID && !plan.deleteSource;
+  // The identity names the local copy: the downloaded file, or the results disk's file when it stays
+  // (a local source kept, or the copy a remote result still has there: with it dropped, an offload of
+  // the unchanged file would send it again and a download back would refuse to replace it).
+  const keepsLocal = record.localCopy && !(plan.deleteSource && record.targetId === LOCAL_TARGET_ID);
   const identity = toLocal
     ? fileIdentityOf(await stat(join(context.resultsRoot, file.path)))
     : keepsLocal
