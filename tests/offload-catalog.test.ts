@@ -255,6 +255,24 @@ describe('offload and the catalog', () => {
     expect(await storage.catalog?.get(outcome.resultId as string)).toMatchObject({ state: 'deleted' });
   });
 
+  it('refuses a location that is not one before asking the catalog, on every location-based call', async () => {
+    const sha = await ws.addResult('bad/a.png');
+    const outcome = await storage.offload({ path: 'bad/a.png' });
+    for (const call of ['delete', 'exists', 'read', 'stat', 'url', 'publicUrl', 'signedUrl'] as const) {
+      const run = storage[call].bind(storage) as (location: unknown) => Promise<unknown>;
+      for (const bad of [undefined, ['archive:bad/a.png'], { location: outcome.location }]) {
+        await expect(run(bad), `${call}(${JSON.stringify(bad)})`).rejects.toMatchObject({
+          name: 'StorageError',
+          code: ErrorCode.InvalidInput,
+          message: expect.stringMatching(/^location must be a string like "r2:images\/a.png", got (undefined|object)$/),
+        });
+      }
+      await expect(run('archive:../a.png')).rejects.toMatchObject({ code: ErrorCode.InvalidKey });
+    }
+    expect(await fileSha256(join(archiveRoot, 'bad/a.png'))).toBe(sha);
+    expect(await storage.catalog?.findByPath('bad/a.png')).toMatchObject({ state: 'offloaded' });
+  });
+
   it('keeps the whole result local when one variant fails, and removes the files already sent', async () => {
     await ws.addResult('v/a.png');
     await ws.addResult('v/a-small.webp');

@@ -19,6 +19,7 @@ import {
 } from './direct-upload.js';
 import { ErrorCode, StorageError } from './errors.js';
 import type { StorageEvents } from './events.js';
+import { parseLocation } from './location.js';
 import { resolveLocation } from './locations.js';
 import { errorFacts, type Logger } from './logger.js';
 import { type MigrationJobStatus, migrationStatus } from './migrate/job-progress.js';
@@ -190,6 +191,7 @@ export class Storage {
 
   /** True when the object at `location` exists; false for a deleted result. */
   async exists(location: string, options: LocationOptions = {}): Promise<boolean> {
+    parseLocation(location); // bad input is INVALID_INPUT / INVALID_KEY, never a catalog driver's TypeError
     const record = await this.catalog?.resolve(location);
     if (record?.state === 'deleted') return false;
     const { driver, key } = await this.#resolve(location, options.variant);
@@ -203,6 +205,7 @@ export class Storage {
    * is already gone.
    */
   async delete(location: string): Promise<void> {
+    parseLocation(location); // bad input is INVALID_INPUT / INVALID_KEY, never a catalog driver's TypeError
     const record = await this.catalog?.resolve(location);
     if (this.catalog && record) {
       await deleteResult(this.catalog, this.#parts.targets, record, {
