@@ -103,6 +103,34 @@ describe('the worker and the retry schedule', () => {
     await ws.remove();
   });
 
+  it('refuses options it cannot run with, naming each, before it starts', async () => {
+    await ws.addResult('o.png');
+    control.failure = ErrorCode.Unavailable;
+    await storage.offload({ path: 'o.png' });
+    control.failure = undefined;
+    expect(() =>
+      storage.startWorker({
+        concurrency: 0,
+        pollIntervalMs: -5,
+        recoveryIntervalMs: Number.NaN,
+        leaseMs: 0,
+        pollIntervalMS: 100,
+      } as never),
+    ).toThrow(
+      new StorageError(
+        ErrorCode.InvalidInput,
+        'worker options: unknown option "pollIntervalMS"; pollIntervalMs: must be a number of milliseconds, at least 10; ' +
+          'recoveryIntervalMs: must be a number of milliseconds, at least 100; ' +
+          'leaseMs: must be a whole number of milliseconds, at least 1000; concurrency: must be a whole number, at least 1',
+      ),
+    );
+    expect(() => storage.startWorker({ concurrency: 1.5 })).toThrow(/concurrency: must be a whole number, at least 1/);
+    // Nothing started: no worker to stop, and the result was not sent.
+    await storage.stopWorker();
+    await sleep(200);
+    expect(control.writes).toEqual(['o.png']);
+  });
+
   it('continues the schedule after a restart instead of starting over', async () => {
     control.failure = ErrorCode.Unavailable;
     await ws.addResult('s.png');

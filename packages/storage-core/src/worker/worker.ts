@@ -228,13 +228,45 @@ export class Worker {
   }
 }
 
+// Every option the worker reads: a misspelt one would otherwise be ignored without a word.
+const WORKER_OPTIONS: ReadonlySet<string> = new Set<keyof WorkerOptions>([
+  'concurrency',
+  'pollIntervalMs',
+  'recoveryIntervalMs',
+  'leaseMs',
+  'sweepIntervalMs',
+  'sweepOlderThanMs',
+  'reconcileJobs',
+  'jobPollIntervalMs',
+  'migrationJobs',
+  'migrationConcurrency',
+]);
+
 function refuseWorkerOptions(options: WorkerOptions): void {
-  const problems: string[] = [];
+  const problems = workerOptionsProblems(options);
+  if (problems.length > 0) throw new StorageError(ErrorCode.InvalidInput, `worker options: ${problems.join('; ')}`);
+}
+
+/**
+ * Every problem with the worker's options. A concurrency of 0 would never send
+ * anything, a poll interval below zero or not a number would poll without
+ * pause, and a lease under a second would expire while a result is sent.
+ */
+function workerOptionsProblems(options: WorkerOptions): string[] {
+  if (typeof options !== 'object' || options === null) return ['options must be an object'];
+  const problems = Object.keys(options)
+    .filter((name) => !WORKER_OPTIONS.has(name))
+    .map((name) => `unknown option "${name}"`);
   const atLeast = (name: keyof WorkerOptions, value: unknown, min: number) => {
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= min)) {
       problems.push(`${name}: must be a number of milliseconds, at least ${min}`);
     }
   };
+  atLeast('pollIntervalMs', options.pollIntervalMs, 10);
+  atLeast('recoveryIntervalMs', options.recoveryIntervalMs, 100);
+  if (options.leaseMs !== undefined && !(Number.isInteger(options.leaseMs) && options.leaseMs >= 1000)) {
+    problems.push('leaseMs: must be a whole number of milliseconds, at least 1000');
+  }
   if (options.sweepIntervalMs !== false) atLeast('sweepIntervalMs', options.sweepIntervalMs, 1000);
   atLeast('sweepOlderThanMs', options.sweepOlderThanMs, 0);
   atLeast('jobPollIntervalMs', options.jobPollIntervalMs, 100);
@@ -242,11 +274,17 @@ function refuseWorkerOptions(options: WorkerOptions): void {
     if (options[name] !== undefined && typeof options[name] !== 'boolean')
       problems.push(`${name}: must be true or false`);
   }
-  const concurrency = options.migrationConcurrency;
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64)) {
+  const { concurrency, migrationConcurrency } = options;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    problems.push('concurrency: must be a whole number, at least 1');
+  }
+  if (
+    migrationConcurrency !== undefined &&
+    !(Number.isInteger(migrationConcurrency) && migrationConcurrency >= 1 && migrationConcurrency <= 64)
+  ) {
     problems.push('migrationConcurrency: must be a whole number from 1 to 64');
   }
-  if (problems.length > 0) throw new StorageError(ErrorCode.InvalidInput, `worker options: ${problems.join('; ')}`);
+  return problems;
 }
 
 /** The offload input a record was made from: its original, variants, content types and metadata. */
