@@ -12,7 +12,7 @@ import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
 import { createS3Proxy } from '../packages/testing/src/index.js';
 import { fileToxiproxy } from '../test-support/file-toxiproxy.js';
-import { createWorkspace, localDefinition, sha256, type Workspace } from './support/fixture.js';
+import { createWorkspace, eventually, localDefinition, sha256, type Workspace } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
 
 const toxiproxy = await fileToxiproxy();
@@ -129,6 +129,36 @@ describe('targets of a local root provider', () => {
       await sleep(50);
     }
     expect(await storage.catalog?.findByPath('blocked/a.png')).toMatchObject({ state: 'offloaded', targetId: 'nas.2' });
+  });
+
+  it('sends blocked results again once another process fixed the settings and this one reloads them', async () => {
+    const root = await ws.folder('fixed-elsewhere');
+    await storage.registry.saveSettings('nas', { root: `${root}/not-there-yet` });
+    await storage.registry.enable('nas');
+    await storage.registry.setDefault('nas');
+    await ws.addResult('blocked/b.png');
+    expect((await storage.offload({ path: 'blocked/b.png' })).error?.code).toBe(ErrorCode.BucketNotFound);
+    // An admin's process (the CLI, another server) fixes the settings; it queues the blocked result again...
+    const admin = await ws.open();
+    admin.registry.register(localDefinition, { name: 'nas' });
+    await mkdir(`${root}/now-there`);
+    await admin.registry.saveSettings('nas', { root: `${root}/now-there` });
+    // ...but this server, its settings not reloaded yet, blocks it once more.
+    storage.startWorker({ pollIntervalMs: 50 });
+    await eventually(
+      async () => (await storage.catalog?.findByPath('blocked/b.png'))?.attempts === 2,
+      5_000,
+      'the stale settings blocked it again',
+    );
+    expect(await storage.catalog?.findByPath('blocked/b.png')).toMatchObject({ state: 'blocked', targetId: 'local' });
+    await storage.registry.reload();
+    await eventually(
+      async () => (await storage.catalog?.findByPath('blocked/b.png'))?.state === 'offloaded',
+      5_000,
+      'sent after the reload',
+    );
+    expect(await storage.catalog?.findByPath('blocked/b.png')).toMatchObject({ targetId: 'nas.2', attempts: 0 });
+    await storage.stopWorker();
   });
 });
 

@@ -74,7 +74,10 @@ export interface MigrateFailedEvent {
   readonly message: string;
 }
 
-/** The settings document changed (a provider saved, enabled, disabled or removed, or the default chosen). */
+/**
+ * The settings document changed (a provider saved, enabled, disabled or removed, or the default chosen),
+ * here or in another process (seen by `registry.reload()`).
+ */
 export interface SettingsChangedEvent {
   readonly revision: number;
 }

@@ -281,11 +281,21 @@ export class BackendRegistry {
     return testConnection({ name, definition, secrets, settings, logger: this.#logger });
   }
 
-  /** Re-reads the store (e.g. after another process changed settings) and drops cached drivers. */
+  /**
+   * Re-reads the store (e.g. after another process changed settings) and drops
+   * cached drivers; emits 'settings:changed' when the revision moved on.
+   */
   reload(): Promise<void> {
     return this.#change(async () => {
-      this.#adopt(await this.#store.load());
+      const before = this.#document.revision;
+      const document = await this.#store.load();
+      this.#adopt(document);
       this.#drivers.retireAll();
+      // Another process's change may fix what blocked results wait for. That process's own storage
+      // queued them again, but with this one's settings still old its worker blocked them once more.
+      if (document.revision !== before) {
+        emitSafely(this.events, this.#logger, 'settings:changed', { revision: document.revision });
+      }
     });
   }
 
