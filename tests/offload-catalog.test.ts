@@ -273,6 +273,31 @@ describe('offload and the catalog', () => {
     expect(await storage.catalog?.findByPath('bad/a.png')).toMatchObject({ state: 'offloaded' });
   });
 
+  it('refuses bad arguments to stats, migrationStatus and removeTarget with INVALID_INPUT naming them', async () => {
+    await ws.addResult('st/a.png');
+    seen.failFor.set('st/a.png', ErrorCode.Unavailable);
+    await storage.offload({ path: 'st/a.png' });
+    expect((await storage.stats({ since: 0 })).recentFailures).toEqual([{ code: 'UNAVAILABLE', count: 1 }]);
+    for (const bad of [{ since: '2024-01-01' }, { since: Number.NaN }, 5]) {
+      await expect(storage.stats(bad as never)).rejects.toMatchObject({
+        code: ErrorCode.InvalidInput,
+        message: expect.stringMatching(/^stats: since must be a time in epoch milliseconds/),
+      });
+    }
+    for (const bad of [undefined, 42, '']) {
+      await expect(storage.migrationStatus(bad as never)).rejects.toMatchObject({
+        code: ErrorCode.InvalidInput,
+        message: expect.stringMatching(/^migrationStatus: the job id must be a non-empty string/),
+      });
+    }
+    for (const bad of [undefined, 42]) {
+      await expect(storage.removeTarget(bad as never)).rejects.toMatchObject({
+        code: ErrorCode.InvalidInput,
+        message: expect.stringMatching(/^removeTarget: the target id must be a string like "r2.1"/),
+      });
+    }
+  });
+
   it('keeps the whole result local when one variant fails, and removes the files already sent', async () => {
     await ws.addResult('v/a.png');
     await ws.addResult('v/a-small.webp');

@@ -55,6 +55,9 @@ import { Worker, type WorkerOptions } from './worker/worker.js';
 
 export type { StorageOptions } from './storage-options.js';
 
+const isTime = (value: unknown): boolean =>
+  value === undefined || (typeof value === 'number' && Number.isFinite(value));
+
 /** Options of the location-based reads: which file of the result. */
 export interface LocationOptions {
   /** A variant of the result, by the name it was offloaded with. */
@@ -367,6 +370,12 @@ export class Storage {
    */
   async migrationStatus(jobId: string): Promise<MigrationJobStatus> {
     const catalog = requireCatalog(this.#parts, 'migrating');
+    if (typeof jobId !== 'string' || jobId === '') {
+      throw new StorageError(
+        ErrorCode.InvalidInput,
+        `migrationStatus: the job id must be a non-empty string, got ${typeof jobId}`,
+      );
+    }
     const job = await catalog.getJob(jobId);
     if (job?.kind !== 'migrate') throw new StorageError(ErrorCode.NotFound, `no migration job ${jobId}`);
     return migrationStatus(catalog, job);
@@ -432,7 +441,16 @@ export class Storage {
 
   /** Counts from the catalog: by state and target, work in flight, recent failures by code. */
   async stats(options?: { readonly since?: number }): Promise<CatalogStats> {
-    return requireCatalog(this.#parts, 'stats').stats(options);
+    const catalog = requireCatalog(this.#parts, 'stats');
+    // A `since` that is not a time would count no failure at all (SQLite compares it as text), not fail.
+    const since = (options as { since?: unknown } | undefined)?.since;
+    if ((options !== undefined && (typeof options !== 'object' || options === null)) || !isTime(since)) {
+      throw new StorageError(
+        ErrorCode.InvalidInput,
+        'stats: since must be a time in epoch milliseconds, e.g. { since: Date.now() - 3_600_000 }',
+      );
+    }
+    return catalog.stats(options);
   }
 
   /**

@@ -31,6 +31,12 @@ export async function removeTarget(
   id: string,
   options: { readonly forgetResults?: boolean },
 ): Promise<void> {
+  if (typeof id !== 'string') {
+    throw new StorageError(
+      ErrorCode.InvalidInput,
+      `removeTarget: the target id must be a string like "r2.1", got ${typeof id}`,
+    );
+  }
   const view = registry.targets.list(providerOfTarget(id)).find((target) => target.id === id);
   if (!view) throw new StorageError(ErrorCode.InvalidInput, `"${id}" is not a known target`);
   const held = await catalog?.count({ targetId: id, state: ['offloaded', 'local', 'pending', 'blocked', 'given-up'] });
