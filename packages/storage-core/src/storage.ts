@@ -37,6 +37,7 @@ import type { ReconcileOptions } from './reconcile/options.js';
 import type { ReconcileReport } from './reconcile/report.js';
 import { type SweepOptions, type SweepReport, sweepTargets } from './reconcile/sweep.js';
 import type { BackendRegistry } from './registry/registry.js';
+import { refuseJobId, refuseStatsOptions } from './storage-arguments.js';
 import {
   migrationContext,
   offloadContext,
@@ -54,9 +55,6 @@ import { markUnsendable } from './worker/unsendable.js';
 import { Worker, type WorkerOptions } from './worker/worker.js';
 
 export type { StorageOptions } from './storage-options.js';
-
-const isTime = (value: unknown): boolean =>
-  value === undefined || (typeof value === 'number' && Number.isFinite(value));
 
 /** Options of the location-based reads: which file of the result. */
 export interface LocationOptions {
@@ -172,9 +170,6 @@ export class Storage {
    * reported from its record (see `checkBatchInputs`).
    */
   async offloadMany(results: readonly OffloadInput[], options?: OffloadOptions): Promise<OffloadOutcome[]> {
-    if (!Array.isArray(results)) {
-      throw new StorageError(ErrorCode.InvalidInput, 'offloadMany expects an array of offload inputs');
-    }
     await checkBatchInputs(this.registry.local.root, this.catalog, results);
     return Promise.all(results.map((result) => this.offload(result, options)));
   }
@@ -370,12 +365,7 @@ export class Storage {
    */
   async migrationStatus(jobId: string): Promise<MigrationJobStatus> {
     const catalog = requireCatalog(this.#parts, 'migrating');
-    if (typeof jobId !== 'string' || jobId === '') {
-      throw new StorageError(
-        ErrorCode.InvalidInput,
-        `migrationStatus: the job id must be a non-empty string, got ${typeof jobId}`,
-      );
-    }
+    refuseJobId('migrationStatus', jobId);
     const job = await catalog.getJob(jobId);
     if (job?.kind !== 'migrate') throw new StorageError(ErrorCode.NotFound, `no migration job ${jobId}`);
     return migrationStatus(catalog, job);
@@ -441,16 +431,8 @@ export class Storage {
 
   /** Counts from the catalog: by state and target, work in flight, recent failures by code. */
   async stats(options?: { readonly since?: number }): Promise<CatalogStats> {
-    const catalog = requireCatalog(this.#parts, 'stats');
-    // A `since` that is not a time would count no failure at all (SQLite compares it as text), not fail.
-    const since = (options as { since?: unknown } | undefined)?.since;
-    if ((options !== undefined && (typeof options !== 'object' || options === null)) || !isTime(since)) {
-      throw new StorageError(
-        ErrorCode.InvalidInput,
-        'stats: since must be a time in epoch milliseconds, e.g. { since: Date.now() - 3_600_000 }',
-      );
-    }
-    return catalog.stats(options);
+    refuseStatsOptions(options);
+    return requireCatalog(this.#parts, 'stats').stats(options);
   }
 
   /**

@@ -7,7 +7,7 @@
  * interrupted delete-local under it).
  */
 import type { Catalog } from '../catalog/types.js';
-import { ErrorCode, isStorageError } from '../errors.js';
+import { ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { checkResultFile } from './result-file.js';
 import type { OffloadInput } from './types.js';
 import { validateOffloadInput, variantsOf } from './validate-input.js';
@@ -18,6 +18,9 @@ export async function checkBatchInputs(
   catalog: Catalog | undefined,
   results: readonly OffloadInput[],
 ): Promise<void> {
+  if (!Array.isArray(results)) {
+    throw new StorageError(ErrorCode.InvalidInput, 'offloadMany expects an array of offload inputs');
+  }
   for (const result of results) validateOffloadInput(result);
   for (const result of results) {
     try {
