@@ -17,8 +17,13 @@ export type NodeRequestListener = (request: IncomingMessage, response: ServerRes
 /** The fetch Request for a node:http request. */
 export function toFetchRequest(incoming: IncomingMessage): Request {
   const secure = (incoming.socket as TLSSocket).encrypted === true;
-  const host = incoming.headers.host ?? 'localhost';
-  const url = new URL(incoming.url ?? '/', `${secure ? 'https' : 'http'}://${host}`);
+  const origin = new URL(`${secure ? 'https' : 'http'}://${incoming.headers.host ?? 'localhost'}`).origin;
+  const target = incoming.url ?? '/';
+  // The origin comes from the Host header and the socket only; the request target gives the path and query.
+  // Resolved as a URL instead, "//evil.example/x" (or an absolute-form target) would pick the origin the
+  // same-origin check compares the request's Origin header with.
+  const path = target.startsWith('/') ? undefined : new URL(target, origin);
+  const url = new URL(path ? `${origin}${path.pathname}${path.search}` : `${origin}${target}`);
   const headers = new Headers();
   for (const [name, value] of Object.entries(incoming.headers)) {
     if (value === undefined) continue;

@@ -3,7 +3,7 @@
  * real server, next to the app's other routes; bodies streamed in, headers
  * (several Set-Cookie included) and bodies written out.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAdminHandler, toNodeHandler } from '../src/index.js';
@@ -79,5 +79,60 @@ describe('toNodeHandler', () => {
     });
     expect(crossSite.status).toBe(403);
     expect(world.storage.registry.provider('nas').settings.root).toBe(nasRoot);
+  });
+
+  it('takes the origin from the Host header, never from a request target such as "//other.example/..."', async () => {
+    // An admin on a server of its own (every request goes to it): a page of evil.example can make the browser
+    // send the path "//evil.example/admin/storage/..." to this host, with Origin: http://evil.example.
+    const alone = createServer(
+      toNodeHandler(
+        createAdminHandler({
+          storage: world.storage,
+          authorize: (request) => request.headers.get('cookie')?.includes(SESSION_COOKIE) === true,
+          definitions: world.definitions,
+          basePath: '/admin/storage',
+        }),
+      ),
+    );
+    await new Promise<void>((resolve) => alone.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (alone.address() as AddressInfo).port;
+      const first = await fetch(`http://127.0.0.1:${port}/admin/storage/api/csrf`, {
+        headers: { cookie: SESSION_COOKIE },
+      });
+      const binding = first.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+      const { token } = (await first.json()) as { token: string };
+      const nasRoot = await world.folder('nas-kept');
+      await world.storage.registry.saveSettings('nas', { root: nasRoot });
+      // fetch() normalises such a path away; node:http sends the request target as given, as a browser would.
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const sent = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'PUT',
+            path: '//evil.example/admin/storage/api/providers/nas',
+            headers: {
+              cookie: `${SESSION_COOKIE}; ${binding}`,
+              origin: 'http://evil.example',
+              'content-type': 'application/json',
+              'x-csrf-token': token,
+            },
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode));
+          },
+        );
+        sent.on('error', reject);
+        sent.end(JSON.stringify({ root: '/' }));
+      });
+      // The path "//evil.example/admin/storage/..." is not under the base path of this host.
+      expect(status).toBe(404);
+      expect(world.storage.registry.provider('nas').settings.root).toBe(nasRoot);
+    } finally {
+      alone.closeAllConnections();
+      await new Promise((resolve) => alone.close(resolve));
+    }
   });
 });
