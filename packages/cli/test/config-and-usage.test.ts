@@ -189,3 +189,42 @@ describe('on the results disk alone', () => {
     expect(result.stdout + result.stderr).not.toContain(APP_KEY);
   });
 });
+
+describe('a secret pasted into another field', () => {
+  const secret = 'PastedSecret0123456789abcdefXYZ';
+  const env = { MINIO_SECRET: secret };
+  const save = (extra: string[]) =>
+    world.run(
+      [
+        'providers',
+        'set',
+        'minio',
+        '--endpoint',
+        'http://127.0.0.1:9',
+        '--bucket',
+        'media',
+        '--access-key-id',
+        'media-app',
+        '--secret-from-env',
+        'secretAccessKey=MINIO_SECRET',
+        ...extra,
+      ],
+      { env },
+    );
+
+  it('is kept out of status, its targets included, as text and as JSON', async () => {
+    world = await createCliWorld();
+    // The key prefix is a placement field: it names the target's place, which status lists.
+    expect((await save(['--key-prefix', secret])).code).toBe(0);
+    const human = await world.run(['status']);
+    const json = await world.run(['status', '--json']);
+    expect(human.code).toBe(0);
+    expect(json.code).toBe(0);
+    expect(human.stdout).toContain('minio.1');
+    expect(human.stdout + human.stderr).not.toContain(secret);
+    expect(json.stdout + json.stderr).not.toContain(secret);
+    expect(JSON.parse(json.stdout).targets).toContainEqual(
+      expect.objectContaining({ id: 'minio.1', place: expect.objectContaining({ keyPrefix: '[redacted]' }) }),
+    );
+  });
+});

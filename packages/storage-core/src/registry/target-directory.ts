@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../logger.js';
 import type { TargetResolver } from '../offload/targets.js';
+import { redactSecrets } from '../settings/redaction.js';
 import type { SettingsDocument, StoredProviderEntry } from '../settings/store.js';
 import type { DocumentTrust, SettingsVault } from '../settings/vault.js';
 import type { StorageDriver } from '../types.js';
@@ -83,8 +84,27 @@ export class TargetDirectory implements TargetResolver {
         return [{ id: LOCAL_BACKEND, provider: LOCAL_BACKEND, place, current: true, createdAt: undefined }];
       }
       const entry = document.providers[name];
-      return entry ? targetViews(entry, this.#host.definitions.get(name)?.placementFields ?? []) : [];
+      if (!entry) return [];
+      // A secret pasted into a placement field (a key prefix, a bucket) is part of the place: scrubbed, as in provider views.
+      const secrets = this.#secretValues(entry);
+      return targetViews(entry, this.#host.definitions.get(name)?.placementFields ?? []).map((view) => ({
+        ...view,
+        place: Object.fromEntries(
+          Object.entries(view.place).map(([field, value]) => [
+            field,
+            typeof value === 'string' ? redactSecrets(value, secrets) : value,
+          ]),
+        ),
+      }));
     });
+  }
+
+  /** The secrets of an entry and of each of its targets (an old target may hold an older one); none that cannot be decrypted. */
+  #secretValues(entry: StoredProviderEntry): unknown[] {
+    const vault = this.#host.vault;
+    return [entry, ...(entry.targets ?? []).map((target) => ({ ...entry, secrets: target.secrets }))].flatMap((one) =>
+      vault.secretValues(one),
+    );
   }
 
   /**
