@@ -13,8 +13,8 @@ import type { AnyDriverDefinition, SettingsField } from '@stowage/storage-core';
 import { type Command, Option } from 'commander';
 import { CliError } from './exit-codes.js';
 
-/** "secretAccessKey" → "secret-access-key". */
-function kebab(name: string): string {
+/** "secretAccessKey" → "secret-access-key": a settings field's option, without its dashes. */
+export function optionName(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
@@ -39,7 +39,7 @@ const DELETE_LOCAL = 'deleteLocal';
 export function addSettingsOptions(command: Command, definitions: readonly AnyDriverDefinition[]): Command {
   const { fields, secrets } = knownFields(definitions);
   for (const field of fields.values()) {
-    const flag = kebab(field.name);
+    const flag = optionName(field.name);
     if (secrets.has(field.name) || field.kind === 'secret') {
       // Declared only to refuse it without echoing the value (commander would quote an unknown "--x=value").
       command.addOption(new Option(`--${flag} [value]`).hideHelp());
@@ -86,13 +86,13 @@ export function settingsChange(
     if (given === undefined) continue;
     if (secrets.has(field.name) || field.kind === 'secret') {
       problems.push(
-        `--${kebab(field.name)}: secrets are never read from the command line; use --secret-from-env ${field.name}=VAR or --prompt-secret ${field.name}`,
+        `--${optionName(field.name)}: secrets are never read from the command line; use --secret-from-env ${field.name}=VAR or --prompt-secret ${field.name}`,
       );
       continue;
     }
     if (field.kind === 'number') {
       const number = Number(given);
-      if (!Number.isFinite(number)) problems.push(`--${kebab(field.name)}: must be a number`);
+      if (!Number.isFinite(number)) problems.push(`--${optionName(field.name)}: must be a number`);
       else values[field.name] = number;
     } else values[field.name] = given;
   }

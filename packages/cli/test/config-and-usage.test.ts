@@ -227,4 +227,32 @@ describe('a secret pasted into another field', () => {
       expect.objectContaining({ id: 'minio.1', place: expect.objectContaining({ keyPrefix: '[redacted]' }) }),
     );
   });
+
+  it('is never saved back as "[redacted]" by a later change of another field', async () => {
+    world = await createCliWorld();
+    expect((await save(['--key-prefix', secret])).code).toBe(0);
+    const before = await readFile(world.settingsFile, 'utf8');
+    // The stored key prefix shows as "[redacted]": keeping it from the view would store that text instead.
+    const other = await world.run(['providers', 'set', 'minio', '--public-base-url', 'https://cdn.example/media']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('keyPrefix: its stored value holds a secret');
+    expect(other.stderr).toContain('--key-prefix');
+    expect(other.stdout + other.stderr).not.toContain(secret);
+    expect(await readFile(world.settingsFile, 'utf8')).toBe(before);
+    // Given again, the change is saved.
+    const fixed = await world.json<{ provider: { settings: Record<string, unknown> } }>([
+      'providers',
+      'set',
+      'minio',
+      '--key-prefix',
+      'site-a',
+      '--public-base-url',
+      'https://cdn.example/media',
+    ]);
+    expect(fixed.code).toBe(0);
+    expect(fixed.body.provider.settings).toMatchObject({
+      keyPrefix: 'site-a',
+      publicBaseUrl: 'https://cdn.example/media',
+    });
+  });
 });

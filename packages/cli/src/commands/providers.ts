@@ -5,13 +5,13 @@
  * redacted view (secrets only as set / not set). `stowage providers list`
  * shows every provider the CLI knows.
  */
-import { LOCAL_BACKEND, type ProviderView, type Storage } from '@stowage/storage-core';
+import { LOCAL_BACKEND, type ProviderView, REDACTED, type Storage } from '@stowage/storage-core';
 import type { CommandContext } from '../context.js';
 import { cliDefinitions, definitionNamed } from '../definitions.js';
 import { CliError, ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { table } from '../format.js';
 import { readSecrets } from '../secrets.js';
-import { settingsChange } from '../settings-options.js';
+import { optionName, settingsChange } from '../settings-options.js';
 import { probeJson, probeLines } from './test.js';
 
 /** A provider as `--json` shows it: the redacted view, never a secret. */
@@ -70,6 +70,22 @@ function mergedInput(
   const view = storage.registry.provider(name);
   const input: Record<string, unknown> = view.configured ? { ...view.settings } : {};
   for (const field of change.unset) delete input[field];
+  // The view is all the CLI can read of the stored settings, and it scrubs a secret pasted into another field:
+  // keeping such a field would save the text "[redacted]" in its place (a new target, for a placement field).
+  const lossy = Object.entries(input)
+    .filter(([field, value]) => !(field in change.values) && typeof value === 'string' && value.includes(REDACTED))
+    .map(([field]) => field);
+  if (lossy.length > 0) {
+    throw new CliError(
+      'USAGE',
+      `providers set ${name}: ${lossy
+        .map(
+          (field) =>
+            `${field}: its stored value holds a secret (shown as ${REDACTED}), so it cannot be kept as is; give it again with --${optionName(field)} or clear it with --unset ${field}`,
+        )
+        .join('; ')}`,
+    );
+  }
   return { ...input, ...change.values, ...secrets };
 }
 
