@@ -127,6 +127,16 @@ describe('usage', () => {
     expect(unknown.stderr).toContain('unknown provider "nope"; known: r2, s3');
     expect((await world.run(['test', 'nope'])).code).toBe(2);
   });
+
+  it('refuses a worker concurrency that is no whole number, before the worker starts', async () => {
+    world = await createCliWorld();
+    for (const value of ['abc', '0', '1.5']) {
+      const result = await world.run(['worker', '--concurrency', value]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('concurrency: must be a whole number, at least 1');
+      expect(result.stdout).not.toContain('worker started');
+    }
+  });
 });
 
 describe('on the results disk alone', () => {
