@@ -5,6 +5,7 @@
  * without being repeated; offload on the results disk as the default, with
  * status and stats counting it, and --dry-run sending nothing.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -125,7 +126,13 @@ describe('usage', () => {
     const unknown = await world.run(['providers', 'set', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown provider "nope"; known: r2, s3');
-    expect((await world.run(['test', 'nope'])).code).toBe(2);
+    for (const command of ['test', 'enable', 'disable', 'use']) {
+      const result = await world.run([command, 'nope']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('unknown provider "nope"');
+    }
+    // A usage error changes nothing: not even the settings folder or the catalog were made.
+    expect(existsSync(join(world.dir, 'data'))).toBe(false);
   });
 
   it('refuses a worker concurrency that is no whole number, before the worker starts', async () => {

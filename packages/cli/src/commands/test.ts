@@ -33,8 +33,9 @@ export function probeLines(name: string, report: ProbeReport): string[] {
 
 /** Runs `test`. */
 export async function runTest(context: CommandContext, name: string): Promise<ExitCodeValue> {
+  // Before the storage opens: an unknown name is a usage error that changes nothing (opening makes the catalog).
+  await knownProvider(name);
   return context.withStorage(async ({ storage }) => {
-    await knownProvider(name);
     const report = await storage.registry.testConnection(name);
     context.output.result({ ok: report.ok, provider: name, test: probeJson(report) });
     context.output.lines(probeLines(name, report));
