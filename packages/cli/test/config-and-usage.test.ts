@@ -135,6 +135,20 @@ describe('usage', () => {
     expect(existsSync(join(world.dir, 'data'))).toBe(false);
   });
 
+  it('refuses an unknown provider in migrate, as destination as well as source (exit 2)', async () => {
+    world = await createCliWorld();
+    await world.addResult('images/a.png', 100);
+    for (const args of [
+      ['migrate', '--from', 'local', '--to', 'nope'],
+      ['migrate', '--from', 'nope', '--to', 'local'],
+    ]) {
+      const result = await world.json<{ ok: boolean; error: { code: string; message: string } }>(args);
+      expect(result.code).toBe(2);
+      expect(result.body.error).toMatchObject({ code: 'USAGE' });
+      expect(result.body.error.message).toContain('unknown provider "nope"; known: r2, s3');
+    }
+  });
+
   it('refuses a worker concurrency that is no whole number, before the worker starts', async () => {
     world = await createCliWorld();
     for (const value of ['abc', '0', '1.5']) {

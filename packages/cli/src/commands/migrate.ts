@@ -11,6 +11,7 @@ import { CliError, ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { createProgress } from '../progress.js';
 import { stopSignal } from '../signals.js';
+import { knownProvider } from './providers.js';
 
 /** The options of `migrate`, as commander parsed them. */
 export interface MigrateCommandOptions {
@@ -51,6 +52,10 @@ export async function runMigrate(context: CommandContext, options: MigrateComman
   const concurrency = positiveNumber('--concurrency', options.concurrency);
   const bytesPerSecond = positiveNumber('--bytes-per-second', options.bytesPerSecond);
   return context.withStorage(async ({ storage }) => {
+    // A provider name the CLI does not know is a usage error (the library calls an unregistered destination MISCONFIGURED).
+    for (const name of [...options.from, options.to]) {
+      if (!storage.registry.targets.isTarget(name)) await knownProvider(name);
+    }
     const progress = createProgress(context.output, 'migrate');
     const listener = (p: import('@stowage/storage-core').MigrationProgress) =>
       progress.update({
