@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { retryScheduleProblems } from '@stowage/storage-core';
 import { z } from 'zod';
 import { CliError } from './exit-codes.js';
 
@@ -88,7 +89,8 @@ export interface ResolvedConfig {
 /** Every problem of a parsed file, as "field: problem", values never echoed. */
 export function configProblems(input: unknown): string[] {
   const result = configFileSchema.safeParse(input);
-  if (result.success) return [];
+  // The retry values' ranges are the core's own rules, checked here so they are named with the file, before anything opens.
+  if (result.success) return result.data.retry ? retryScheduleProblems(result.data.retry) : [];
   // Unknown fields first: a mistyped name is often why another field is missing.
   const unknown: string[] = [];
   const other: string[] = [];

@@ -57,6 +57,16 @@ describe('config file', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`results.dir: the folder ${join(world.dir, 'gone')} does not exist`);
   });
+
+  it('names every bad retry value with the file, before the catalog is made', async () => {
+    world = await createCliWorld({ retry: { firstDelayMs: -5, jitter: 7 } });
+    const result = await world.run(['status']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `config file ${world.configFile}: retry.firstDelayMs: must be positive; retry.jitter: must be from 0 to below 1`,
+    );
+    expect(existsSync(join(world.dir, 'data'))).toBe(false);
+  });
 });
 
 describe('usage', () => {
