@@ -18,13 +18,26 @@ export interface SecretSources {
   readonly promptOutput: Writable;
 }
 
+/** Upper-case letters, digits and "_": what a variable's name conventionally is, and what a pasted secret seldom is. */
+const CONVENTIONAL_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+/**
+ * Why `variable` gave no secret. An unset name that is not a conventional one may be the secret itself, pasted
+ * where the name goes (`secretAccessKey=<the secret>`): it is not repeated.
+ */
+function unsetVariable(variable: string): string {
+  return CONVENTIONAL_NAME.test(variable)
+    ? `the environment variable ${variable} is not set`
+    : 'no environment variable by the name given is set (the name is not repeated: it may be the secret itself; give field=VARIABLE_NAME)';
+}
+
 /** The secret values by field; CliError (exit 2) for an unset variable or a prompt without a terminal. */
 export async function readSecrets(sources: SecretSources): Promise<Record<string, string>> {
   const secrets: Record<string, string> = {};
   const problems: string[] = [];
   for (const [field, variable] of sources.fromEnv) {
     const value = sources.env[variable];
-    if (value === undefined || value === '') problems.push(`${field}: the environment variable ${variable} is not set`);
+    if (value === undefined || value === '') problems.push(`${field}: ${unsetVariable(variable)}`);
     else secrets[field] = value;
   }
   const pending = sources.prompt.filter((field) => !(field in secrets));

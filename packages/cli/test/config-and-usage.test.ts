@@ -128,6 +128,15 @@ describe('usage', () => {
     expect(prompt.stderr).toContain('cannot prompt, standard input is not a terminal');
   });
 
+  it('does not repeat a secret pasted where the variable name goes', async () => {
+    world = await createCliWorld();
+    const secret = 'wJalrXUtnFEMIK7MDENGbPxRfiCYzEXAMPLEKEY';
+    const result = await world.run(['providers', 'set', 'minio', '--secret-from-env', `secretAccessKey=${secret}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('secretAccessKey: no environment variable by the name given is set');
+    expect(result.stdout + result.stderr).not.toContain(secret);
+  });
+
   it('refuses local and unknown providers in providers set, and unknown ones in test', async () => {
     world = await createCliWorld();
     expect((await world.run(['providers', 'set', 'local', '--bucket', 'x'])).stderr).toContain(
