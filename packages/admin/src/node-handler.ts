@@ -60,13 +60,23 @@ export async function writeFetchResponse(response: Response, outgoing: ServerRes
 /**
  * A node:http listener that serves `handler`. Mount it where the handler's
  * `basePath` points (the request's full path is used, base path included).
- * A failure of the adapter itself answers 500 and is logged.
+ * A request whose Host header or target makes no URL answers 400; a failure
+ * of the adapter itself answers 500 and is logged.
  */
 export function toNodeHandler(handler: AdminHandler, options: { readonly logger?: Logger } = {}): NodeRequestListener {
   const logger = options.logger ?? silentLogger;
   return async (incoming, outgoing) => {
+    let request: Request;
     try {
-      await writeFetchResponse(await handler(toFetchRequest(incoming)), outgoing);
+      request = toFetchRequest(incoming);
+    } catch {
+      // A Host header or request target that is no URL is the client's fault, not the adapter's: 400, not 500.
+      outgoing.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      outgoing.end('bad request: the Host header or the request target is not a valid URL');
+      return;
+    }
+    try {
+      await writeFetchResponse(await handler(request), outgoing);
     } catch (error) {
       logger.error({ error: errorFacts(error) }, 'storage admin: the node:http adapter failed');
       if (!outgoing.headersSent) {

@@ -81,6 +81,29 @@ describe('toNodeHandler', () => {
     expect(world.storage.registry.provider('nas').settings.root).toBe(nasRoot);
   });
 
+  it('answers 400, not 500, to a Host header that makes no URL', async () => {
+    const port = new URL(origin).port;
+    const answer = await new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+      const sent = httpRequest(
+        { host: '127.0.0.1', port, path: '/admin/storage/api/providers', headers: { host: 'bad host:x' } },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          response.on('end', () => resolve({ status: response.statusCode, body }));
+        },
+      );
+      sent.on('error', reject);
+      sent.end();
+    });
+    expect(answer).toEqual({
+      status: 400,
+      body: 'bad request: the Host header or the request target is not a valid URL',
+    });
+  });
+
   it('takes the origin from the Host header, never from a request target such as "//other.example/..."', async () => {
     // An admin on a server of its own (every request goes to it): a page of evil.example can make the browser
     // send the path "//evil.example/admin/storage/..." to this host, with Origin: http://evil.example.
