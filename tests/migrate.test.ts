@@ -181,6 +181,14 @@ describe('storage.migrate', () => {
     await expect(storage.migrate({ from: [], to: 'minio', concurrency: 0 } as never)).rejects.toThrow(
       /from: name one or more providers or targets; concurrency: must be a whole number/,
     );
+    // A misspelt dryRun must not run the migration it was meant to preview.
+    await expect(storage.migrate({ from: 'archive', to: 'minio', dryrun: true } as never)).rejects.toMatchObject({
+      code: ErrorCode.InvalidInput,
+      message: 'migrate: unknown option "dryrun"',
+    });
+    await expect(storage.queueMigration({ from: 'archive', to: 'minio', deletesource: true } as never)).rejects.toThrow(
+      'migrate: unknown option "deletesource"',
+    );
     await storage.registry.saveSettings('minio', {
       endpoint: s3.endpoint,
       region: s3.region,

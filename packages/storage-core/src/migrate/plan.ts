@@ -163,9 +163,23 @@ export async function planMigration(context: PlanContext, options: MigrateOption
   };
 }
 
+// Every option migrate reads. A misspelt one would be ignored without a word: `dryrun: true` would move everything.
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MigrateOptions>([
+  'from',
+  'to',
+  'filter',
+  'deleteSource',
+  'concurrency',
+  'bytesPerSecond',
+  'dryRun',
+  'signal',
+]);
+
 function optionProblems(options: MigrateOptions): string[] {
   if (typeof options !== 'object' || options === null) return ['options must be an object like { from, to }'];
-  const problems: string[] = [];
+  const problems = Object.keys(options)
+    .filter((name) => !KNOWN_OPTIONS.has(name))
+    .map((name) => `unknown option "${name}"`);
   const from = typeof options.from === 'string' ? [options.from] : options.from;
   if (!Array.isArray(from) || from.length === 0 || from.some((name) => typeof name !== 'string' || name === '')) {
     problems.push('from: name one or more providers or targets');
