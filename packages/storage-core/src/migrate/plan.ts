@@ -7,6 +7,7 @@ import type { Catalog, CatalogJob, ResultQuery, ResultRecord, ResultState } from
 import { LOCAL_TARGET_ID } from '../catalog/types.js';
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
 import type { TargetResolver } from '../offload/targets.js';
+import { unknownOptionProblems } from '../option-problems.js';
 import type { StorageDriver } from '../types.js';
 
 /** What `storage.migrate()` takes. */
@@ -177,9 +178,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MigrateOptions>([
 
 function optionProblems(options: MigrateOptions): string[] {
   if (typeof options !== 'object' || options === null) return ['options must be an object like { from, to }'];
-  const problems = Object.keys(options)
-    .filter((name) => !KNOWN_OPTIONS.has(name))
-    .map((name) => `unknown option "${name}"`);
+  const problems = unknownOptionProblems(options, KNOWN_OPTIONS);
   const from = typeof options.from === 'string' ? [options.from] : options.from;
   if (!Array.isArray(from) || from.length === 0 || from.some((name) => typeof name !== 'string' || name === '')) {
     problems.push('from: name one or more providers or targets');

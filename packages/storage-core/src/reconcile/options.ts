@@ -6,6 +6,7 @@
 import { LOCAL_TARGET_ID } from '../catalog/types.js';
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
 import type { TargetResolver } from '../offload/targets.js';
+import { unknownOptionProblems } from '../option-problems.js';
 import { reachRefusal } from './reach.js';
 
 /** What `storage.reconcile()` and `storage.queueReconcile()` take. */
@@ -103,10 +104,7 @@ export function openTarget(targets: TargetResolver, target: string): ReturnType<
 
 function optionProblems(options: ReconcileOptions): string[] {
   if (typeof options !== 'object' || options === null) return ['options must be an object like { target: "r2" }'];
-  const problems: string[] = [];
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) problems.push(`unknown option "${name}"`);
-  }
+  const problems = unknownOptionProblems(options, KNOWN_OPTIONS);
   if (typeof options.target !== 'string' || options.target === '') problems.push('target: name a provider or a target');
   for (const name of ['fix', 'checkMetadata', 'deep'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean')

@@ -9,6 +9,7 @@ import { asStorageError, ErrorCode, StorageError } from '../errors.js';
 import { DEFAULT_SWEEP_AGE_MS } from '../incomplete-uploads.js';
 import type { Logger } from '../logger.js';
 import type { TargetResolver } from '../offload/targets.js';
+import { unknownOptionProblems } from '../option-problems.js';
 import { targetNamed } from './options.js';
 
 /** What `storage.sweep()` takes. */
@@ -79,9 +80,7 @@ export async function sweepTargets(context: SweepContext, options: SweepOptions 
 
 function sweepProblems(options: SweepOptions): string[] {
   if (typeof options !== 'object' || options === null) return ['options must be an object'];
-  const problems = Object.keys(options)
-    .filter((name) => !KNOWN_OPTIONS.has(name))
-    .map((name) => `unknown option "${name}"`);
+  const problems = unknownOptionProblems(options, KNOWN_OPTIONS);
   const { olderThanMs, target, signal } = options;
   if (
     olderThanMs !== undefined &&

@@ -12,6 +12,7 @@ import { ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { DEFAULT_SWEEP_AGE_MS } from '../incomplete-uploads.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { OffloadInput, OffloadOutcome } from '../offload/types.js';
+import { unknownOptionProblems } from '../option-problems.js';
 
 /** Worker tuning. */
 export interface WorkerOptions {
@@ -254,9 +255,7 @@ function refuseWorkerOptions(options: WorkerOptions): void {
  */
 function workerOptionsProblems(options: WorkerOptions): string[] {
   if (typeof options !== 'object' || options === null) return ['options must be an object'];
-  const problems = Object.keys(options)
-    .filter((name) => !WORKER_OPTIONS.has(name))
-    .map((name) => `unknown option "${name}"`);
+  const problems = unknownOptionProblems(options, WORKER_OPTIONS);
   const atLeast = (name: keyof WorkerOptions, value: unknown, min: number) => {
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= min)) {
       problems.push(`${name}: must be a number of milliseconds, at least ${min}`);
