@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../logger.js';
 import type { TargetResolver } from '../offload/targets.js';
-import { redactSecrets } from '../settings/redaction.js';
+import { redactSecretsIn } from '../settings/redaction.js';
 import type { SettingsDocument, StoredProviderEntry } from '../settings/store.js';
 import type { DocumentTrust, SettingsVault } from '../settings/vault.js';
 import type { StorageDriver } from '../types.js';
@@ -89,12 +89,7 @@ export class TargetDirectory implements TargetResolver {
       const secrets = this.#secretValues(entry);
       return targetViews(entry, this.#host.definitions.get(name)?.placementFields ?? []).map((view) => ({
         ...view,
-        place: Object.fromEntries(
-          Object.entries(view.place).map(([field, value]) => [
-            field,
-            typeof value === 'string' ? redactSecrets(value, secrets) : value,
-          ]),
-        ),
+        place: redactSecretsIn(view.place, secrets),
       }));
     });
   }

@@ -56,11 +56,23 @@ export function redactSettings(
   settings: Readonly<Record<string, unknown>>,
   secretFields: readonly string[],
 ): Record<string, unknown> {
-  const secrets = secretFields.map((field) => settings[field]);
+  const redacted = redactSecretsIn(
+    settings,
+    secretFields.map((field) => settings[field]),
+  );
+  for (const field of secretFields) if (field in redacted) redacted[field] = REDACTED;
+  return redacted;
+}
+
+/** A copy of `values` with each of `secrets` scrubbed out of every text value (see `redactSecrets`). */
+export function redactSecretsIn(
+  values: Readonly<Record<string, unknown>>,
+  secrets: readonly unknown[],
+): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(settings).map(([field, value]) => [
+    Object.entries(values).map(([field, value]) => [
       field,
-      secretFields.includes(field) ? REDACTED : typeof value === 'string' ? redactSecrets(value, secrets) : value,
+      typeof value === 'string' ? redactSecrets(value, secrets) : value,
     ]),
   );
 }
