@@ -113,14 +113,18 @@ describe('targets of a local root provider', () => {
     });
   });
 
-  it('sends blocked results again by itself once the settings are fixed', async () => {
-    const root = await ws.folder('fixed');
+  /** Makes "nas" the default with a root that does not exist yet under `root`, and offloads `path`: it stays local, blocked. */
+  async function blockOnMissingRoot(root: string, path: string): Promise<void> {
     await storage.registry.saveSettings('nas', { root: `${root}/not-there-yet` });
     await storage.registry.enable('nas');
     await storage.registry.setDefault('nas');
-    await ws.addResult('blocked/a.png');
-    const failed = await storage.offload({ path: 'blocked/a.png' });
-    expect(failed.error?.code).toBe(ErrorCode.BucketNotFound);
+    await ws.addResult(path);
+    expect((await storage.offload({ path })).error?.code).toBe(ErrorCode.BucketNotFound);
+  }
+
+  it('sends blocked results again by itself once the settings are fixed', async () => {
+    const root = await ws.folder('fixed');
+    await blockOnMissingRoot(root, 'blocked/a.png');
     expect((await storage.catalog?.findByPath('blocked/a.png'))?.state).toBe('blocked');
     storage.startWorker({ pollIntervalMs: 50 });
     await mkdir(`${root}/now-there`);
@@ -133,11 +137,7 @@ describe('targets of a local root provider', () => {
 
   it('sends blocked results again once another process fixed the settings and this one reloads them', async () => {
     const root = await ws.folder('fixed-elsewhere');
-    await storage.registry.saveSettings('nas', { root: `${root}/not-there-yet` });
-    await storage.registry.enable('nas');
-    await storage.registry.setDefault('nas');
-    await ws.addResult('blocked/b.png');
-    expect((await storage.offload({ path: 'blocked/b.png' })).error?.code).toBe(ErrorCode.BucketNotFound);
+    await blockOnMissingRoot(root, 'blocked/b.png');
     // An admin's process (the CLI, another server) fixes the settings; it queues the blocked result again...
     const admin = await ws.open();
     admin.registry.register(localDefinition, { name: 'nas' });
