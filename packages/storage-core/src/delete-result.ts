@@ -47,10 +47,12 @@ export async function deleteResult(
 
 /**
  * Marks a result whose copies are gone deleted (compare-and-set on `record`'s
- * version). A result still queued for a migration leaves that queue in the same
- * commit, counted as skipped first (as a claimed record that left its source
- * is): no claim takes a deleted record, so one left queued would keep its job
- * running, and a `migrate()` waiting for it, for ever.
+ * version). A result still queued for a migration is first counted skipped in
+ * its job (as a claimed record that left its source is), then leaves the queue
+ * in the commit that marks it deleted: no claim takes a deleted record, so one
+ * left queued would keep its job running, and a `migrate()` waiting for it, for
+ * ever. The count and the mark are two writes: a crash or a lost race between
+ * them counts the result skipped once more when the delete is finished again.
  */
 export async function markDeleted(catalog: Catalog, record: ResultRecord): Promise<ResultRecord | undefined> {
   if (record.migrationId) {
