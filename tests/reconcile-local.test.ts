@@ -275,6 +275,33 @@ describe('storage.reconcile against a local root', () => {
     expect(await fileSha256(join(archiveRoot, 'stray.bin'))).toBeDefined();
   });
 
+  it('says a registered provider has no settings saved, not that it is neither a provider nor a target', async () => {
+    await library(1);
+    storage.registry.register(localDefinition, { name: 'vault' });
+    const nothingThere =
+      'provider "vault" has no settings saved, so no target holds anything of it; save its settings first';
+    const refused = (message: string) => ({ code: ErrorCode.InvalidInput, message });
+    await expect(storage.reconcile({ target: 'vault' })).rejects.toMatchObject(refused(`reconcile: ${nothingThere}`));
+    await expect(storage.queueReconcile({ target: 'vault' })).rejects.toMatchObject(
+      refused(`reconcile: ${nothingThere}`),
+    );
+    await expect(storage.sweep({ target: 'vault' })).rejects.toMatchObject(refused(`sweep: ${nothingThere}`));
+    await expect(storage.migrate({ from: 'vault', to: 'archive' })).rejects.toMatchObject(
+      refused(`migrate: ${nothingThere}`),
+    );
+    await expect(storage.migrate({ from: 'archive', to: 'vault' })).rejects.toMatchObject(
+      refused(
+        'migrate: provider "vault" has no settings saved, so it has no target to move results to; save its settings first',
+      ),
+    );
+    // A name that is neither keeps saying so, as destination too.
+    await expect(storage.migrate({ from: 'archive', to: 'nowhere' })).rejects.toMatchObject(
+      refused('migrate: "nowhere" is neither a provider nor a target'),
+    );
+    expect(await storage.catalog?.listJobs()).toEqual([]);
+    expect((await storage.stats()).byTarget).toEqual([{ targetId: 'archive.1', results: 1, bytes: 1100 }]);
+  });
+
   it('keeps what Stowage did not write, and refuses to fix a target its settings no longer reach', async () => {
     await library(2);
     await writeFile(join(archiveRoot, 'stray.bin'), 'stray');

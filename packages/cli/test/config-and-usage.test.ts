@@ -168,6 +168,26 @@ describe('usage', () => {
     }
   });
 
+  it('says a known provider has no settings saved in reconcile, sweep and migrate, not that it is unknown (exit 2)', async () => {
+    world = await createCliWorld();
+    await world.addResult('images/a.png', 100);
+    const nothingThere =
+      'provider "minio" has no settings saved, so no target holds anything of it; save its settings first';
+    for (const [args, message] of [
+      [['reconcile', 'minio'], `reconcile: ${nothingThere}`],
+      [['sweep', '--target', 'minio'], `sweep: ${nothingThere}`],
+      [['migrate', '--from', 'minio', '--to', 'local'], `migrate: ${nothingThere}`],
+      [
+        ['migrate', '--from', 'local', '--to', 'minio'],
+        'migrate: provider "minio" has no settings saved, so it has no target to move results to; save its settings first',
+      ],
+    ] as const) {
+      const result = await world.run(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`stowage: ${message}\n`);
+    }
+  });
+
   it('refuses a worker concurrency that is no whole number, before the worker starts', async () => {
     world = await createCliWorld();
     for (const value of ['abc', '0', '1.5']) {

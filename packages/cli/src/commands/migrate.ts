@@ -52,7 +52,7 @@ export async function runMigrate(context: CommandContext, options: MigrateComman
   const concurrency = positiveNumber('--concurrency', options.concurrency);
   const bytesPerSecond = positiveNumber('--bytes-per-second', options.bytesPerSecond);
   return context.withStorage(async ({ storage }) => {
-    // A provider name the CLI does not know is a usage error (the library calls an unregistered destination MISCONFIGURED).
+    // A provider name the CLI does not know is refused with the names it knows, which the library cannot list.
     for (const name of [...options.from, options.to]) {
       if (!storage.registry.targets.isTarget(name)) await knownProvider(name);
     }

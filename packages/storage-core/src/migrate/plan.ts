@@ -8,6 +8,7 @@ import { LOCAL_TARGET_ID } from '../catalog/types.js';
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
 import type { TargetResolver } from '../offload/targets.js';
 import { unknownOptionProblems } from '../option-problems.js';
+import { currentTargetNamed, everyTargetNamed } from '../target-names.js';
 import type { StorageDriver } from '../types.js';
 
 /** What `storage.migrate()` takes. */
@@ -114,8 +115,8 @@ export async function planMigration(context: PlanContext, options: MigrateOption
   const problems = optionProblems(options);
   if (problems.length > 0) throw new StorageError(ErrorCode.InvalidInput, `migrate: ${problems.join('; ')}`);
   const sources = typeof options.from === 'string' ? [options.from] : [...options.from];
-  const fromTargets = [...new Set(sources.flatMap((name) => targetsNamed(context.targets, name)))];
-  const toTarget = context.targets.isTarget(options.to) ? options.to : context.targets.current(options.to);
+  const fromTargets = [...new Set(sources.flatMap((name) => everyTargetNamed(context.targets, name, 'migrate')))];
+  const toTarget = currentTargetNamed(context.targets, options.to, 'migrate', 'destination');
   const { backend: toBackend, driver: toDriver } = openOrExplain(context.targets, toTarget, 'destination');
   if (fromTargets.includes(toTarget)) {
     throw new StorageError(
@@ -197,15 +198,6 @@ function optionProblems(options: MigrateOptions): string[] {
     problems.push('filter: must be an object like { pathPrefix: "images/" }');
   }
   return problems;
-}
-
-/** The targets a name stands for: a target id as is, a provider's name for every target it has had. */
-function targetsNamed(targets: TargetResolver, name: string): readonly string[] {
-  if (targets.isTarget(name)) return [name];
-  const all = targets.targetsOf(name);
-  if (all.length === 0)
-    throw new StorageError(ErrorCode.InvalidInput, `migrate: "${name}" is neither a provider nor a target`);
-  return all;
 }
 
 function openOrExplain(targets: TargetResolver, target: string, role: string) {

@@ -15,4 +15,6 @@ export interface TargetResolver {
   isTarget(name: string): boolean;
   /** Every target `backend` has had, oldest first (empty for an unknown backend). */
   targetsOf(backend: string): readonly string[];
+  /** True when a driver is registered as `name` (local disk included), whether or not its settings were saved. */
+  isProvider(name: string): boolean;
 }

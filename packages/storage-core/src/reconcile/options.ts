@@ -3,10 +3,10 @@
  * problem with the options in one INVALID_INPUT error, then the target named
  * (a provider stands for its current target), then that it can be opened.
  */
-import { LOCAL_TARGET_ID } from '../catalog/types.js';
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
 import type { TargetResolver } from '../offload/targets.js';
 import { unknownOptionProblems } from '../option-problems.js';
+import { currentTargetNamed } from '../target-names.js';
 import { reachRefusal } from './reach.js';
 
 /** What `storage.reconcile()` and `storage.queueReconcile()` take. */
@@ -62,7 +62,7 @@ export function planReconcile(targets: TargetResolver, options: ReconcileOptions
   const problems = optionProblems(options);
   if (problems.length > 0) throw new StorageError(ErrorCode.InvalidInput, `reconcile: ${problems.join('; ')}`);
   const plan: ReconcilePlan = {
-    target: targetNamed(targets, options.target, 'reconcile'),
+    target: currentTargetNamed(targets, options.target, 'reconcile'),
     requested: options.target,
     fix: options.fix ?? false,
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
@@ -122,15 +122,4 @@ function optionProblems(options: ReconcileOptions): string[] {
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) problems.push('signal: must be an AbortSignal');
   return problems;
-}
-
-/** A target id as is, a provider's name for its current target; INVALID_INPUT for neither. */
-export function targetNamed(targets: TargetResolver, name: string, subject: string): string {
-  if (name === LOCAL_TARGET_ID || targets.isTarget(name)) return name;
-  if (targets.targetsOf(name).length === 0) {
-    throw new StorageError(ErrorCode.InvalidInput, `${subject}: "${name}" is neither a provider nor a target`, {
-      details: { target: name },
-    });
-  }
-  return targets.current(name);
 }

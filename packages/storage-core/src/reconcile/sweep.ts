@@ -10,7 +10,7 @@ import { DEFAULT_SWEEP_AGE_MS } from '../incomplete-uploads.js';
 import type { Logger } from '../logger.js';
 import type { TargetResolver } from '../offload/targets.js';
 import { unknownOptionProblems } from '../option-problems.js';
-import { targetNamed } from './options.js';
+import { currentTargetNamed } from '../target-names.js';
 
 /** What `storage.sweep()` takes. */
 export interface SweepOptions {
@@ -52,7 +52,7 @@ export async function sweepTargets(context: SweepContext, options: SweepOptions 
   const chosen =
     options.target === undefined
       ? [...new Set(context.providers().flatMap((name) => targets.targetsOf(name)))]
-      : [targetNamed(targets, options.target, 'sweep')];
+      : [currentTargetNamed(targets, options.target, 'sweep')];
   const swept: Array<SweepReport['targets'][number]> = [];
   for (const target of chosen) {
     try {

@@ -74,6 +74,11 @@ export class TargetDirectory implements TargetResolver {
     return entry ? targetIds(entry) : [];
   }
 
+  /** True when a driver is registered as `name` (local disk included), whether or not its settings were saved. */
+  isProvider(name: string): boolean {
+    return name === LOCAL_BACKEND || this.#host.definitions.has(name);
+  }
+
   /** The views of every target (of one provider, when named): where each lived, and which is current. */
   list(provider?: string): TargetView[] {
     const document = this.#host.document();
