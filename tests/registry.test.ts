@@ -9,6 +9,7 @@ import {
   createStorage,
   ErrorCode,
   JsonFileSettingsStore,
+  REDACTED,
   type ResultsDisk,
   streamToBuffer,
 } from '../packages/storage-core/src/index.js';
@@ -240,6 +241,26 @@ describe('backend registry', () => {
     const tested = await storage.registry.testConnection('archive', { root: archiveRoot, signing_secret: 'x' });
     expect(tested).toMatchObject({ ok: false, failedStep: 'configure' });
     expect(tested.message).toMatch(/signing_secret: unknown setting/);
+  });
+
+  it('refuses a value holding [redacted], a view sent back, naming the field, and keeps what is stored', async () => {
+    const storage = await openWithBackends();
+    await storage.registry.saveSettings('archive', {
+      root: archiveRoot,
+      signingSecret: SIGNING_SECRET,
+      signedUrlBaseUrl: `https://app.example.com/${SIGNING_SECRET}`,
+    });
+    const view = storage.registry.provider('archive');
+    expect(view.settings.signedUrlBaseUrl).toBe(`https://app.example.com/${REDACTED}`);
+    const attempt = storage.registry.saveSettings('archive', view.settings);
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toMatchObject({
+      problems: [
+        `signedUrlBaseUrl: holds ${REDACTED}, which is what a view shows in place of a secret pasted into this field, not its value; enter the value again, or clear the field`,
+      ],
+    });
+    expect(storage.registry.provider('archive')).toEqual(view);
+    expect(storage.registry.targets.targetsOf('archive')).toEqual(['archive.1']);
   });
 
   it('refuses settings edited outside Stowage and sends new results to local disk', async () => {

@@ -115,6 +115,28 @@ describe('PUT /api/providers/:name', () => {
     expect(world.storage.registry.provider('nas').configured).toBe(false);
   });
 
+  it('refuses a view’s settings sent back with a field shown as [redacted] with 400 naming it, saving nothing', async () => {
+    await world.storage.registry.saveSettings('nas', {
+      ...nasSettings(),
+      publicBaseUrl: `https://cdn.example.com/${SIGNING_SECRET}`,
+    });
+    const view = await json<{ provider: ProviderJson }>(await world.send('/api/providers/nas'));
+    expect(view.body.provider.settings.publicBaseUrl).toBe('https://cdn.example.com/[redacted]');
+    const refused = await json<{ error: string; problems: string[] }>(
+      await world.api('PUT', '/api/providers/nas', view.body.provider.settings),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      error: 'settings for "nas"',
+      problems: [
+        'publicBaseUrl: holds [redacted], which is what a view shows in place of a secret pasted into this field, not its value; enter the value again, or clear the field',
+      ],
+    });
+    expect(refused.text).not.toContain(SIGNING_SECRET);
+    expect(world.storage.registry.provider('nas').settings).toEqual(view.body.provider.settings);
+    expect(world.storage.registry.targets.targetsOf('nas')).toEqual(['nas.1']);
+  });
+
   it('saves a key template and shows it in the view; a bad one is 400 with every problem, the text not repeated', async () => {
     const refused = await json<{ error: string; problems: string[] }>(
       await world.api('PUT', '/api/providers/nas', { ...nasSettings(), keyTemplate: '/xyzzy/{xyzzy}' }),

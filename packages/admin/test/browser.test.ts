@@ -6,7 +6,8 @@
  * the right one passes; then Enable and Default Storage. An image offloaded
  * afterwards renders on a page from its URL. A form on another site (and on
  * another port of the same host, which gets the session cookie) that posts
- * to the admin is refused with 403 and changes nothing.
+ * to the admin is refused with 403 and changes nothing. Save on a form that
+ * shows a field as [redacted] (a secret pasted there) saves nothing.
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -210,6 +211,38 @@ describe('the admin settings page in headless Chromium', () => {
     await page.screenshot({ path: screenshot, fullPage: true });
     expect(cspViolations).toEqual([]);
     expect(world.logger.lines.join('\n')).not.toContain(s3.secretAccessKey);
+    await page.close();
+  });
+
+  it('saves nothing when the admin presses Save on a form showing a field as [redacted], and says so next to the field', async () => {
+    const secret = 'r2-secret-pasted-into-the-prefix-0123';
+    await world.storage.registry.saveSettings('r2', {
+      accessKeyId: 'AKIA-EXAMPLE',
+      secretAccessKey: secret,
+      accountId: 'a'.repeat(32),
+      bucket: 'media',
+      keyPrefix: `${secret}/`,
+    });
+    const stored = world.storage.registry.provider('r2').settings;
+    await browser.context.addCookies([{ name: 'app_session', value: 'admin-1', url: appOrigin }]);
+    const page = await browser.context.newPage();
+    await page.goto(`${appOrigin}/admin/storage/`);
+    // A configured provider's card opens by itself.
+    const r2 = page.locator('#provider-r2');
+    const prefix = r2.getByRole('textbox', { name: 'Key Prefix', exact: true });
+    expect(await prefix.inputValue()).toBe('[redacted]/');
+    await r2.getByRole('button', { name: 'Save', exact: true }).click();
+
+    const refused = page.locator('#provider-r2 [role="alert"]');
+    await refused.waitFor();
+    expect(await refused.textContent()).toContain('Not saved: please fix the following.');
+    const problem = page.locator('#provider-r2 .field', { has: page.getByRole('textbox', { name: 'Key Prefix' }) });
+    expect(await problem.locator('.problem').textContent()).toContain(
+      'holds [redacted], which is what a view shows in place of a secret pasted into this field, not its value',
+    );
+    expect(await page.content()).not.toContain(secret);
+    expect(world.storage.registry.provider('r2').settings).toEqual(stored);
+    expect(world.storage.registry.targets.targetsOf('r2')).toEqual(['r2.1']);
     await page.close();
   });
 

@@ -41,6 +41,31 @@ function input(markup: string, name: string): string {
   return tag ?? '';
 }
 
+/** What a browser submits for the settings form in a card as shown, nothing typed: values, checked boxes, choices. */
+function shownForm(markup: string): Record<string, string> {
+  const at = markup.indexOf('class="settings"');
+  const form = markup.slice(markup.lastIndexOf('<form', at), markup.indexOf('</form>', at));
+  const unescaped = (text: string) =>
+    text
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
+  const fields: Record<string, string> = {};
+  for (const [tag] of form.matchAll(/<input[^>]*>/g)) {
+    const name = /name="([^"]*)"/.exec(tag)?.[1];
+    if (name === undefined || name === '_csrf') continue;
+    if (/type="checkbox"/.test(tag)) {
+      if (/ checked/.test(tag)) fields[name] = 'on';
+    } else fields[name] = unescaped(/value="([^"]*)"/.exec(tag)?.[1] ?? '');
+  }
+  for (const [, name, options] of form.matchAll(/<select[^>]*name="([^"]*)"[^>]*>([\s\S]*?)<\/select>/g)) {
+    if (name !== undefined) fields[name] = unescaped(/<option value="([^"]*)" selected/.exec(options ?? '')?.[1] ?? '');
+  }
+  return fields;
+}
+
 describe('the settings page', () => {
   it('shows R2 with the guide’s fields and help texts, Enable, Delete local copy, Save and Test connection', async () => {
     const response = await world.send('/');
@@ -214,6 +239,36 @@ describe('form posts', () => {
       secretAccessKey: { set: true },
       sessionToken: { set: false },
     });
+  });
+
+  it('refuses to save a field the form shows as [redacted] (a secret pasted there) unchanged, next to it, saving nothing', async () => {
+    const secret = 'r2-secret-value-pasted-twice';
+    await world.storage.registry.saveSettings('r2', {
+      accessKeyId: 'AKIA-EXAMPLE',
+      secretAccessKey: secret,
+      accountId: 'a'.repeat(32),
+      bucket: 'media',
+      keyPrefix: `${secret}/`,
+    });
+    const stored = world.storage.registry.provider('r2').settings;
+    const page = card(await (await world.send('/')).text(), 'r2');
+    expect(input(page, 'keyPrefix')).toContain(`value="${SCRUBBED}/"`);
+
+    const response = await world.form('/providers/r2', shownForm(page));
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    const r2 = card(html, 'r2');
+    const problem = `holds ${SCRUBBED}, which is what a view shows in place of a secret pasted into this field, not its value; enter the value again, or clear the field`;
+    expect(r2).toContain(`<li>Key Prefix: ${problem}</li>`);
+    const row = r2.slice(
+      r2.indexOf('for="p-r2-keyPrefix"'),
+      r2.indexOf('<div class="field', r2.indexOf('for="p-r2-keyPrefix"')),
+    );
+    expect(row).toContain(`<p class="problem">${problem}</p>`);
+    expect(html).not.toContain(secret);
+    // Nothing saved: the stored prefix stands, and no new target was started.
+    expect(world.storage.registry.provider('r2').settings).toEqual(stored);
+    expect(world.storage.registry.targets.targetsOf('r2')).toEqual(['r2.1']);
   });
 
   it('Test connection saves, then tests, and shows the report: OK, or the failed step with the advice', async () => {

@@ -22,6 +22,22 @@ export function isBlankSecret(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
+/**
+ * A problem for each entered field whose text holds "[redacted]": what a view
+ * shows in place of a secret pasted into that field, never a value anyone
+ * meant to enter. A form or a client that sends a view's settings back
+ * unchanged would save it over the stored value (and, for a placement field
+ * such as a key prefix, start a new target).
+ */
+export function redactedTextProblems(input: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(input)
+    .filter(([, value]) => typeof value === 'string' && value.includes(REDACTED))
+    .map(
+      ([field]) =>
+        `${field}: holds ${REDACTED}, which is what a view shows in place of a secret pasted into this field, not its value; enter the value again, or clear the field`,
+    );
+}
+
 /** Splits entered settings into non-secret fields and the secret fields that were actually given. */
 export function splitSecrets(
   input: Readonly<Record<string, unknown>>,

@@ -16,7 +16,7 @@ import { createSecretCipher, type EncryptedSecret, type SecretCipher } from './c
 import { createDocumentSigner, type DocumentSigner } from './document-mac.js';
 import { type DocumentTrust, documentTrust } from './document-trust.js';
 import { createEntrySigner, type EntrySigner } from './entry-mac.js';
-import { isBlankSecret, splitSecrets } from './redaction.js';
+import { isBlankSecret, redactedTextProblems, splitSecrets } from './redaction.js';
 import type { SettingsDocument, StoredProviderEntry, StoredTarget } from './store.js';
 
 export { type DocumentTrust, UNSIGNED_TRUST } from './document-trust.js';
@@ -79,7 +79,8 @@ export class SettingsVault {
    * Validates entered settings into what would be stored: unknown fields, the
    * `deleteLocal` flag, the `keyTemplate` (undefined keeps the stored one, ""
    * or null goes back to the relative path), secrets merged with the trusted stored entry ("blank
-   * keeps"), then the schema. Every problem comes in one ConfigError, and no
+   * keeps"), then the schema; a value holding "[redacted]" is a view's text
+   * sent back, refused. Every problem comes in one ConfigError, and no
    * message repeats an entered value.
    */
   candidate(
@@ -94,7 +95,7 @@ export class SettingsVault {
       throw new ConfigError(subject, ['settings must be an object']);
     }
     const { deleteLocal: flag, keyTemplate: template, ...rest } = input;
-    const problems: string[] = [];
+    const problems = redactedTextProblems(input);
     if (flag !== undefined && typeof flag !== 'boolean') problems.push('deleteLocal: must be true or false');
     const clearsTemplate = template === null || template === '';
     if (template !== undefined && !clearsTemplate) problems.push(...keyTemplateProblems(template));
