@@ -59,6 +59,22 @@ describe('targets of a local root provider', () => {
     ]);
   });
 
+  it('lists no target of a provider with no settings saved, and refuses a name that is no provider, naming the known ones', async () => {
+    expect(await storage.targets('nas')).toEqual([]);
+    await expect(storage.targets('nsa')).rejects.toMatchObject({
+      code: ErrorCode.InvalidInput,
+      message: 'targets: "nsa" is not a provider; known: local, nas',
+    });
+    await expect(storage.targets(42 as never)).rejects.toMatchObject({
+      code: ErrorCode.InvalidInput,
+      message: 'targets: the provider must be a name like "r2", got number',
+    });
+    // Settings kept for a provider this app no longer registers: its targets still hold results, so it is one.
+    await storage.registry.saveSettings('nas', { root: await ws.folder('nas') });
+    const without = await ws.open();
+    expect((await without.targets('nas')).map((target) => target.id)).toEqual(['nas.1']);
+  });
+
   it('updates the current target for a change that keeps the place (a new public URL), and serves the new URL', async () => {
     const root = await ws.folder('nas');
     await storage.registry.saveSettings('nas', { root, publicBaseUrl: 'https://old.example/m' });

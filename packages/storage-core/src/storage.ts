@@ -413,7 +413,9 @@ export class Storage {
   /**
    * Every target (every place a provider's bytes live or lived), with how many
    * results and bytes the catalog has in each: what an admin checks before
-   * removing anything ("412 results still in bucket old-media").
+   * removing anything ("412 results still in bucket old-media"). Of one
+   * provider when named: `[]` when its settings were never saved, INVALID_INPUT
+   * naming the known providers for a name that is none.
    */
   async targets(provider?: string): Promise<TargetWithCounts[]> {
     return targetsWithCounts(this.registry, this.catalog, provider);

@@ -10,18 +10,40 @@ import { providerOfTarget } from './registry/targets.js';
 /** A target with the catalog's counts of what it holds. */
 export type TargetWithCounts = TargetView & { readonly results: number; readonly bytes: number };
 
-/** Every target (of one provider, when named) with its results and bytes. */
+/** Every target (of one provider, when named) with its results and bytes; INVALID_INPUT for a name that is no provider. */
 export async function targetsWithCounts(
   registry: BackendRegistry,
   catalog: Catalog | undefined,
   provider?: string,
 ): Promise<TargetWithCounts[]> {
+  if (provider !== undefined) refuseUnknownProvider(registry, provider);
   const counts = new Map((await catalog?.stats())?.byTarget.map((entry) => [entry.targetId, entry]) ?? []);
   return registry.targets.list(provider).map((view) => ({
     ...view,
     results: counts.get(view.id)?.results ?? 0,
     bytes: counts.get(view.id)?.bytes ?? 0,
   }));
+}
+
+/**
+ * A name that is no provider is a typo: answering `[]` for it would read as
+ * "a provider with no targets". A registered provider with no settings saved,
+ * or settings kept for a provider no longer registered, is one.
+ */
+function refuseUnknownProvider(registry: BackendRegistry, provider: unknown): void {
+  if (typeof provider !== 'string') {
+    throw new StorageError(
+      ErrorCode.InvalidInput,
+      `targets: the provider must be a name like "r2", got ${typeof provider}`,
+    );
+  }
+  if (registry.targets.isProvider(provider) || registry.targets.targetsOf(provider).length > 0) return;
+  const known = registry.providers().map((view) => view.name);
+  throw new StorageError(
+    ErrorCode.InvalidInput,
+    `targets: "${provider.slice(0, 64)}" is not a provider; known: ${known.join(', ')}`,
+    { details: { provider: provider.slice(0, 64) } },
+  );
 }
 
 /** Forgets target `id`, refusing while the catalog has results there unless `forgetResults`. */
