@@ -165,10 +165,42 @@ function buildProgram(io: CliIo, output: Output, setCode: (code: ExitCodeValue) 
 
   registerAdminCommands(program, run);
   registerWorkCommands(program, run);
+  addHelpCommands(program, () => buildProgram(io, output, setCode));
   for (const command of [program, ...allCommands(program)]) {
     command.exitOverride().configureOutput(program.configureOutput());
   }
   return program;
+}
+
+/**
+ * `help [command...]` on the program and on every command that has
+ * subcommands. Commander's own shows the help of the first name only
+ * (`stowage help providers set` showed `providers`) and skips the hooks that
+ * add options (`set`'s settings fields). This one shows what `<command...>
+ * --help` shows, by parsing that on a fresh program; a name that is no
+ * command gets the help of the last one found, as an error.
+ */
+function addHelpCommands(program: Command, fresh: () => Command): void {
+  for (const parent of [program, ...allCommands(program)].filter((command) => command.commands.length > 0)) {
+    const path: string[] = [];
+    for (let command: Command | null = parent; command?.parent; command = command.parent) path.unshift(command.name());
+    parent.helpCommand(false);
+    parent
+      .command('help [command...]')
+      .description('display help for command')
+      .action(async (names: string[]) => {
+        let found = parent;
+        for (const name of names) {
+          const next = found.commands.find((command) => command.name() === name || command.aliases().includes(name));
+          if (!next) {
+            found.help({ error: true });
+            return;
+          }
+          found = next;
+        }
+        await fresh().parseAsync([...path, ...names, '--help'], { from: 'user' });
+      });
+  }
 }
 
 /** Every subcommand under `command`, nested ones included. */

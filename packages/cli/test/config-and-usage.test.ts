@@ -83,6 +83,29 @@ describe('usage', () => {
     expect(help.stdout).toContain('reconcile');
   });
 
+  it('shows a nested command’s own help for help <command> <subcommand>, as <command> <subcommand> --help does', async () => {
+    world = await createCliWorld();
+    for (const [path, usage] of [
+      [['providers', 'set'], 'Usage: stowage providers set [options] <name>'],
+      [['providers', 'list'], 'Usage: stowage providers list [options]'],
+      [['providers'], 'Usage: stowage providers [options] [command]'],
+      [['reconcile'], 'Usage: stowage reconcile [options] [target]'],
+    ] as const) {
+      const asked = await world.run([...path, '--help']);
+      expect(asked.code).toBe(0);
+      expect(asked.stdout).toContain(usage);
+      for (const args of [['help', ...path], ...(path.length > 1 ? [[path[0], 'help', ...path.slice(1)]] : [])]) {
+        const helped = await world.run(args);
+        expect({ args, code: helped.code, stdout: helped.stdout }).toEqual({ args, code: 0, stdout: asked.stdout });
+      }
+    }
+    // set's help lists the settings fields, which are added only when set is what runs.
+    expect((await world.run(['help', 'providers', 'set'])).stdout).toContain('--key-prefix');
+    const unknown = await world.run(['help', 'providers', 'sett']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Usage: stowage providers [options] [command]');
+  });
+
   it('refuses a secret given on the command line and never repeats it', async () => {
     world = await createCliWorld();
     const secret = 'argv-secret-Zx9-0000';
