@@ -147,7 +147,7 @@ export class PostgresReads {
         );
         const failures = await tx.query<{ code: string; count: number }>(
           `SELECT last_error_code AS code, count(*) AS count FROM ${results}
-           WHERE last_error_at >= $1::int8 GROUP BY last_error_code ORDER BY count DESC, code`,
+           WHERE last_error_at >= $1::int8 AND state <> 'deleted' GROUP BY last_error_code ORDER BY count DESC, code`,
           [since],
         );
         return {

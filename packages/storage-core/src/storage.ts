@@ -431,7 +431,7 @@ export class Storage {
     await removeTarget(this.registry, this.catalog, id, options);
   }
 
-  /** Counts from the catalog: by state and target, work in flight, recent failures by code. */
+  /** Counts from the catalog: by state and target, work in flight, recent failures of live (not deleted) results by code. */
   async stats(options?: { readonly since?: number }): Promise<CatalogStats> {
     refuseStatsOptions(options);
     return requireCatalog(this.#parts, 'stats').stats(options);

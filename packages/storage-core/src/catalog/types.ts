@@ -249,7 +249,11 @@ export interface CatalogStats {
   readonly byTarget: ReadonlyArray<{ readonly targetId: string; readonly results: number; readonly bytes: number }>;
   /** Records with an intent whose lease has not passed. */
   readonly inFlight: number;
-  /** Failures recorded since `since`, by error code, most frequent first. */
+  /**
+   * The last failures of live records recorded since `since`, by error code,
+   * most frequent first: what needs fixing now. A deleted record's last
+   * failure is left out, as the result needs nothing any more.
+   */
   readonly recentFailures: ReadonlyArray<{ readonly code: string; readonly count: number }>;
 }
 
@@ -345,7 +349,7 @@ export interface Catalog {
   listPaths(options?: { readonly pathPrefix?: string; readonly pageSize?: number }): AsyncIterable<CatalogPathEntry>;
   /** How many records match, and the bytes of all their files. */
   count(query?: ResultQuery): Promise<{ readonly results: number; readonly bytes: number }>;
-  /** Counts by state and target, work in flight, failures since `since` (default: the last 24 hours). */
+  /** Counts by state and target, work in flight, live records' failures since `since` (default: the last 24 hours). */
   stats(options?: { readonly since?: number; readonly now?: number }): Promise<CatalogStats>;
   /** Adds a job in state `queued`. */
   createJob(job: {

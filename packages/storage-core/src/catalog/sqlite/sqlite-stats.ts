@@ -46,7 +46,7 @@ export function catalogStats(
   const recentFailures = db
     .all<{ code: string; count: number }>(
       `SELECT last_error_code AS code, count(*) AS count FROM results
-       WHERE last_error_at >= ? GROUP BY last_error_code ORDER BY count DESC, code`,
+       WHERE last_error_at >= ? AND state <> 'deleted' GROUP BY last_error_code ORDER BY count DESC, code`,
       since,
     )
     .map((row) => ({ code: row.code, count: row.count }));

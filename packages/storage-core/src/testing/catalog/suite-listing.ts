@@ -150,7 +150,7 @@ export function describeListing(ctx: CatalogSuiteContext): void {
   });
 
   describe('stats', () => {
-    it('counts records by state and live records and bytes by target, work in flight, and recent failures by code', async () => {
+    it('counts records by state and live records and bytes by target, work in flight, and the recent failures of live records by code', async () => {
       const catalog: Catalog = await ctx.fresh();
       const failed = (code: string, at: number) => ({ code, message: `${code} happened`, at });
       await catalog.insert(newRecord('a.png', { state: 'local' }));
@@ -174,9 +174,14 @@ export function describeListing(ctx: CatalogSuiteContext): void {
       );
       const gone = await catalog.insert(newRecord('i.png', { state: 'offloaded', targetId: 'r2.2' }));
       await catalog.update(gone.id, gone.version, { state: 'deleted' });
+      // A deleted result needs nothing: its last failure is not one to fix now.
+      const deletedAfterFailing = await catalog.insert(
+        newRecord('j.png', { state: 'pending', lastError: failed('ACCESS_DENIED', 9_950) }),
+      );
+      await catalog.update(deletedAfterFailing.id, deletedAfterFailing.version, { state: 'deleted' });
 
       const stats = await catalog.stats({ since: 5_000, now: 10_000 });
-      expect(stats.total).toBe(9);
+      expect(stats.total).toBe(10);
       expect(stats.byState).toEqual({
         local: 1,
         pending: 3,
@@ -184,7 +189,7 @@ export function describeListing(ctx: CatalogSuiteContext): void {
         offloaded: 2,
         'given-up': 1,
         missing: 0,
-        deleted: 1,
+        deleted: 2,
       });
       expect(stats.byTarget).toEqual([
         { targetId: 'local', results: 6, bytes: 600 },
