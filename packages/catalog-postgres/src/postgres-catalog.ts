@@ -15,6 +15,7 @@ import {
   type Catalog,
   type CatalogFileEntry,
   type CatalogJob,
+  type CatalogKeptEntry,
   type CatalogPathEntry,
   type CatalogStats,
   type ClaimRequest,
@@ -37,6 +38,7 @@ import {
   resultColumnValues,
   StorageError,
   sameFileColumns,
+  sameKeptCopies,
   type UpdateOptions,
   WrittenRecords,
 } from '@stowage/storage-core';
@@ -44,7 +46,7 @@ import { Connection, type Queryable } from './connection.js';
 import { type PostgresCatalogOptions, resolvePostgresCatalogOptions } from './options.js';
 import { PostgresJobs } from './postgres-jobs.js';
 import { PostgresReads } from './postgres-reads.js';
-import { assertKeysFree, assertPathFree, claimLocation, writeFiles } from './record-writes.js';
+import { assertKeysFree, assertPathFree, claimLocation, writeFiles, writeKeptCopies } from './record-writes.js';
 import { type RecordRow, recordFromRow, recordSelect, resultPlaceholders, type Tables, tablesIn } from './rows.js';
 import { migrate, quoteIdentifier } from './schema.js';
 
@@ -135,6 +137,7 @@ export class PostgresCatalog implements Catalog {
           resultColumnValues(record),
         );
         await writeFiles(tx, this.#tables, record);
+        await writeKeptCopies(tx, this.#tables, record, false);
         await claimLocation(tx, this.#tables, record.location, record.id, record.createdAt);
         return record;
       },
@@ -183,6 +186,7 @@ export class PostgresCatalog implements Catalog {
           await tx.query(`DELETE FROM ${this.#tables.files} WHERE result_id = $1`, [id]);
           await writeFiles(tx, this.#tables, next);
         }
+        if (!sameKeptCopies(current, next)) await writeKeptCopies(tx, this.#tables, next, true);
         for (const location of locations) await claimLocation(tx, this.#tables, location, id, now);
         return next;
       },
@@ -275,6 +279,17 @@ export class PostgresCatalog implements Catalog {
     options: { readonly pathPrefix?: string; readonly pageSize?: number } = {},
   ): AsyncIterable<CatalogPathEntry> {
     return this.#reads.paths(options);
+  }
+
+  listKeptCopies(
+    targetId: string,
+    options: { readonly keyPrefix?: string; readonly pageSize?: number } = {},
+  ): AsyncIterable<CatalogKeptEntry> {
+    return this.#reads.keptCopies(targetId, options);
+  }
+
+  async countKeptCopies(targetId: string): Promise<{ results: number; keys: number }> {
+    return this.#reads.countKept(targetId);
   }
 
   async count(query: ResultQuery = {}): Promise<{ results: number; bytes: number }> {

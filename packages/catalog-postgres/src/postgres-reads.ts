@@ -5,6 +5,7 @@
  */
 import {
   type CatalogFileEntry,
+  type CatalogKeptEntry,
   type CatalogPathEntry,
   type CatalogStats,
   listingPageSize,
@@ -103,6 +104,44 @@ export class PostgresReads {
       const last = rows.at(-1) as (typeof rows)[number];
       after = [last.path, last.result_id, last.name];
     }
+  }
+
+  async *keptCopies(
+    targetId: string,
+    options: { readonly keyPrefix?: string; readonly pageSize?: number } = {},
+  ): AsyncIterable<CatalogKeptEntry> {
+    const pageSize = listingPageSize(options.pageSize);
+    const prefix = options.keyPrefix ?? '';
+    let after: [string, string, number] | undefined;
+    for (;;) {
+      this.#assertOpen();
+      // As `files`: one statement a page, COLLATE "C" key order, served by kept_copies_target_key.
+      const { rows } = await this.#db.query<
+        RecordRow & { kept_key: string; kept_result: string; kept_position: number }
+      >(
+        `SELECT k.key AS kept_key, k.result_id AS kept_result, k.position AS kept_position, rec.* FROM ${this.#tables.kept} k
+         CROSS JOIN LATERAL (${this.#select} WHERE r.id = k.result_id) rec
+         WHERE k.target_id = $1 AND rec.state <> 'deleted' AND starts_with(k.key, $2)
+           ${after === undefined ? '' : 'AND (k.key, k.result_id, k.position) > ($4, $5, $6::int4)'}
+         ORDER BY k.key, k.result_id, k.position LIMIT $3`,
+        [targetId, prefix, pageSize, ...(after ?? [])],
+      );
+      for (const row of rows) yield { key: row.kept_key, position: row.kept_position, record: recordFromRow(row) };
+      if (rows.length < pageSize) return;
+      const last = rows.at(-1) as (typeof rows)[number];
+      after = [last.kept_key, last.kept_result, last.kept_position];
+    }
+  }
+
+  async countKept(targetId: string): Promise<{ results: number; keys: number }> {
+    this.#assertOpen();
+    const { rows } = await this.#db.query<{ results: number; keys: number }>(
+      `SELECT count(DISTINCT k.result_id) AS results, count(*) AS keys FROM ${this.#tables.kept} k
+       JOIN ${this.#tables.results} r ON r.id = k.result_id WHERE k.target_id = $1 AND r.state <> 'deleted'`,
+      [targetId],
+    );
+    const row = rows[0] as { results: number; keys: number };
+    return { results: row.results, keys: row.keys };
   }
 
   async count(query: ResultQuery = {}): Promise<{ results: number; bytes: number }> {

@@ -7,7 +7,7 @@
  */
 import { keyTakenError, locationTakenError, pathTakenError, type ResultRecord } from '@stowage/storage-core';
 import type { Queryable } from './connection.js';
-import { insertFilesQuery, type Tables } from './rows.js';
+import { insertFilesQuery, insertKeptQuery, type Tables } from './rows.js';
 
 /** What pointing a location at a record takes: nothing, a new row, or moving the row from a deleted record. */
 type LocationAction = 'none' | 'insert' | 'reassign';
@@ -99,5 +99,18 @@ export async function claimLocation(
 /** Inserts a row per file of `record`, in one statement. */
 export async function writeFiles(tx: Queryable, tables: Tables, record: ResultRecord): Promise<void> {
   const { text, values } = insertFilesQuery(tables, record);
+  await tx.query(text, values);
+}
+
+/** Replaces the kept-copy rows of `record` (none written for a record that keeps no copy). */
+export async function writeKeptCopies(
+  tx: Queryable,
+  tables: Tables,
+  record: ResultRecord,
+  replace: boolean,
+): Promise<void> {
+  if (replace) await tx.query(`DELETE FROM ${tables.kept} WHERE result_id = $1`, [record.id]);
+  if (record.keptCopies.length === 0) return;
+  const { text, values } = insertKeptQuery(tables, record);
   await tx.query(text, values);
 }

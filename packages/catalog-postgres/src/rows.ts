@@ -9,6 +9,9 @@ import {
   FILE_COLUMNS,
   type FileColumns,
   fileColumnValues,
+  KEPT_COLUMNS,
+  type KeptColumns,
+  keptColumnValues,
   RESULT_COLUMNS,
   type ResultColumns,
   type ResultQuery,
@@ -22,7 +25,7 @@ import pg from 'pg';
  * int8 columns as numbers (see CATALOG_TYPES), the files as JSON objects in
  * position order (null when a record has none).
  */
-export type RecordRow = ResultColumns & { files: FileColumns[] | null };
+export type RecordRow = ResultColumns & { files: FileColumns[] | null; kept: KeptColumns[] | null };
 
 /**
  * Type parsers for the catalog's queries: int8 (OID 20; counts, sizes, epoch
@@ -43,6 +46,7 @@ export interface Tables {
   readonly files: string;
   readonly locations: string;
   readonly jobs: string;
+  readonly kept: string;
 }
 
 /** The catalog's tables in the quoted schema `schema`. */
@@ -52,18 +56,20 @@ export function tablesIn(schema: string): Tables {
     files: `${schema}.result_files`,
     locations: `${schema}.locations`,
     jobs: `${schema}.jobs`,
+    kept: `${schema}.kept_copies`,
   };
 }
 
 /** `SELECT` of whole records (row `r` plus its files as JSON); append FROM-less clauses (WHERE ...). */
 export function recordSelect(tables: Tables): string {
-  return `SELECT r.*, (SELECT jsonb_agg(to_jsonb(f) ORDER BY f.position) FROM ${tables.files} f WHERE f.result_id = r.id) AS files
+  return `SELECT r.*, (SELECT jsonb_agg(to_jsonb(f) ORDER BY f.position) FROM ${tables.files} f WHERE f.result_id = r.id) AS files,
+    (SELECT jsonb_agg(to_jsonb(k) ORDER BY k.target_id, k.position) FROM ${tables.kept} k WHERE k.result_id = r.id) AS kept
     FROM ${tables.results} r`;
 }
 
 /** Builds the record from its row. */
 export function recordFromRow(row: RecordRow): ResultRecord {
-  return recordFromColumns(row, row.files ?? []);
+  return recordFromColumns(row, row.files ?? [], row.kept ?? []);
 }
 
 /** The SQL casts of RESULT_COLUMNS' parameters (JSONB columns are sent as JSON text). */
@@ -88,6 +94,16 @@ export function insertFilesQuery(tables: Tables, record: ResultRecord): { text: 
     text: `INSERT INTO ${tables.files} (${FILE_COLUMNS.join(', ')})
       SELECT * FROM unnest(${FILE_COLUMNS.map((name, i) => `$${i + 1}::${FILE_TYPES[name]}[]`).join(', ')})`,
     values: FILE_COLUMNS.map((_, index) => column(index)),
+  };
+}
+
+/** One INSERT of every key of every kept copy of `record` (unnested arrays, as `insertFilesQuery`). */
+export function insertKeptQuery(tables: Tables, record: ResultRecord): { text: string; values: unknown[] } {
+  const rows = keptColumnValues(record);
+  return {
+    text: `INSERT INTO ${tables.kept} (${KEPT_COLUMNS.join(', ')})
+      SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[])`,
+    values: KEPT_COLUMNS.map((_, index) => rows.map((row) => row[index])),
   };
 }
 

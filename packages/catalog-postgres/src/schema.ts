@@ -121,6 +121,21 @@ const MIGRATIONS: readonly Migration[] = [
         WHERE migration_id IS NOT NULL AND intent IS NULL;
     `,
   },
+  {
+    version: 5,
+    // Kept copies (a migration's source copies left in place), as the SQLite catalog's version 5:
+    // a row per key, so reconcile reads a target's kept keys in key order off the index.
+    sql: `
+      CREATE TABLE kept_copies (
+        result_id text COLLATE "C" NOT NULL REFERENCES results (id),
+        target_id text COLLATE "C" NOT NULL,
+        position integer NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        PRIMARY KEY (result_id, target_id, position)
+      );
+      CREATE INDEX kept_copies_target_key ON kept_copies (target_id, key, result_id, position);
+    `,
+  },
 ];
 
 /** The newest schema this code knows. */

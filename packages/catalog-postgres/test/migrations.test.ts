@@ -91,8 +91,9 @@ describe('migrations on open', () => {
     const old = await open(schema);
     const record = await old.insert(localRecord('from-v1.png'));
     await old.close();
-    // What version 1 alone made: no jobs table, no path or migration-queue index, one step recorded.
+    // What version 1 alone made: no jobs or kept-copies table, no path or migration-queue index, one step recorded.
     await admin.query(`DROP TABLE "${schema}".jobs`);
+    await admin.query(`DROP TABLE "${schema}".kept_copies`);
     await admin.query(`DROP INDEX "${schema}".result_files_live_path`);
     await admin.query(`DROP INDEX "${schema}".results_migration_queue`);
     await admin.query(`DELETE FROM "${schema}".schema_migrations WHERE version > 1`);

@@ -44,6 +44,34 @@ describe('sqlite catalog file', () => {
     await again.close();
   });
 
+  it('upgrades a file an older Stowage left at schema version 4: its records read back with no kept copies', async () => {
+    const file = join(await tempDir(), 'catalog.sqlite');
+    const old = await openSqliteCatalog({ file });
+    const record = await old.insert({
+      path: 'v4.png',
+      state: 'offloaded',
+      targetId: 'r2.1',
+      key: 'v4.png',
+      location: 'r2:v4.png',
+      files: [{ name: '', path: 'v4.png', key: 'v4.png', size: 3, sha256: undefined, contentType: 'image/png' }],
+      localCopy: false,
+    });
+    await old.close();
+    const { DatabaseSync } = await import('node:sqlite');
+    const db = new DatabaseSync(file);
+    // What version 4 had: no kept_copies table, steps 1 to 4 recorded.
+    db.exec('DROP TABLE kept_copies; DELETE FROM schema_migrations WHERE version > 4');
+    db.close();
+    const upgraded = await openSqliteCatalog({ file });
+    expect(await upgraded.get(record.id)).toEqual({ ...record, keptCopies: [] });
+    const kept = await upgraded.update(record.id, record.version, {
+      keptCopies: [{ targetId: 's3.1', keys: ['v4.png'] }],
+    });
+    expect((await upgraded.get(record.id))?.keptCopies).toEqual(kept?.keptCopies);
+    expect(await upgraded.countKeptCopies('s3.1')).toEqual({ results: 1, keys: 1 });
+    await upgraded.close();
+  });
+
   it('refuses a file written by a newer schema instead of guessing', async () => {
     const file = join(await tempDir(), 'catalog.sqlite');
     (await openSqliteCatalog({ file })).close();

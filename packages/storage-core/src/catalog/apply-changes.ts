@@ -1,4 +1,5 @@
 import { ErrorCode, StorageError } from '../errors.js';
+import { copyKept } from './new-record.js';
 import type { CatalogJob, JobChanges, ResultChanges, ResultRecord } from './types.js';
 
 /**
@@ -13,14 +14,24 @@ export function applyChanges(current: ResultRecord, changes: ResultChanges, now:
   if (files[0]?.path !== current.path) {
     throw new StorageError(ErrorCode.InvalidInput, 'catalog change: files[0] must be the original, at the record path');
   }
+  const targetId = changes.targetId ?? current.targetId;
+  const keptCopies = changes.keptCopies ? copyKept(changes.keptCopies) : current.keptCopies;
+  if (keptCopies.some((copy) => copy.targetId === targetId)) {
+    // The record's own target serves the bytes: a copy there is the record's, not a kept one.
+    throw new StorageError(
+      ErrorCode.InvalidInput,
+      `catalog change: keptCopies must not name the record's own target "${targetId}"`,
+    );
+  }
   return {
     ...current,
     state: changes.state ?? current.state,
-    targetId: changes.targetId ?? current.targetId,
+    targetId,
     key: files[0]?.key ?? current.key,
     files,
     metadata: changes.metadata ? { ...changes.metadata } : current.metadata,
     localCopy: changes.localCopy ?? current.localCopy,
+    keptCopies,
     attempts: changes.attempts ?? current.attempts,
     lastError: pick(changes.lastError, current.lastError),
     dueAt: pick(changes.dueAt, current.dueAt),

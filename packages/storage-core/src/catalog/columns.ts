@@ -10,6 +10,7 @@ import type {
   CatalogJob,
   JobKind,
   JobState,
+  KeptCopy,
   RecordedError,
   RecordedFileIdentity,
   ResultFile,
@@ -59,6 +60,9 @@ export const FILE_COLUMNS = [
   'identity',
 ] as const;
 
+/** The columns of `kept_copies` (one row per key of a kept copy), in the order `keptColumnValues` produces. */
+export const KEPT_COLUMNS = ['result_id', 'target_id', 'position', 'key'] as const;
+
 /** The columns of `jobs` after `id`, in the order `jobColumnValues` produces. */
 export const JOB_COLUMNS = [
   'kind',
@@ -107,6 +111,13 @@ export interface FileColumns {
   sha256: string | null;
   content_type: string | null;
   identity: RecordedFileIdentity | null;
+}
+
+/** What a record needs of a row of `kept_copies`. */
+export interface KeptColumns {
+  target_id: string;
+  position: number;
+  key: string;
 }
 
 /** A row of `jobs`, its JSON columns decoded. */
@@ -169,6 +180,24 @@ export function fileColumnValues(record: ResultRecord): ColumnValue[][] {
   ]);
 }
 
+/** The column values of each key of each kept copy of `record` (one row a key, in KEPT_COLUMNS order). */
+export function keptColumnValues(record: ResultRecord): ColumnValue[][] {
+  return record.keptCopies.flatMap((copy) =>
+    copy.keys.map((key, position) => [record.id, copy.targetId, position, key]),
+  );
+}
+
+/** Whether two versions of a record keep the same copies; an update that keeps them need not rewrite their rows. */
+export function sameKeptCopies(current: ResultRecord, next: ResultRecord): boolean {
+  if (current.keptCopies === next.keptCopies) return true;
+  const before = keptColumnValues(current);
+  const after = keptColumnValues(next);
+  return (
+    before.length === after.length &&
+    before.every((row, index) => row.every((value, column) => value === after[index]?.[column]))
+  );
+}
+
 /** Whether two versions of a record store the same file rows; an update that keeps them need not rewrite them. */
 export function sameFileColumns(current: ResultRecord, next: ResultRecord): boolean {
   const before = fileColumnValues(current);
@@ -197,8 +226,15 @@ export function jobColumnValues(job: CatalogJob): ColumnValue[] {
   ];
 }
 
-/** Builds the record from its row and its file rows (in position order). */
-export function recordFromColumns(row: ResultColumns, files: readonly FileColumns[]): ResultRecord {
+/**
+ * Builds the record from its row, its file rows (in position order) and its
+ * kept-copy rows (by target id, then position).
+ */
+export function recordFromColumns(
+  row: ResultColumns,
+  files: readonly FileColumns[],
+  kept: readonly KeptColumns[] = [],
+): ResultRecord {
   return {
     id: row.id,
     path: row.path,
@@ -209,6 +245,7 @@ export function recordFromColumns(row: ResultColumns, files: readonly FileColumn
     files: files.map(fileFromColumns),
     metadata: row.metadata,
     localCopy: row.local_copy,
+    keptCopies: keptFromColumns(kept),
     attempts: row.attempts,
     lastError: errorFromColumns(row),
     dueAt: row.due_at ?? undefined,
@@ -235,6 +272,19 @@ export function jobFromColumns(row: JobColumns): CatalogJob {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+function keptFromColumns(rows: readonly KeptColumns[]): KeptCopy[] {
+  const copies: { targetId: string; keys: string[] }[] = [];
+  for (const row of rows) {
+    let copy = copies.at(-1);
+    if (copy?.targetId !== row.target_id) {
+      copy = { targetId: row.target_id, keys: [] };
+      copies.push(copy);
+    }
+    copy.keys.push(row.key);
+  }
+  return copies;
 }
 
 function fileFromColumns(row: FileColumns): ResultFile {

@@ -1,4 +1,12 @@
-import type { CatalogJob, ClaimRequest, JobKind, NewResultRecord, ResultIntent, ResultRecord } from './types.js';
+import type {
+  CatalogJob,
+  ClaimRequest,
+  JobKind,
+  KeptCopy,
+  NewResultRecord,
+  ResultIntent,
+  ResultRecord,
+} from './types.js';
 
 /**
  * The record `insert` stores for `input`: its own copies of the files and
@@ -17,6 +25,7 @@ export function recordToInsert(input: NewResultRecord, id: string): ResultRecord
     files: input.files.map((file) => ({ ...file })),
     metadata: { ...(input.metadata ?? {}) },
     localCopy: input.localCopy,
+    keptCopies: copyKept(input.keptCopies ?? []),
     attempts: input.attempts ?? 0,
     lastError: input.lastError,
     dueAt: input.dueAt,
@@ -72,4 +81,11 @@ export function jobToCreate(
     createdAt: now,
     updatedAt: now,
   };
+}
+
+/** Own copies of `kept`, ordered by target id (the order every catalog reads them back in). */
+export function copyKept(kept: readonly KeptCopy[]): KeptCopy[] {
+  return kept
+    .map((copy) => ({ targetId: copy.targetId, keys: [...copy.keys] }))
+    .sort((a, b) => (a.targetId < b.targetId ? -1 : a.targetId > b.targetId ? 1 : 0));
 }

@@ -8,6 +8,8 @@ import { keyProblem } from '../keys.js';
 import {
   type ClaimRequest,
   type JobChanges,
+  type KeptCopy,
+  LOCAL_TARGET_ID,
   type NewResultRecord,
   RESULT_STATES,
   type ResultChanges,
@@ -54,6 +56,29 @@ function fileProblems(files: unknown, path: unknown): string[] {
   return problems;
 }
 
+function keptCopyProblems(kept: unknown, targetId: unknown): string[] {
+  if (kept === undefined) return [];
+  if (!Array.isArray(kept)) return ['keptCopies: must be an array'];
+  const problems: string[] = [];
+  const targets = new Set<string>();
+  kept.forEach((copy: Partial<KeptCopy>, index) => {
+    const at = `keptCopies[${index}]`;
+    if (typeof copy !== 'object' || copy === null) {
+      problems.push(`${at}: must be an object`);
+      return;
+    }
+    if (typeof copy.targetId !== 'string' || copy.targetId.length === 0) problems.push(`${at}.targetId: required`);
+    else if (copy.targetId === LOCAL_TARGET_ID) {
+      problems.push(`${at}.targetId: the results disk is not a kept copy (localCopy says it holds the files)`);
+    } else if (copy.targetId === targetId) problems.push(`${at}.targetId: must not be the record's own target`);
+    else if (targets.has(copy.targetId)) problems.push(`${at}.targetId: appears twice`);
+    else targets.add(copy.targetId);
+    if (!Array.isArray(copy.keys) || copy.keys.length === 0) problems.push(`${at}.keys: must list at least one key`);
+    else if (copy.keys.some((key) => keyProblem(key) !== undefined)) problems.push(`${at}.keys: must be valid keys`);
+  });
+  return problems;
+}
+
 function intentProblems(intent: unknown): string[] {
   if (intent === undefined || intent === null) return [];
   const value = intent as Partial<ResultIntent>;
@@ -81,6 +106,7 @@ export function newRecordProblems(record: NewResultRecord): string[] {
   problems.push(...fileProblems(record.files, record.path));
   if (record.files?.[0] && record.files[0].key !== record.key) problems.push('files[0].key: must equal the record key');
   if (record.attempts !== undefined && !isCount(record.attempts)) problems.push('attempts: must be a whole number');
+  problems.push(...keptCopyProblems(record.keptCopies, record.targetId));
   problems.push(...intentProblems(record.intent));
   return problems;
 }
@@ -98,6 +124,7 @@ export function changeProblems(changes: ResultChanges): string[] {
   }
   if (changes.files !== undefined) problems.push(...fileProblems(changes.files, undefined));
   if (changes.attempts !== undefined && !isCount(changes.attempts)) problems.push('attempts: must be a whole number');
+  problems.push(...keptCopyProblems(changes.keptCopies, changes.targetId));
   problems.push(...intentProblems(changes.intent));
   return problems;
 }

@@ -100,6 +100,21 @@ export interface ResultFile {
   readonly identity?: RecordedFileIdentity;
 }
 
+/**
+ * Copies of a result's files that Stowage made and still owns in a target the
+ * record no longer serves from: a migration without `deleteSource` leaves the
+ * source copies where they were. The record keeps them so `delete()` removes
+ * them too, reconcile does not take them for orphans, and a target holding
+ * them is not forgotten unnoticed. The results disk is never a kept copy: it
+ * is `localCopy`.
+ */
+export interface KeptCopy {
+  /** A remote target id such as "r2.1", never LOCAL_TARGET_ID nor the record's own target. */
+  readonly targetId: string;
+  /** The key of each file there, by file position when the copy was kept (`keys[0]` is the original's). */
+  readonly keys: readonly string[];
+}
+
 /** The last failure on a record, classified; never holds a secret. */
 export interface RecordedError {
   readonly code: string;
@@ -124,6 +139,8 @@ export interface ResultRecord {
   readonly metadata: Readonly<Record<string, string>>;
   /** The results disk still holds the files (false once delete-local removed them). */
   readonly localCopy: boolean;
+  /** Copies Stowage keeps in other targets (see KeptCopy), one entry per target, by target id; empty for most. */
+  readonly keptCopies: readonly KeptCopy[];
   readonly attempts: number;
   readonly lastError: RecordedError | undefined;
   /** When the worker may retry a pending record. */
@@ -147,6 +164,8 @@ export interface NewResultRecord {
   readonly files: readonly ResultFile[];
   readonly metadata?: Readonly<Record<string, string>>;
   readonly localCopy: boolean;
+  /** Defaults to none. */
+  readonly keptCopies?: readonly KeptCopy[];
   readonly attempts?: number;
   readonly lastError?: RecordedError;
   readonly dueAt?: number;
@@ -167,6 +186,8 @@ export interface ResultChanges {
   readonly files?: readonly ResultFile[];
   readonly metadata?: Readonly<Record<string, string>>;
   readonly localCopy?: boolean;
+  /** Replaces every kept copy; `[]` clears them. */
+  readonly keptCopies?: readonly KeptCopy[];
   readonly attempts?: number;
   readonly lastError?: RecordedError | null;
   readonly dueAt?: number | null;
@@ -238,6 +259,14 @@ export interface CatalogPathEntry {
   readonly resultId: string;
   /** The file's name in its record: "" for the original, else the variant's name. */
   readonly name: string;
+}
+
+/** One key of a kept copy of a live record, as listed by target and key (for reconcile). */
+export interface CatalogKeptEntry {
+  readonly key: string;
+  /** The file position the key has in the kept copy's `keys`. */
+  readonly position: number;
+  readonly record: ResultRecord;
 }
 
 /** Counts from the catalog. */
@@ -347,6 +376,17 @@ export interface Catalog {
    * memory stays bounded. For finding files on the results disk that no record knows.
    */
   listPaths(options?: { readonly pathPrefix?: string; readonly pageSize?: number }): AsyncIterable<CatalogPathEntry>;
+  /**
+   * Every key of every kept copy in `targetId` of a live record, ordered by key in UTF-8 byte order
+   * (then by record id and position), paged so memory stays bounded: what a listing of the target
+   * holds besides `listFiles`.
+   */
+  listKeptCopies(
+    targetId: string,
+    options?: { readonly keyPrefix?: string; readonly pageSize?: number },
+  ): AsyncIterable<CatalogKeptEntry>;
+  /** How many live records keep a copy in `targetId`, and how many keys those copies have. */
+  countKeptCopies(targetId: string): Promise<{ readonly results: number; readonly keys: number }>;
   /** How many records match, and the bytes of all their files. */
   count(query?: ResultQuery): Promise<{ readonly results: number; readonly bytes: number }>;
   /** Counts by state and target, work in flight, live records' failures since `since` (default: the last 24 hours). */

@@ -8,6 +8,7 @@ import {
   type ColumnValue,
   type FileColumns,
   fileColumnValues,
+  type KeptColumns,
   type ResultColumns,
   recordFromColumns,
   resultColumnValues,
@@ -31,8 +32,8 @@ export type FileRow = Omit<FileColumns, 'identity'> & {
   identity: string | null;
 };
 
-/** Builds the record from its row and its file rows (in position order), decoding SQLite's JSON text and 0/1 flags. */
-function recordFromRows(row: ResultRow, files: readonly FileRow[]): ResultRecord {
+/** Builds the record from its row, its file rows (in position order) and kept-copy rows, decoding SQLite's JSON text and 0/1 flags. */
+function recordFromRows(row: ResultRow, files: readonly FileRow[], kept: readonly KeptColumns[]): ResultRecord {
   return recordFromColumns(
     {
       ...row,
@@ -41,6 +42,7 @@ function recordFromRows(row: ResultRow, files: readonly FileRow[]): ResultRecord
       intent: row.intent === null ? null : (JSON.parse(row.intent) as ResultIntent),
     },
     files.map((file) => ({ ...file, identity: file.identity === null ? null : JSON.parse(file.identity) })),
+    kept,
   );
 }
 
@@ -97,5 +99,9 @@ export function whereClause(query: ResultQuery): { sql: string; params: SQLInput
 export function loadRecord(db: SqliteDatabase, row: ResultRow | undefined): ResultRecord | undefined {
   if (!row) return undefined;
   const files = db.all<FileRow>('SELECT * FROM result_files WHERE result_id = ? ORDER BY position', row.id);
-  return recordFromRows(row, files);
+  const kept = db.all<KeptColumns>(
+    'SELECT target_id, position, key FROM kept_copies WHERE result_id = ? ORDER BY target_id, position',
+    row.id,
+  );
+  return recordFromRows(row, files, kept);
 }

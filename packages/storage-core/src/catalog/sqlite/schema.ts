@@ -105,6 +105,21 @@ const MIGRATIONS: readonly Migration[] = [
         WHERE migration_id IS NOT NULL AND intent IS NULL;
     `,
   },
+  {
+    version: 5,
+    // Kept copies (a migration's source copies left in place): a row per key, so reconcile reads a
+    // target's kept keys in key order off the index instead of scanning every record.
+    sql: `
+      CREATE TABLE kept_copies (
+        result_id TEXT NOT NULL REFERENCES results(id),
+        target_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (result_id, target_id, position)
+      ) STRICT;
+      CREATE INDEX kept_copies_target_key ON kept_copies(target_id, key, result_id, position);
+    `,
+  },
 ];
 
 /** The newest schema this code knows. */

@@ -8,7 +8,7 @@
  */
 import { ErrorCode, StorageError } from '../../errors.js';
 import { applyChanges } from '../apply-changes.js';
-import { RESULT_COLUMNS, sameFileColumns } from '../columns.js';
+import { RESULT_COLUMNS, sameFileColumns, sameKeptCopies } from '../columns.js';
 import { recordToInsert } from '../new-record.js';
 import { newRecordId } from '../record-id.js';
 import { changeProblems, listingPageSize, newRecordProblems, refuseProblems } from '../record-problems.js';
@@ -16,6 +16,7 @@ import type {
   Catalog,
   CatalogFileEntry,
   CatalogJob,
+  CatalogKeptEntry,
   CatalogPathEntry,
   CatalogStats,
   ClaimRequest,
@@ -31,8 +32,10 @@ import type {
 import { WrittenRecords } from '../written-records.js';
 import { SqliteDatabase } from './database.js';
 import { type FileRow, loadRecord, type ResultRow, resultValues, whereClause } from './rows.js';
+import { startsWith } from './sql-prefix.js';
 import { claimRecords, renewRecordLease } from './sqlite-claims.js';
 import { SqliteJobs } from './sqlite-jobs.js';
+import { countKept, listKept, writeKeptCopies } from './sqlite-kept-copies.js';
 import { conflictBehind, pointLocation, writeFiles } from './sqlite-record-writes.js';
 import { catalogStats, countResults } from './sqlite-stats.js';
 
@@ -114,6 +117,7 @@ export class SqliteCatalog implements Catalog {
       try {
         this.#db.run(INSERT_RESULT, ...resultValues(record));
         writeFiles(this.#db, record);
+        writeKeptCopies(this.#db, record);
       } catch (error) {
         throw conflictBehind(this.#db, error, record);
       }
@@ -144,6 +148,10 @@ export class SqliteCatalog implements Catalog {
         if (!sameFileColumns(current, next)) {
           this.#db.run('DELETE FROM result_files WHERE result_id = ?', id);
           writeFiles(this.#db, next);
+        }
+        if (!sameKeptCopies(current, next)) {
+          this.#db.run('DELETE FROM kept_copies WHERE result_id = ?', id);
+          writeKeptCopies(this.#db, next);
         }
       } catch (error) {
         throw conflictBehind(this.#db, error, next);
@@ -237,6 +245,17 @@ export class SqliteCatalog implements Catalog {
     }
   }
 
+  listKeptCopies(
+    targetId: string,
+    options: { readonly keyPrefix?: string; readonly pageSize?: number } = {},
+  ): AsyncIterable<CatalogKeptEntry> {
+    return listKept(this.#db, (id) => this.get(id), targetId, options);
+  }
+
+  async countKeptCopies(targetId: string): Promise<{ results: number; keys: number }> {
+    return countKept(this.#db, targetId);
+  }
+
   async count(query: ResultQuery = {}): Promise<{ results: number; bytes: number }> {
     return countResults(this.#db, query);
   }
@@ -286,28 +305,4 @@ export class SqliteCatalog implements Catalog {
   async close(): Promise<void> {
     await this.#db.close();
   }
-}
-
-/**
- * "column starts with prefix" as SQL. The range (prefix up to the first string
- * after every string that starts with it) lets SQLite seek in the index
- * instead of scanning: a lookup of one key is then one index step.
- */
-function startsWith(column: 'key' | 'path', prefix: string): { sql: string; params: string[] } {
-  if (prefix === '') return { sql: '1', params: [] };
-  const exact = `substr(${column}, 1, length(?)) = ?`;
-  const above = firstStringAfterPrefix(prefix);
-  return above === undefined
-    ? { sql: `${column} >= ? AND ${exact}`, params: [prefix, prefix, prefix] }
-    : { sql: `${column} >= ? AND ${column} < ? AND ${exact}`, params: [prefix, above, prefix, prefix] };
-}
-
-/** The smallest string above every string starting with `prefix` (its last code point plus one), in UTF-8 order. */
-function firstStringAfterPrefix(prefix: string): string | undefined {
-  const points = [...prefix];
-  while (points.length > 0) {
-    const last = (points.pop() as string).codePointAt(0) as number;
-    if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last + 1 === 0xd800 ? 0xe000 : last + 1);
-  }
-  return undefined;
 }

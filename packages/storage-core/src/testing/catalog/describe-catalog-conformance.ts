@@ -4,6 +4,7 @@ import type { Catalog } from '../../catalog/types.js';
 import type { CatalogConformanceOptions, CatalogSuiteContext } from './context.js';
 import { describeClaims } from './suite-claims.js';
 import { describeJobs } from './suite-jobs.js';
+import { describeKeptCopies } from './suite-kept-copies.js';
 import { describeListing } from './suite-listing.js';
 import { describeRecords } from './suite-records.js';
 import { describeUpdates } from './suite-updates.js';
@@ -60,6 +61,7 @@ export function describeCatalogConformance(name: string, options: CatalogConform
     describeUpdates(ctx);
     describeClaims(ctx);
     describeListing(ctx);
+    describeKeptCopies(ctx);
     describeJobs(ctx);
   });
 }
