@@ -1,13 +1,14 @@
 /**
  * Deleting a result through its location: every copy Stowage made (the
- * original and its variants where they are stored) and the local copies that
+ * original and its variants where they are stored, the copies a migration
+ * kept at its source) and the local copies that
  * are still the verified files, then the record is marked deleted, so its
  * locations answer NOT_FOUND. The record is marked only after every remote
  * copy is gone: a failure throws and leaves the record as it was, never a
  * public object behind a "deleted" record.
  */
 import { randomUUID } from 'node:crypto';
-import type { Catalog, ResultRecord } from './catalog/types.js';
+import type { Catalog, KeptCopy, ResultRecord } from './catalog/types.js';
 import { LOCAL_TARGET_ID } from './catalog/types.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from './errors.js';
 import { countSkipped } from './migrate/job-progress.js';
@@ -36,7 +37,7 @@ export async function deleteResult(
   });
   if (!held) throw changedMeanwhile(record);
   try {
-    await removeEveryCopy(targets, held, options.resultsRoot, attemptId);
+    await removeEveryCopy(targets, held, options.resultsRoot, attemptId, catalog);
   } catch (error) {
     await catalog.update(held.id, held.version, { intent: null }).catch(() => undefined);
     throw asStorageError(error, record.path);
@@ -64,13 +65,15 @@ export async function markDeleted(catalog: Catalog, record: ResultRecord): Promi
   return catalog.update(record.id, record.version, {
     state: 'deleted',
     localCopy: false,
+    keptCopies: [],
     intent: null,
     ...(record.migrationId ? { migrationId: null } : {}),
   });
 }
 
 /**
- * Removes the result's stored files where its record says they are, and its
+ * Removes the result's stored files where its record says they are, the
+ * copies it keeps in other targets (a migration's source copies), and its
  * local copies that are still the verified files. Idempotent: what is already
  * gone counts as removed. Throws when a copy could not be removed.
  */
@@ -79,10 +82,17 @@ export async function removeEveryCopy(
   record: ResultRecord,
   resultsRoot: string,
   tag: string,
+  catalog: Catalog,
 ): Promise<void> {
   if (record.targetId !== LOCAL_TARGET_ID) {
     const { driver } = targets.open(record.targetId);
     const result = await driver.deleteMany(record.files.map((file) => file.key));
+    if (result.failed.length > 0) throw result.failed[0]?.error;
+  }
+  for (const copy of record.keptCopies) {
+    const keys = await keysNoOtherServes(catalog, record.id, copy);
+    if (keys.length === 0) continue;
+    const result = await targets.open(copy.targetId).driver.deleteMany(keys);
     if (result.failed.length > 0) throw result.failed[0]?.error;
   }
   if (!record.localCopy) return;
@@ -90,6 +100,24 @@ export async function removeEveryCopy(
     if (file.identity) await removeIfStillOurs(resultsRoot, file.path, file.identity, tag);
     else if (record.targetId === LOCAL_TARGET_ID) await targets.open(LOCAL_TARGET_ID).driver.delete(file.path);
   }
+}
+
+/**
+ * The keys of a kept copy that no other live record serves from. An offload may adopt an object
+ * holding its very bytes at its templated key (a content-addressed template): the kept copy's
+ * object then is that result's too, and stays.
+ */
+async function keysNoOtherServes(catalog: Catalog, id: string, copy: KeptCopy): Promise<string[]> {
+  const keys: string[] = [];
+  for (const key of copy.keys) {
+    let served = false;
+    for await (const entry of catalog.listFiles(copy.targetId, { keyPrefix: key, pageSize: 1 })) {
+      served = entry.key === key && entry.record.id !== id;
+      break;
+    }
+    if (!served) keys.push(key);
+  }
+  return keys;
 }
 
 // A new version at the path is another result's file now: it is not this result's to delete.

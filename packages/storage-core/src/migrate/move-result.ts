@@ -23,6 +23,7 @@ import { ATTEMPT_METADATA_KEY, SHA256_METADATA_KEY } from '../offload/send-file.
 import type { TargetResolver } from '../offload/targets.js';
 import { verifyStored } from '../offload/verify.js';
 import type { StorageDriver } from '../types.js';
+import { keptAfterMove } from './kept-after-move.js';
 import type { MigrationPlan } from './plan.js';
 import type { ByteRateLimit } from './throttle.js';
 
@@ -77,6 +78,7 @@ export async function moveResult(
   // With deleteSource the switch itself records the cleanup of the source copies, so a crash
   // right after the switch leaves an intent that recovery finishes instead of a forgotten copy.
   const cleanup = plan.deleteSource ? cleanupIntent(held, attemptId) : null;
+  const kept = keptAfterMove(held, plan, keys);
   const committed = await context.catalog.update(
     held.id,
     held.version,
@@ -85,6 +87,7 @@ export async function moveResult(
       targetId: plan.toTarget,
       files,
       localCopy: toLocal || (held.localCopy && !(plan.deleteSource && held.targetId === LOCAL_TARGET_ID)),
+      keptCopies: kept.keptCopies,
       intent: cleanup,
       migrationId: null,
       lastError: null,
@@ -94,6 +97,10 @@ export async function moveResult(
   if (!committed) {
     await removeWritten(plan.toDriver, written, attemptId);
     throw new StorageError(ErrorCode.PreconditionFailed, `"${record.path}" changed while it was being moved`);
+  }
+  if (kept.staleOnDestination.length > 0 && !toLocal) {
+    // Best effort: one left behind is an orphan reconcile finds and removes.
+    await plan.toDriver.deleteMany(kept.staleOnDestination).catch(() => undefined);
   }
   let sourceDeleteError: StorageError | undefined;
   if (cleanup) {

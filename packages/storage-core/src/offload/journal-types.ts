@@ -3,7 +3,7 @@
  * the storage, the files of one offload, the plan `begin` follows, and the
  * ticket an offload holds on its record.
  */
-import type { Catalog, RecordedFileIdentity, ResultRecord } from '../catalog/types.js';
+import type { Catalog, KeptCopy, RecordedFileIdentity, ResultRecord } from '../catalog/types.js';
 import type { Logger } from '../logger.js';
 import type { OpenedResultFile } from './result-file.js';
 import type { RetrySchedule } from './retry-schedule.js';
@@ -81,6 +81,8 @@ export interface Ticket {
   readonly abandoned?: AbandonedAttempt;
   /** The placement of an older version that this one replaces, to delete once the new one is committed. */
   readonly stale: { readonly targetId: string; readonly keys: readonly string[] } | undefined;
+  /** The copies the record kept elsewhere when the attempt began, and whether they hold an older version's bytes. */
+  readonly kept: { readonly copies: readonly KeptCopy[]; readonly olderVersion: boolean };
   version: number;
   stopRenewing(): void;
 }

@@ -20,6 +20,7 @@ import type {
   StoredFile,
   Ticket,
 } from './journal-types.js';
+import { keptAfterOffload } from './kept-on-offload.js';
 import { nextAttemptAt, stateAfterFailure } from './retry-schedule.js';
 
 /** The catalog side of one offload. */
@@ -105,7 +106,8 @@ export class OffloadJournal {
           ? { attemptId: record.intent.attemptId, targetId: record.intent.targetId, keys: record.intent.keys }
           : undefined;
       if (updated) {
-        const ticket = this.#ticket(updated.id, updated.version, attemptId, keys, stale);
+        const kept = { copies: record.keptCopies, olderVersion: !sameFile };
+        const ticket = this.#ticket(updated.id, updated.version, attemptId, keys, stale, true, kept);
         return { kind: 'begun', ticket: abandoned ? { ...ticket, abandoned } : ticket };
       }
     }
@@ -154,6 +156,7 @@ export class OffloadJournal {
         lastError: null,
         dueAt: null,
         intent: null,
+        ...(ticket.kept.copies.length > 0 ? { keptCopies: keptAfterOffload(ticket, commit.targetId).keptCopies } : {}),
       },
       { addLocations: [commit.location] },
     );
@@ -323,6 +326,7 @@ export class OffloadJournal {
     keys: readonly string[],
     stale: Ticket['stale'],
     renew = true,
+    kept: Ticket['kept'] = { copies: [], olderVersion: false },
   ): Ticket {
     const { catalog, leaseMs, logger } = this.#context;
     let timer: NodeJS.Timeout | undefined;
@@ -342,6 +346,7 @@ export class OffloadJournal {
       attemptId,
       keys,
       stale,
+      kept,
       version,
       stopRenewing: () => clearInterval(timer),
     };

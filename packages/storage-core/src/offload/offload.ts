@@ -27,6 +27,7 @@ import type { BackendRegistry } from '../registry/registry.js';
 import type { StorageDriver } from '../types.js';
 import type { OffloadJournal } from './journal.js';
 import type { Begin, JournalFile, StoredFile, Ticket } from './journal-types.js';
+import { removeStaleKept } from './kept-on-offload.js';
 import { abortLeftUploads } from './left-uploads.js';
 import { removeLocalCopies } from './local-copies.js';
 import { runOnStored } from './on-stored.js';
@@ -276,6 +277,7 @@ async function commitOffloaded(attempt: Attempt, sent: Sent): Promise<OffloadOut
     return await report.local(onLocalDisk, { attempted: active.name, stage: 'record', cause: error }, ticket.recordId);
   }
   await removeStaleCopies(context, ticket, active.target, keys);
+  if (ticket.kept.copies.length > 0) await removeStaleKept(context, ticket, active.target, keys);
   const outcome = await report.offloaded({
     backend: active.name,
     target: active.target,

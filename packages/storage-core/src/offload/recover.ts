@@ -120,7 +120,7 @@ async function recoverOne(context: RecoveryContext, record: ResultRecord): Promi
     }
     if (abandoned?.kind === 'delete') {
       // A delete is finished, never undone: some copies may already be gone.
-      await removeEveryCopy(context.targets, record, context.resultsRoot, mine.attemptId);
+      await removeEveryCopy(context.targets, record, context.resultsRoot, mine.attemptId, context.catalog);
       await markDeleted(context.catalog, record);
       return 'deletesFinished';
     }
@@ -177,6 +177,8 @@ async function recoverOffload(
         lastError: null,
         dueAt: null,
         intent: null,
+        // The adopted target serves the result now; a copy kept there was written over.
+        keptCopies: record.keptCopies.filter((copy) => copy.targetId !== abandoned.targetId),
       },
       { addLocations: [formatLocation(backend, found[0]?.key ?? record.key)] },
     );

@@ -96,13 +96,14 @@ export class ResultKeyPlan {
 
   /**
    * Whether `key` must be written only if absent: a templated key this record
-   * does not already hold in `targetId` (a new version at the same key may
-   * replace the old one).
+   * does not already hold in `targetId`, served or kept (a new version at the
+   * same key may replace the old one).
    */
   exclusive(ticket: Ticket, targetId: string, key: string): boolean {
     if (!this.templated) return false;
     const stale = ticket.stale;
-    return !(stale && stale.targetId === targetId && stale.keys.includes(key));
+    if (stale && stale.targetId === targetId && stale.keys.includes(key)) return false;
+    return !ticket.kept.copies.some((copy) => copy.targetId === targetId && copy.keys.includes(key));
   }
 }
 

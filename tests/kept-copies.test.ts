@@ -1,0 +1,136 @@
+/**
+ * The copies a migration keeps: `migrate()` without `deleteSource` leaves the
+ * source copies in place, and the record keeps them, so delete() removes them
+ * with the rest (no public object left behind), reconcile of the source does
+ * not take them for orphans (and reports the ones removed behind Stowage's
+ * back), the source target is not forgotten while it holds them, and a new
+ * version offloaded later removes them as stale bytes. Two MinIO buckets,
+ * looked at through a plain SDK client.
+ */
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
+import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { createWorkspace, sha256, type Workspace } from './support/fixture.js';
+import { bucketForSuite } from './support/suite-bucket.js';
+
+describe('copies a migration keeps', () => {
+  const s3 = inject('s3');
+  const hot = bucketForSuite(s3, 'kept-hot');
+  const cold = bucketForSuite(s3, 'kept-cold');
+  let ws: Workspace;
+  let storage: Storage;
+  let prefix: string;
+
+  beforeEach(async () => {
+    ws = await createWorkspace();
+    prefix = `k-${Math.random().toString(36).slice(2, 8)}`;
+    storage = await ws.open();
+    storage.registry.register(minioDriverDefinition);
+    storage.registry.register(minioDriverDefinition, { name: 'cold' });
+    for (const [name, bucket] of [
+      ['minio', hot],
+      ['cold', cold],
+    ] as const) {
+      await storage.registry.saveSettings(name, settings(bucket.name, prefix));
+      await storage.registry.enable(name);
+    }
+  });
+  afterEach(async () => {
+    await ws.remove();
+  });
+
+  function settings(bucket: string, keyPrefix: string) {
+    return {
+      endpoint: s3.endpoint,
+      region: s3.region,
+      bucket,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      keyPrefix,
+    };
+  }
+
+  /** Offloads `count` results with a variant each to the hot bucket, then moves them to the cold one, keeping the source. */
+  async function migratedKeepingSource(count: number, options: { deleteLocal?: boolean } = {}) {
+    await storage.registry.setDefault('minio');
+    const made: Array<{ path: string; location: string }> = [];
+    for (let i = 0; i < count; i++) {
+      const path = `lib/${i}.png`;
+      await ws.addResult(path, 1000 + i);
+      await ws.addResult(`lib/${i}-t.webp`, 100 + i);
+      const outcome = await storage.offload(
+        { path, variants: { t: `lib/${i}-t.webp` } },
+        { deleteLocal: options.deleteLocal ?? true },
+      );
+      expect(outcome.status).toBe('offloaded');
+      made.push({ path, location: outcome.location });
+    }
+    const report = await storage.migrate({ from: 'minio', to: 'cold' });
+    expect(report.results).toEqual({ done: count, failed: 0, total: count });
+    return made;
+  }
+
+  async function keys(bucket: typeof hot): Promise<string[]> {
+    return (await bucket.view(`${prefix}/`)).objects.map((object) => object.key).sort();
+  }
+
+  it('keeps the source copies on the record, and delete() removes them with the rest: both buckets empty', async () => {
+    const made = await migratedKeepingSource(2);
+    expect(await keys(hot)).toHaveLength(4);
+    expect(await keys(cold)).toHaveLength(4);
+    const record = await storage.catalog?.findByPath('lib/0.png');
+    expect(record).toMatchObject({
+      targetId: 'cold.1',
+      keptCopies: [{ targetId: 'minio.1', keys: ['lib/0.png', 'lib/0-t.webp'] }],
+    });
+    for (const { location } of made) await storage.delete(location);
+    expect(await keys(hot)).toEqual([]);
+    expect(await keys(cold)).toEqual([]);
+    await expect(storage.read(made[0]?.location as string)).rejects.toMatchObject({ code: ErrorCode.NotFound });
+  });
+
+  it('migrated with deleteSource, keeps nothing', async () => {
+    await storage.registry.setDefault('minio');
+    await ws.addResult('one.png', 500);
+    await storage.offload({ path: 'one.png' }, { deleteLocal: true });
+    await storage.migrate({ from: 'minio', to: 'cold', deleteSource: true });
+    expect((await storage.catalog?.findByPath('one.png'))?.keptCopies).toEqual([]);
+    expect(await keys(hot)).toEqual([]);
+  });
+
+  it('a move back onto the kept copy serves from it again and stops keeping it', async () => {
+    await migratedKeepingSource(1);
+    const report = await storage.migrate({ from: 'cold', to: 'minio' });
+    expect(report.results.done).toBe(1);
+    expect(await storage.catalog?.findByPath('lib/0.png')).toMatchObject({
+      targetId: 'minio.1',
+      keptCopies: [{ targetId: 'cold.1', keys: ['lib/0.png', 'lib/0-t.webp'] }],
+    });
+    await storage.delete(`minio:lib/0.png`);
+    expect(await keys(hot)).toEqual([]);
+    expect(await keys(cold)).toEqual([]);
+  });
+
+  it('a changed file offloaded again leaves no stale kept copy: the old bytes are removed, the record keeps none', async () => {
+    await migratedKeepingSource(1, { deleteLocal: false });
+    await storage.registry.setDefault('cold');
+    const newSha = await ws.addResult('lib/0.png', 3333);
+    const outcome = await storage.offload({ path: 'lib/0.png', variants: { t: 'lib/0-t.webp' } });
+    expect(outcome).toMatchObject({ status: 'offloaded', target: 'cold.1' });
+    expect(sha256(await streamToBuffer(await storage.read(outcome.location)))).toBe(newSha);
+    expect((await storage.catalog?.findByPath('lib/0.png'))?.keptCopies).toEqual([]);
+    expect(await keys(hot)).toEqual([]);
+  });
+
+  it('a changed file offloaded again onto the target that kept its copy replaces it there and keeps none', async () => {
+    await migratedKeepingSource(1, { deleteLocal: false });
+    const newSha = await ws.addResult('lib/0.png', 3333);
+    const outcome = await storage.offload({ path: 'lib/0.png', variants: { t: 'lib/0-t.webp' } });
+    expect(outcome).toMatchObject({ status: 'offloaded', target: 'minio.1' });
+    expect(sha256(await streamToBuffer(await storage.read(outcome.location)))).toBe(newSha);
+    expect((await storage.catalog?.findByPath('lib/0.png'))?.keptCopies).toEqual([]);
+    await storage.delete(outcome.location);
+    expect(await keys(hot)).toEqual([]);
+    expect(await keys(cold)).toEqual([]);
+  });
+});
