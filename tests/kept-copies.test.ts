@@ -7,6 +7,7 @@
  * version offloaded later removes them as stale bytes. Two MinIO buckets,
  * looked at through a plain SDK client.
  */
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
@@ -107,6 +108,45 @@ describe('copies a migration keeps', () => {
       keptCopies: [{ targetId: 'cold.1', keys: ['lib/0.png', 'lib/0-t.webp'] }],
     });
     await storage.delete(`minio:lib/0.png`);
+    expect(await keys(hot)).toEqual([]);
+    expect(await keys(cold)).toEqual([]);
+  });
+
+  it('reconcile of the source target with fix deletes none of the kept copies and reports no orphan', async () => {
+    await migratedKeepingSource(2);
+    const report = await storage.reconcile({ target: 'minio.1', fix: true, graceMs: 0 });
+    expect(report.orphans.count).toBe(0);
+    expect(report.fixes?.orphansDeleted).toBe(0);
+    expect(report.keptCopies).toEqual({ recorded: 4, missing: { count: 0, bytes: 0, sample: [] } });
+    expect(await keys(hot)).toHaveLength(4);
+  });
+
+  it('reports a kept copy removed behind its back, forgets it with fix, and delete() then removes the rest', async () => {
+    const made = await migratedKeepingSource(1);
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: hot.name, Key: `${prefix}/lib/0-t.webp` }));
+    } finally {
+      client.destroy();
+    }
+    const found = await storage.reconcile({ target: 'minio.1' });
+    expect(found.keptCopies.missing).toMatchObject({
+      count: 1,
+      sample: [{ key: 'lib/0-t.webp', path: 'lib/0.png' }],
+    });
+    expect(found.orphans.count).toBe(0);
+    const fixed = await storage.reconcile({ target: 'minio.1', fix: true, graceMs: 0 });
+    expect(fixed.fixes).toMatchObject({ keptCopiesForgotten: 1, requeued: 0, orphansDeleted: 0 });
+    expect((await storage.catalog?.findByPath('lib/0.png'))?.keptCopies).toEqual([
+      { targetId: 'minio.1', keys: ['lib/0.png'] },
+    ]);
+    expect((await storage.reconcile({ target: 'minio.1' })).keptCopies.missing.count).toBe(0);
+    await storage.delete(made[0]?.location as string);
     expect(await keys(hot)).toEqual([]);
     expect(await keys(cold)).toEqual([]);
   });

@@ -4,8 +4,9 @@
  * the delete (in batches, so memory stays bounded):
  * - it is older than the grace period (its listing's lastModified), so an
  *   upload that has not been recorded yet is never taken for an orphan;
- * - still no live record points to it (one may have been committed since
- *   the catalog was read: an offload, or recovery adopting an upload);
+ * - still no live record points to it nor keeps it as a copy (one may have
+ *   been committed since the catalog was read: an offload, a migration that
+ *   kept its source, or recovery adopting an upload);
  * - no intent in the catalog names it: an offload, migration or recovery in
  *   flight (or abandoned and awaiting recovery) may still record it;
  * - Stowage wrote it: it carries the `stowage-attempt` metadata every write of
@@ -97,10 +98,14 @@ export class OrphanRemover {
     }
   }
 
-  /** True when a live record points to `key` in the target now. */
+  /** True when a live record points to `key` in the target now, or keeps a copy there under it. */
   async #recorded(key: string): Promise<boolean> {
+    // The first key with this prefix is the key itself when it is recorded.
     for await (const entry of this.#catalog.listFiles(this.#target, { keyPrefix: key, pageSize: 1 })) {
-      // The first key with this prefix is the key itself when it is recorded.
+      if (entry.key === key) return true;
+      break;
+    }
+    for await (const entry of this.#catalog.listKeptCopies(this.#target, { keyPrefix: key, pageSize: 1 })) {
       return entry.key === key;
     }
     return false;

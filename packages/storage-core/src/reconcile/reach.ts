@@ -58,13 +58,23 @@ export async function proveReach(catalog: Catalog, targets: TargetResolver, targ
   return { backend, driver };
 }
 
-/** Keys of the first recorded files that should be there now: no work in flight, not already marked missing. */
+/**
+ * Keys of the first recorded files that should be there now: no work in flight, not already marked
+ * missing; then kept copies, so a target that only holds those is proven too before fix forgets any.
+ */
 async function sampleRecorded(catalog: Catalog, target: string): Promise<string[]> {
   const keys: string[] = [];
   let looked = 0;
   for await (const entry of catalog.listFiles(target, { pageSize: 100 })) {
     if (++looked > 10 * SAMPLED_RECORDS) break;
     if (entry.record.state === 'missing' || entry.record.intent) continue;
+    keys.push(entry.key);
+    if (keys.length === SAMPLED_RECORDS) return keys;
+  }
+  looked = 0;
+  for await (const entry of catalog.listKeptCopies(target, { pageSize: 100 })) {
+    if (++looked > 10 * SAMPLED_RECORDS) break;
+    if (entry.record.intent) continue;
     keys.push(entry.key);
     if (keys.length === SAMPLED_RECORDS) break;
   }

@@ -7,7 +7,7 @@
  * recorded path, for files no record knows. With `fix`, proven reach first,
  * then orphans, missing results and incomplete uploads are repaired.
  */
-import type { Catalog, CatalogFileEntry } from '../catalog/types.js';
+import type { Catalog, CatalogFileEntry, CatalogKeptEntry } from '../catalog/types.js';
 import { LOCAL_TARGET_ID } from '../catalog/types.js';
 import { emitSafely, type StorageEvents } from '../events.js';
 import type { Logger } from '../logger.js';
@@ -15,12 +15,14 @@ import type { TargetResolver } from '../offload/targets.js';
 import { PROBE_KEY_PREFIX } from '../probe.js';
 import type { ResultsDisk } from '../registry/registry.js';
 import type { ListEntry, StorageDriver } from '../types.js';
+import { forgetKeptKey } from './fix-kept.js';
 import { fixMissing } from './fix-missing.js';
 import { OrphanRemover } from './fix-orphans.js';
 import { type Joined, mergeJoin } from './merge-join.js';
 import { type CheckTarget, checkObject, confirmMissing } from './object-checks.js';
 import { openTarget, type ReconcilePlan } from './options.js';
 import { proveReach } from './reach.js';
+import { keptKeys, type RecordedKey, recordedKeys, servedFiles } from './recorded-keys.js';
 import { type ReconcileProgress, type ReconcileReport, ReconcileTally } from './report.js';
 import { TaskPool } from './task-pool.js';
 
@@ -100,10 +102,10 @@ class Comparison {
         : undefined;
     let cancelled = false;
     try {
-      const joined = mergeJoin<ListEntry, CatalogFileEntry>(
+      const joined = mergeJoin<ListEntry, RecordedKey>(
         { items: this.#listing(driver), keyOf: (entry) => entry.key, name: `the listing of target "${plan.target}"` },
         {
-          items: catalog.listFiles(plan.target),
+          items: recordedKeys(catalog, plan.target),
           keyOf: (entry) => entry.key,
           name: `the catalog's files of target "${plan.target}"`,
         },
@@ -144,8 +146,34 @@ class Comparison {
     return this.#report(backend, cancelled ? 'cancelled' : 'done');
   }
 
+  /** A key the catalog knows: a served file, a kept copy, or both. */
+  async #compare(item: Joined<ListEntry, RecordedKey>, check: CheckTarget): Promise<void> {
+    const kept = keptKeys(item.right);
+    this.#tally.kept.recorded += kept.length;
+    if (kept.length > 0 && !item.left) await this.#keptMissing(kept, check.driver);
+    const files = servedFiles(item.right);
+    if (files.length === 0) {
+      if (item.left) this.#listed(item.left);
+      return;
+    }
+    await this.#compareFiles({ key: item.key, left: item.left, right: files }, check);
+  }
+
+  /** Kept keys the listing lacks: reported once a second look confirms, and with `fix` forgotten by their records. */
+  async #keptMissing(kept: readonly CatalogKeptEntry[], driver: StorageDriver): Promise<void> {
+    await this.#pool.run(async () => {
+      const [first] = kept as [CatalogKeptEntry];
+      if (!(await confirmMissing(driver, first.key, this.#tally))) return;
+      for (const { key, position, record } of kept) {
+        const size = record.files[position]?.size ?? 0;
+        this.#tally.kept.missing.add(size, () => ({ key, path: record.path, resultId: record.id }));
+        if (this.#plan.fix) await forgetKeptKey(this.#context.catalog, this.#plan.target, record.id, key, this.#tally);
+      }
+    });
+  }
+
   /** A matched key, or recorded files the listing lacks. */
-  async #compare(item: Joined<ListEntry, CatalogFileEntry>, check: CheckTarget): Promise<void> {
+  async #compareFiles(item: Joined<ListEntry, CatalogFileEntry>, check: CheckTarget): Promise<void> {
     const [recorded] = item.right as [CatalogFileEntry];
     for (const entry of item.right) this.#recorded(entry);
     if (item.left) {
@@ -176,7 +204,7 @@ class Comparison {
   }
 
   /** For the results disk as the target: compares, and passes on the files no local record serves. */
-  async *#unrecorded(joined: AsyncIterable<Joined<ListEntry, CatalogFileEntry>>, check: CheckTarget) {
+  async *#unrecorded(joined: AsyncIterable<Joined<ListEntry, RecordedKey>>, check: CheckTarget) {
     for await (const item of joined) {
       if (this.#stopped()) return;
       this.#progress();
@@ -271,6 +299,7 @@ class Comparison {
       recorded: { ...tally.recorded },
       orphans: tally.orphans.toJSON(),
       missing: tally.missing.toJSON(),
+      keptCopies: { recorded: tally.kept.recorded, missing: tally.kept.missing.toJSON() },
       mismatched: { ...tally.mismatched.toJSON(), byReason: { ...tally.byReason } },
       unknownLocalFiles: tally.unknownLocalFiles.toJSON(),
       unchecked: tally.unchecked.toJSON(),

@@ -31,6 +31,14 @@ export interface MissingSample {
   readonly state: ResultState;
 }
 
+/** A key of a kept copy (a migration's source copy) whose object is gone. */
+export interface MissingKeptSample {
+  readonly key: string;
+  /** The results-disk path of the record that keeps it. */
+  readonly path: string;
+  readonly resultId: string;
+}
+
 /** Why an object does not match its record. */
 export type MismatchReason = 'size' | 'sha256' | 'content';
 
@@ -71,7 +79,9 @@ export interface ReconcileFixes {
   readonly requeued: number;
   /** Results marked `missing`: no copy anywhere. */
   readonly markedMissing: number;
-  /** Missing results left alone because work is in flight on them (recovery or that work settles them). */
+  /** Keys of kept copies found gone, forgotten by their records. */
+  readonly keptCopiesForgotten: number;
+  /** Missing results (or kept copies) left alone because work is in flight on them (recovery or that work settles them). */
   readonly missingInFlight: number;
   /** Incomplete multipart uploads aborted. */
   readonly uploadsAborted: number;
@@ -112,6 +122,12 @@ export interface ReconcileReport {
   readonly orphans: ReconcileFinding<UnrecordedSample>;
   /** Recorded files whose object is gone (confirmed by a second look). */
   readonly missing: ReconcileFinding<MissingSample>;
+  /**
+   * Copies records keep in the target (a migration's source copies, see KeptCopy): how many keys
+   * the catalog records, and those whose object is gone (confirmed by a second look). A kept copy
+   * the listing shows is neither an orphan nor a mismatch.
+   */
+  readonly keptCopies: { readonly recorded: number; readonly missing: ReconcileFinding<MissingKeptSample> };
   /** Recorded files whose object differs: its size, its sha256 metadata, or (deep) its bytes. */
   readonly mismatched: ReconcileFinding<MismatchSample> & {
     readonly byReason: Readonly<Record<MismatchReason, number>>;
@@ -148,6 +164,7 @@ export class ReconcileTally {
   readonly recorded = { files: 0, bytes: 0 };
   readonly orphans = new FindingTally<UnrecordedSample>();
   readonly missing = new FindingTally<MissingSample>();
+  readonly kept = { recorded: 0, missing: new FindingTally<MissingKeptSample>() };
   readonly mismatched = new FindingTally<MismatchSample>();
   readonly byReason: Record<MismatchReason, number> = { size: 0, sha256: 0, content: 0 };
   unknownLocalFiles = new FindingTally<UnrecordedSample>();
@@ -161,6 +178,7 @@ export class ReconcileTally {
     orphanDeletesFailed: 0,
     requeued: 0,
     markedMissing: 0,
+    keptCopiesForgotten: 0,
     missingInFlight: 0,
     uploadsAborted: 0,
     uploadAbortsFailed: 0,
