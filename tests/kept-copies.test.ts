@@ -151,6 +151,22 @@ describe('copies a migration keeps', () => {
     expect(await keys(cold)).toEqual([]);
   });
 
+  it('refuses to forget a target that holds kept copies, naming how many results keep them', async () => {
+    await migratedKeepingSource(3);
+    // A new key prefix makes minio.1 an old target, which removeTarget may forget once it holds nothing.
+    await storage.registry.saveSettings('minio', settings(hot.name, `${prefix}-new`));
+    expect(await storage.targets('minio')).toEqual([
+      expect.objectContaining({ id: 'minio.1', results: 0, keptCopies: 3 }),
+      expect.objectContaining({ id: 'minio.2', results: 0, keptCopies: 0 }),
+    ]);
+    const refused = storage.removeTarget('minio.1');
+    await expect(refused).rejects.toMatchObject({ code: ErrorCode.PreconditionFailed });
+    await expect(refused).rejects.toThrow(/copies that 3 results keep \(6 objects/);
+    expect(storage.registry.targets.targetsOf('minio')).toContain('minio.1');
+    await storage.removeTarget('minio.1', { forgetResults: true });
+    expect(storage.registry.targets.targetsOf('minio')).not.toContain('minio.1');
+  });
+
   it('a changed file offloaded again leaves no stale kept copy: the old bytes are removed, the record keeps none', async () => {
     await migratedKeepingSource(1, { deleteLocal: false });
     await storage.registry.setDefault('cold');

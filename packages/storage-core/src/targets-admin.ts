@@ -1,14 +1,23 @@
 /**
- * The catalog's side of managing targets: how many results each holds, and
- * refusing to forget one that still holds results.
+ * The catalog's side of managing targets: how many results each holds (and
+ * how many keep a copy there, see KeptCopy), and refusing to forget one that
+ * still holds either.
  */
 import type { Catalog } from './catalog/types.js';
 import { ErrorCode, StorageError } from './errors.js';
 import type { BackendRegistry, TargetView } from './registry/registry.js';
 import { providerOfTarget } from './registry/targets.js';
 
-/** A target with the catalog's counts of what it holds. */
-export type TargetWithCounts = TargetView & { readonly results: number; readonly bytes: number };
+/**
+ * A target with the catalog's counts of what it holds: the results it serves
+ * and their bytes, and the results that keep a copy there (a migration's
+ * source copies, left in place without `deleteSource`).
+ */
+export type TargetWithCounts = TargetView & {
+  readonly results: number;
+  readonly bytes: number;
+  readonly keptCopies: number;
+};
 
 /** Every target (of one provider, when named) with its results and bytes; INVALID_INPUT for a name that is no provider. */
 export async function targetsWithCounts(
@@ -18,10 +27,13 @@ export async function targetsWithCounts(
 ): Promise<TargetWithCounts[]> {
   if (provider !== undefined) refuseUnknownProvider(registry, provider);
   const counts = new Map((await catalog?.stats())?.byTarget.map((entry) => [entry.targetId, entry]) ?? []);
-  return registry.targets.list(provider).map((view) => ({
+  const views = registry.targets.list(provider);
+  const kept = await Promise.all(views.map((view) => catalog?.countKeptCopies(view.id)));
+  return views.map((view, index) => ({
     ...view,
     results: counts.get(view.id)?.results ?? 0,
     bytes: counts.get(view.id)?.bytes ?? 0,
+    keptCopies: kept[index]?.results ?? 0,
   }));
 }
 
@@ -46,7 +58,7 @@ function refuseUnknownProvider(registry: BackendRegistry, provider: unknown): vo
   );
 }
 
-/** Forgets target `id`, refusing while the catalog has results there unless `forgetResults`. */
+/** Forgets target `id`, refusing while the catalog has results there, or copies results keep there, unless `forgetResults`. */
 export async function removeTarget(
   registry: BackendRegistry,
   catalog: Catalog | undefined,
@@ -67,6 +79,15 @@ export async function removeTarget(
       ErrorCode.PreconditionFailed,
       `target "${id}" (${JSON.stringify(view.place)}) still holds ${held.results} results (${held.bytes} bytes); migrate them first, or pass { forgetResults: true } to forget them`,
       { details: { target: id, results: held.results, bytes: held.bytes } },
+    );
+  }
+  const kept = await catalog?.countKeptCopies(id);
+  if (kept && kept.results > 0 && options.forgetResults !== true) {
+    // Forgetting the target forgets how to reach these copies: delete() could not remove them.
+    throw new StorageError(
+      ErrorCode.PreconditionFailed,
+      `target "${id}" (${JSON.stringify(view.place)}) still holds copies that ${kept.results} results keep (${kept.keys} objects, left by a migration without deleteSource); delete those results first, or pass { forgetResults: true } to forget the copies (they stay in the bucket, unknown to Stowage)`,
+      { details: { target: id, keptCopies: kept.results, keptObjects: kept.keys } },
     );
   }
   await registry.targets.forget(id);
