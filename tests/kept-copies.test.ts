@@ -7,6 +7,9 @@
  * version offloaded later removes them as stale bytes. Two MinIO buckets,
  * looked at through a plain SDK client.
  */
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
@@ -147,6 +150,31 @@ describe('copies a migration keeps', () => {
     ]);
     expect((await storage.reconcile({ target: 'minio.1' })).keptCopies.missing.count).toBe(0);
     await storage.delete(made[0]?.location as string);
+    expect(await keys(hot)).toEqual([]);
+    expect(await keys(cold)).toEqual([]);
+  });
+
+  it('leaves a kept variant that another result has since adopted (a content-addressed key) to that result', async () => {
+    await storage.registry.saveSettings('minio', {
+      ...settings(hot.name, prefix),
+      keyTemplate: 'media/{sha256}.{extName}',
+    });
+    await storage.registry.setDefault('minio');
+    // Two results whose thumbnails are the very same bytes: the second adopts the first's object.
+    const thumb = Buffer.from('the very same thumbnail bytes');
+    for (const name of ['a', 'b']) {
+      await writeFile(join(ws.resultsRoot, `${name}.png`), `original ${name}`);
+      await writeFile(join(ws.resultsRoot, `${name}-t.webp`), thumb);
+    }
+    const first = await storage.offload({ path: 'a.png', variants: { t: 'a-t.webp' } }, { deleteLocal: true });
+    await storage.migrate({ from: 'minio', to: 'cold' });
+    const second = await storage.offload({ path: 'b.png', variants: { t: 'b-t.webp' } }, { deleteLocal: true });
+    expect(second).toMatchObject({ status: 'offloaded', target: 'minio.1' });
+    const adopted = (await storage.catalog?.findByPath('b.png'))?.files[1]?.key;
+    expect((await storage.catalog?.findByPath('a.png'))?.keptCopies[0]?.keys[1]).toBe(adopted);
+    await storage.delete(first.location);
+    expect(await streamToBuffer(await storage.read(second.location, { variant: 't' }))).toEqual(thumb);
+    await storage.delete(second.location);
     expect(await keys(hot)).toEqual([]);
     expect(await keys(cold)).toEqual([]);
   });
