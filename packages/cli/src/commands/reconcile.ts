@@ -1,8 +1,9 @@
 /**
  * `stowage reconcile [target]`: compares a target (default: the default
  * provider's current one) with the catalog through `storage.reconcile()` and
- * reports orphans, missing and mismatched objects, unknown local files and
- * objects it could not check. `--fix` repairs what can be repaired (see the
+ * reports orphans, missing and mismatched objects, kept copies (a
+ * migration's source copies) that are gone, unknown local files and objects
+ * it could not check. `--fix` repairs what can be repaired (see the
  * core README); `--fix --dry-run` reports only. Exit 3 when they disagree.
  */
 import type { ReconcileProgress, ReconcileReport } from '@stowage/storage-core';
@@ -24,7 +25,13 @@ export interface ReconcileCommandOptions {
 
 /** How many things the report says disagree (unknown local files are information, not disagreement). */
 function disagreements(report: ReconcileReport): number {
-  return report.orphans.count + report.missing.count + report.mismatched.count + report.unchecked.count;
+  return (
+    report.orphans.count +
+    report.missing.count +
+    report.keptCopies.missing.count +
+    report.mismatched.count +
+    report.unchecked.count
+  );
 }
 
 function reportLines(report: ReconcileReport, dryRunFix: boolean): string[] {
@@ -35,6 +42,7 @@ function reportLines(report: ReconcileReport, dryRunFix: boolean): string[] {
     `  listed: ${report.listed.objects} objects (${formatBytes(report.listed.bytes)}); recorded: ${report.recorded.files} files (${formatBytes(report.recorded.bytes)})`,
     finding('orphans', report.orphans),
     finding('missing', report.missing),
+    `${finding('kept copies missing', report.keptCopies.missing)} of ${report.keptCopies.recorded} kept`,
     `${finding('mismatched', report.mismatched)}${report.mismatched.count > 0 ? ` ${JSON.stringify(report.mismatched.byReason)}` : ''}`,
     finding('unknown local files', report.unknownLocalFiles),
     finding('unchecked', report.unchecked),
