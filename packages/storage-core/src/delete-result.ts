@@ -8,6 +8,7 @@
  * public object behind a "deleted" record.
  */
 import { randomUUID } from 'node:crypto';
+import { entryAtKey } from './catalog/entry-at-key.js';
 import type { Catalog, KeptCopy, ResultRecord } from './catalog/types.js';
 import { LOCAL_TARGET_ID } from './catalog/types.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from './errors.js';
@@ -110,12 +111,8 @@ export async function removeEveryCopy(
 async function keysNoOtherServes(catalog: Catalog, id: string, copy: KeptCopy): Promise<string[]> {
   const keys: string[] = [];
   for (const key of copy.keys) {
-    let served = false;
-    for await (const entry of catalog.listFiles(copy.targetId, { keyPrefix: key, pageSize: 1 })) {
-      served = entry.key === key && entry.record.id !== id;
-      break;
-    }
-    if (!served) keys.push(key);
+    const served = await entryAtKey((options) => catalog.listFiles(copy.targetId, options), key);
+    if (!served || served.record.id === id) keys.push(key);
   }
   return keys;
 }

@@ -14,6 +14,7 @@
  *   (another app's files, objects from before), and those are reported as
  *   orphans but never deleted.
  */
+import { entryAtKey } from '../catalog/entry-at-key.js';
 import type { Catalog, ResultIntent } from '../catalog/types.js';
 import { ErrorCode, isStorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -100,15 +101,12 @@ export class OrphanRemover {
 
   /** True when a live record points to `key` in the target now, or keeps a copy there under it. */
   async #recorded(key: string): Promise<boolean> {
-    // The first key with this prefix is the key itself when it is recorded.
-    for await (const entry of this.#catalog.listFiles(this.#target, { keyPrefix: key, pageSize: 1 })) {
-      if (entry.key === key) return true;
-      break;
-    }
-    for await (const entry of this.#catalog.listKeptCopies(this.#target, { keyPrefix: key, pageSize: 1 })) {
-      return entry.key === key;
-    }
-    return false;
+    const catalog = this.#catalog;
+    const target = this.#target;
+    return (
+      (await entryAtKey((options) => catalog.listFiles(target, options), key)) !== undefined ||
+      (await entryAtKey((options) => catalog.listKeptCopies(target, options), key)) !== undefined
+    );
   }
 
   /** Which of `keys` an intent in the catalog names in this target (its own, or the abandoned one recovery holds). */
