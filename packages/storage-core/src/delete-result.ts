@@ -8,9 +8,9 @@
  * public object behind a "deleted" record.
  */
 import { randomUUID } from 'node:crypto';
-import { entryAtKey } from './catalog/entry-at-key.js';
-import type { Catalog, KeptCopy, ResultRecord } from './catalog/types.js';
+import type { Catalog, ResultRecord } from './catalog/types.js';
 import { LOCAL_TARGET_ID } from './catalog/types.js';
+import { keysNoOtherServes } from './catalog/unserved-keys.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from './errors.js';
 import { countSkipped } from './migrate/job-progress.js';
 import { removeVerifiedFile } from './offload/local-removal.js';
@@ -91,7 +91,7 @@ export async function removeEveryCopy(
     if (result.failed.length > 0) throw result.failed[0]?.error;
   }
   for (const copy of record.keptCopies) {
-    const keys = await keysNoOtherServes(catalog, record.id, copy);
+    const keys = await keysNoOtherServes(catalog, record.id, copy.targetId, copy.keys);
     if (keys.length === 0) continue;
     const result = await targets.open(copy.targetId).driver.deleteMany(keys);
     if (result.failed.length > 0) throw result.failed[0]?.error;
@@ -101,20 +101,6 @@ export async function removeEveryCopy(
     if (file.identity) await removeIfStillOurs(resultsRoot, file.path, file.identity, tag);
     else if (record.targetId === LOCAL_TARGET_ID) await targets.open(LOCAL_TARGET_ID).driver.delete(file.path);
   }
-}
-
-/**
- * The keys of a kept copy that no other live record serves from. An offload may adopt an object
- * holding its very bytes at its templated key (a content-addressed template): the kept copy's
- * object then is that result's too, and stays.
- */
-async function keysNoOtherServes(catalog: Catalog, id: string, copy: KeptCopy): Promise<string[]> {
-  const keys: string[] = [];
-  for (const key of copy.keys) {
-    const served = await entryAtKey((options) => catalog.listFiles(copy.targetId, options), key);
-    if (!served || served.record.id === id) keys.push(key);
-  }
-  return keys;
 }
 
 // A new version at the path is another result's file now: it is not this result's to delete.

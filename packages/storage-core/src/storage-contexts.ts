@@ -46,6 +46,7 @@ export function offloadContext(
 ): OffloadContext {
   return {
     registry: parts.registry,
+    catalog: parts.catalog,
     targets: parts.targets,
     journal: parts.journal,
     logger: parts.logger,

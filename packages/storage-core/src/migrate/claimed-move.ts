@@ -58,6 +58,7 @@ export async function moveClaimed(
       {
         catalog,
         targets: context.targets,
+        logger,
         resultsRoot: context.resultsRoot,
         limit: context.limit,
         signal: context.signal,

@@ -14,12 +14,15 @@ import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import type { Catalog, ResultFile, ResultIntent, ResultRecord } from '../catalog/types.js';
 import { LOCAL_TARGET_ID } from '../catalog/types.js';
+import { keysNoOtherServes } from '../catalog/unserved-keys.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
+import type { Logger } from '../logger.js';
 import { removeVerifiedFile } from '../offload/local-removal.js';
 import { openResultFile } from '../offload/result-file.js';
 import { ATTEMPT_METADATA_KEY, SHA256_METADATA_KEY } from '../offload/send-file.js';
+import { removeUnserved } from '../offload/stale-copies.js';
 import type { TargetResolver } from '../offload/targets.js';
 import { verifyStored } from '../offload/verify.js';
 import type { StorageDriver } from '../types.js';
@@ -34,6 +37,7 @@ const CLEANUP_LEASE_MS = 60_000;
 export interface MoveContext {
   readonly catalog: Catalog;
   readonly targets: TargetResolver;
+  readonly logger: Logger;
   readonly resultsRoot: string;
   readonly limit: ByteRateLimit | undefined;
   readonly signal: AbortSignal | undefined;
@@ -98,9 +102,8 @@ export async function moveResult(
     await removeWritten(plan.toDriver, written, attemptId);
     throw new StorageError(ErrorCode.PreconditionFailed, `"${record.path}" changed while it was being moved`);
   }
-  if (kept.staleOnDestination.length > 0 && !toLocal) {
-    // Best effort: one left behind is an orphan reconcile finds and removes.
-    await plan.toDriver.deleteMany(kept.staleOnDestination).catch(() => undefined);
+  if (!toLocal) {
+    await removeUnserved(context, record.id, plan.toTarget, kept.staleOnDestination, 'a copy kept on the destination');
   }
   let sourceDeleteError: StorageError | undefined;
   if (cleanup) {
@@ -273,7 +276,7 @@ function cleanupIntent(record: ResultRecord, attemptId: string): ResultIntent {
  * still the verified ones. Idempotent, so recovery can run it again.
  */
 export async function removeCopies(
-  context: { readonly targets: TargetResolver; readonly resultsRoot: string },
+  context: { readonly catalog: Catalog; readonly targets: TargetResolver; readonly resultsRoot: string },
   cleanup: ResultIntent,
 ): Promise<void> {
   const keys = cleanup.keys ?? [];
@@ -285,8 +288,11 @@ export async function removeCopies(
     }
     return;
   }
+  // The record serves these no more; one another record has adopted since is that record's (catalog/unserved-keys.ts).
+  const unserved = await keysNoOtherServes(context.catalog, undefined, cleanup.targetId as string, keys);
+  if (unserved.length === 0) return;
   const { driver } = context.targets.open(cleanup.targetId as string);
-  const result = await driver.deleteMany(keys);
+  const result = await driver.deleteMany(unserved);
   if (result.failed.length > 0) throw result.failed[0]?.error;
 }
 

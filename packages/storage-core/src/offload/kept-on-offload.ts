@@ -9,9 +9,8 @@
  * would go on promising to delete although it holds the wrong bytes.
  */
 import type { KeptCopy } from '../catalog/types.js';
-import { errorFacts, type Logger } from '../logger.js';
 import type { Ticket } from './journal-types.js';
-import type { TargetResolver } from './targets.js';
+import { removeUnserved, type StaleCopiesContext } from './stale-copies.js';
 
 /** The kept copies once the offload of `ticket` is committed in `targetId` at `keys`, and what became stale. */
 export function keptAfterOffload(
@@ -31,22 +30,20 @@ export function keptAfterOffload(
   return { keptCopies, stale };
 }
 
-/** Removes the kept copies the committed offload made stale; logs (and leaves for reconcile) what it could not. */
+/** Removes the kept copies the committed offload made stale, but a key another live record serves; see stale-copies.ts. */
 export async function removeStaleKept(
-  context: { readonly targets: TargetResolver; readonly logger: Logger },
-  ticket: Pick<Ticket, 'kept'>,
+  context: StaleCopiesContext,
+  ticket: Pick<Ticket, 'kept' | 'recordId'>,
   targetId: string,
   keys: readonly string[],
 ): Promise<void> {
   for (const copy of keptAfterOffload(ticket, targetId, keys).stale) {
-    try {
-      const result = await context.targets.open(copy.targetId).driver.deleteMany(copy.keys);
-      if (result.failed.length > 0) throw result.failed[0]?.error;
-    } catch (error) {
-      context.logger.warn(
-        { target: copy.targetId, keys: copy.keys, error: errorFacts(error) },
-        'could not remove the copies an earlier migration kept of an older version; reconcile will find them',
-      );
-    }
+    await removeUnserved(
+      context,
+      ticket.recordId,
+      copy.targetId,
+      copy.keys,
+      'an older version an earlier migration kept',
+    );
   }
 }

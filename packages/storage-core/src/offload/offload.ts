@@ -19,14 +19,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { operationAbort } from '../abort.js';
-import type { ResultRecord } from '../catalog/types.js';
+import type { Catalog, ResultRecord } from '../catalog/types.js';
+import { keysNoOtherServes } from '../catalog/unserved-keys.js';
 import { ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { BackendRegistry } from '../registry/registry.js';
 import type { StorageDriver } from '../types.js';
 import type { OffloadJournal } from './journal.js';
-import type { Begin, JournalFile, StoredFile, Ticket } from './journal-types.js';
+import type { Begin, JournalFile, Ticket } from './journal-types.js';
 import { removeStaleKept } from './kept-on-offload.js';
 import { abortLeftUploads } from './left-uploads.js';
 import { removeLocalCopies } from './local-copies.js';
@@ -36,7 +37,8 @@ import { type OutcomeContext, OutcomeReporter } from './outcome.js';
 import { recordedOutcome } from './recorded-outcome.js';
 import { changeSince } from './result-file.js';
 import { ResultKeyPlan } from './result-keys.js';
-import { SendFailure, sendResult } from './send-result.js';
+import { SendFailure, type SendResult, sendResult } from './send-result.js';
+import { removeStaleCopies } from './stale-copies.js';
 import type { TargetResolver } from './targets.js';
 import type { OffloadInput, OffloadOptions, OffloadOutcome, OffloadStage } from './types.js';
 import { validateOffloadInput } from './validate-input.js';
@@ -44,6 +46,8 @@ import { validateOffloadInput } from './validate-input.js';
 /** What one offload needs from the storage it runs in. */
 export interface OffloadContext extends OutcomeContext {
   readonly registry: BackendRegistry;
+  /** The storage's catalog (the journal writes it); undefined when it keeps none. */
+  readonly catalog: Catalog | undefined;
   readonly targets: TargetResolver;
   readonly journal: OffloadJournal;
   readonly logger: Logger;
@@ -198,11 +202,6 @@ interface Attempt {
   readonly ticket: Ticket;
 }
 
-interface Sent {
-  readonly files: readonly StoredFile[];
-  readonly checksum: OffloadOutcome['checksum'];
-}
-
 async function stayLocal(attempt: Attempt, failure: LocalFailure, uncertain?: boolean): Promise<OffloadOutcome> {
   await recordingSafely(attempt, () =>
     attempt.context.journal.stayedLocal(attempt.ticket, failure.cause, { uncertain }),
@@ -229,7 +228,7 @@ async function recordingSafely(attempt: Attempt, record: () => Promise<void>): P
 /** Steps 4 and 5: send and verify every file under one abort and timeout, then check none changed meanwhile. */
 async function sendVerified(
   attempt: Attempt,
-): Promise<Sent | { readonly failure: LocalFailure; readonly uncertain?: boolean }> {
+): Promise<SendResult | { readonly failure: LocalFailure; readonly uncertain?: boolean }> {
   const { context, input, files, options, active, keyPlan, ticket } = attempt;
   const abort = operationAbort({
     signal: options.signal,
@@ -237,7 +236,7 @@ async function sendVerified(
     subject: `upload of "${input.path}"`,
     key: input.path,
   });
-  let sent: Sent;
+  let sent: SendResult;
   try {
     sent = await sendResult({
       driver: active.driver,
@@ -247,6 +246,8 @@ async function sendVerified(
       metadata: input.metadata ?? {},
       attemptId: ticket.attemptId,
       exclusive: (key) => keyPlan.exclusive(ticket, active.target, key),
+      servedByOther: async (key) =>
+        (await keysNoOtherServes(context.catalog, ticket.recordId, active.target, [key])).length === 0,
       abandonedAttempt: ticket.abandoned?.attemptId,
       abort,
       logger: context.logger,
@@ -259,15 +260,15 @@ async function sendVerified(
       uncertain: failure.uncertain,
     };
   }
-  // A changed file's remote copy holds stale bytes: discard it.
+  // A changed file's remote copy holds stale bytes: discard what this attempt wrote (an adopted object is another result's).
   const change = await firstChange(files, context.registry.local.root);
   if (!change) return sent;
-  await active.driver.deleteMany(sent.files.map((file) => file.key)).catch(() => undefined);
+  if (sent.wrote.length > 0) await active.driver.deleteMany(sent.wrote).catch(() => undefined);
   return { failure: { attempted: active.name, stage: 'verify', cause: change } };
 }
 
 /** Steps 6 and 7: one durable commit, the caller's `onStored`, then delete-local of the verified files only. */
-async function commitOffloaded(attempt: Attempt, sent: Sent): Promise<OffloadOutcome> {
+async function commitOffloaded(attempt: Attempt, sent: SendResult): Promise<OffloadOutcome> {
   const { context, files, options, report, onLocalDisk, active, ticket } = attempt;
   const keys = ticket.keys;
   const location = formatLocation(active.name, keys[0] as string);
@@ -318,27 +319,4 @@ async function firstChange(files: readonly JournalFile[], root: string): Promise
     }
   }
   return undefined;
-}
-
-/** An older version's copies on another target are stale once the new one is committed. */
-async function removeStaleCopies(
-  context: OffloadContext,
-  ticket: Ticket,
-  targetId: string,
-  keys: readonly string[],
-): Promise<void> {
-  const stale = ticket.stale;
-  if (!stale) return;
-  const leftover = stale.targetId === targetId ? stale.keys.filter((key) => !keys.includes(key)) : stale.keys;
-  if (leftover.length === 0) return;
-  try {
-    const { driver } = context.targets.open(stale.targetId);
-    const result = await driver.deleteMany(leftover);
-    if (result.failed.length > 0) throw result.failed[0]?.error;
-  } catch (error) {
-    context.logger.warn(
-      { target: stale.targetId, keys: leftover, error: errorFacts(error) },
-      'could not remove the copies of an older version; reconcile will find them',
-    );
-  }
 }

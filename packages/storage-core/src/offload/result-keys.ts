@@ -116,6 +116,19 @@ export function keyTakenByOther(key: string): StorageError {
   );
 }
 
+/**
+ * The error when a templated key holds this very file but another result
+ * serves it: the catalog keeps one serving result per key (a location names
+ * one result), so this one stays local rather than share the object.
+ */
+export function keyServedByOther(key: string): StorageError {
+  return new StorageError(
+    ErrorCode.Misconfigured,
+    `the key template gave key "${key}", which already holds these very bytes for another result; a key serves one result, so this one stays local: add {uuid} to the template to store a copy of its own`,
+    { key },
+  );
+}
+
 async function digestsOf(files: readonly JournalFile[]): Promise<Digests[] | StorageError> {
   try {
     const digests: Digests[] = [];

@@ -7,7 +7,9 @@
  * leaves the result "uncertain" for recovery. When the send fails, every
  * object this attempt wrote is removed: those its writes reported stored, and
  * at keys whose write failed, only an object carrying this attempt's id, so a
- * copy written by any other attempt is never touched.
+ * copy written by any other attempt is never touched, nor one adopted at a
+ * templated key because it already held this very file (taken-key.ts): that
+ * object is another result's, perhaps its served file.
  */
 import type { OperationAbort } from '../abort.js';
 import { asStorageError, ErrorCode, isStorageError, type StorageError } from '../errors.js';
@@ -15,7 +17,7 @@ import { errorFacts, type Logger } from '../logger.js';
 import type { StorageDriver, WriteResult } from '../types.js';
 import { sha256Stream } from './hash-file.js';
 import type { JournalFile, StoredFile } from './journal-types.js';
-import { keyTakenByOther } from './result-keys.js';
+import { keyServedByOther, keyTakenByOther } from './result-keys.js';
 import { ATTEMPT_METADATA_KEY, type SentFile, sendFile } from './send-file.js';
 import { settleTakenKey, type TakenKey } from './taken-key.js';
 import { verifyStored } from './verify.js';
@@ -47,6 +49,8 @@ export interface SendPlan {
   readonly attemptId: string;
   /** Keys to write only if absent (templated keys this record does not hold yet); none when omitted. */
   readonly exclusive?: (key: string) => boolean;
+  /** Whether another live record serves `key` (then its object is not adopted); none does when omitted. */
+  readonly servedByOther?: (key: string) => Promise<boolean>;
   /** An earlier attempt of this result whose leftover objects may be replaced (see taken-key.ts). */
   readonly abandonedAttempt?: string;
   readonly abort: OperationAbort;
@@ -59,6 +63,8 @@ export interface SendPlan {
 export interface SendResult {
   readonly files: readonly StoredFile[];
   readonly checksum: WriteResult['checksum'];
+  /** The keys this attempt wrote itself: all of `files`' but those adopted from another result. */
+  readonly wrote: readonly string[];
 }
 
 /**
@@ -106,14 +112,14 @@ export async function sendResult(plan: SendPlan): Promise<SendResult> {
       identity: file.opened.identity,
     });
   }
-  return { files: stored, checksum: checksumOf(written) };
+  return { files: stored, checksum: checksumOf(written), wrote: [...written.stored] };
 }
 
 /** Keys this attempt wrote: reported stored, or whose write failed after it may have reached the backend. */
 interface Written {
   readonly stored: string[];
   readonly failed: string[];
-  /** The check each stored write got, in order. */
+  /** The check each file's object got, in file order (adopted ones too). */
   readonly checks: WriteResult['checksum'][];
 }
 
@@ -207,11 +213,21 @@ async function takenKey(
     throw new SendFailure('upload', asStorageError(cause, key), true);
   }
   if (taken.kind === 'adopt') {
-    record(written, key, taken.sent.written.checksum);
+    if (!taken.ours && (await servedByOther(plan, key))) throw new SendFailure('upload', keyServedByOther(key), false);
+    if (taken.ours) record(written, key, taken.sent.written.checksum);
+    else written.checks.push(taken.sent.written.checksum);
     return taken.sent;
   }
   if (taken.kind === 'free' && !again) return await writeOne(plan, file, key, written, true);
   throw new SendFailure('upload', keyTakenByOther(key), false);
+}
+
+async function servedByOther(plan: SendPlan, key: string): Promise<boolean> {
+  try {
+    return (await plan.servedByOther?.(key)) === true;
+  } catch (cause) {
+    throw new SendFailure('upload', asStorageError(cause, key), false);
+  }
 }
 
 function record(written: Written, key: string, checksum: WriteResult['checksum']): void {

@@ -13,8 +13,16 @@ import type { JournalFile } from './journal-types.js';
 import { ATTEMPT_METADATA_KEY, type SentFile, SHA256_METADATA_KEY } from './send-file.js';
 import type { SendPlan } from './send-result.js';
 
-/** `adopt`: the object is this file, complete; `free`: the key may be written again; `other`: another result's. */
-export type TakenKey = { readonly kind: 'adopt'; readonly sent: SentFile } | { readonly kind: 'free' | 'other' };
+/**
+ * `adopt`: the object is this file, complete, and `ours` when this attempt
+ * wrote it (its first try's answer was lost); otherwise another result's
+ * offload wrote it, and it may be that result's served file, which a failure
+ * of this one never removes. `free`: the key may be written again; `other`:
+ * another result's.
+ */
+export type TakenKey =
+  | { readonly kind: 'adopt'; readonly sent: SentFile; readonly ours: boolean }
+  | { readonly kind: 'free' | 'other' };
 
 /** Looks at the object at `key` and says which case it is. Throws when the backend cannot say. */
 export async function settleTakenKey(plan: SendPlan, file: JournalFile, key: string): Promise<TakenKey> {
@@ -38,5 +46,9 @@ export async function settleTakenKey(plan: SendPlan, file: JournalFile, key: str
   const sha256 = await sha256Stream(await plan.driver.read(key));
   if (sha256 !== expected) return { kind: 'other' };
   plan.logger.info({ backend: plan.backend, key }, 'the templated key already held this very file; adopted');
-  return { kind: 'adopt', sent: { key, size, sha256, written: { key, size, etag: undefined, checksum: 'sha256' } } };
+  return {
+    kind: 'adopt',
+    sent: { key, size, sha256, written: { key, size, etag: undefined, checksum: 'sha256' } },
+    ours: attempt === plan.attemptId,
+  };
 }
