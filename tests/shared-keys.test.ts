@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import {
@@ -22,6 +22,7 @@ import {
   type StorageDriver,
   streamToBuffer,
 } from '../packages/storage-core/src/index.js';
+import { createTestS3Client } from '../packages/testing/src/index.js';
 import { createWorkspace, type Workspace, withOverrides } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
 
@@ -129,12 +130,7 @@ describe('an object two results share through a content-addressed key', () => {
 
   /** Puts an object Stowage did not write at `key` of the hot bucket, through a plain SDK client. */
   async function putForeign(key: string, body: Buffer) {
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const client = createTestS3Client(s3);
     try {
       await client.send(new PutObjectCommand({ Bucket: hot.name, Key: `${prefix}/${key}`, Body: body }));
     } finally {
