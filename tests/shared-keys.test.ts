@@ -10,7 +10,7 @@
  * can run in between.
  */
 import { createHash } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -198,6 +198,39 @@ describe('an object two results share through a content-addressed key', () => {
     // What b wrote itself is discarded.
     expect(await hotKeys()).not.toContain(`media/${sha256Hex(Buffer.alloc(64 * 1024, 1))}.png`);
     expect((await storage.reconcile({ target: 'minio.1' })).keptCopies.missing.count).toBe(0);
+  });
+
+  it('two results adopting one kept copy at once: the one whose commit is refused lets go at once', async () => {
+    await keptOnHot();
+    // b adopts a's kept thumbnail, then waits at its poster; c adopts the same object and commits first.
+    const poster = Buffer.from('the bytes of a poster b has');
+    const posterKey = `media/${sha256Hex(poster)}.webp`;
+    await writeFile(join(ws.resultsRoot, 'b-p.webp'), poster);
+    const input = await result('b');
+    const held = gate((key) => key === posterKey);
+    const racing = storage.offload({ ...input, variants: { ...input.variants, p: 'b-p.webp' } }, { deleteLocal: true });
+    await held.reached;
+    const third = await storage.offload(await result('c'), { deleteLocal: true });
+    expect(third).toMatchObject({ status: 'offloaded', target: 'minio.1' });
+    held.release();
+    const second = await racing;
+    expect(second).toMatchObject({
+      status: 'local',
+      failedStage: 'record',
+      error: { code: ErrorCode.PreconditionFailed },
+    });
+    expect(await storage.catalog?.findByPath('b.png')).toMatchObject({ state: 'blocked', intent: undefined });
+    // What b wrote itself is removed; the object c serves stays.
+    const stored = await hotKeys();
+    expect(stored).not.toContain(posterKey);
+    expect(stored).not.toContain(`media/${sha256Hex(await readFile(join(ws.resultsRoot, 'b.png')))}.png`);
+    expect(await thumbnailOf(third.location)).toEqual(THUMB);
+    const started = Date.now();
+    expect(await storage.offload({ ...input, variants: { ...input.variants, p: 'b-p.webp' } })).toMatchObject({
+      status: 'local',
+      error: { code: ErrorCode.Misconfigured },
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("a new version's stale copies leave an object another result adopted while it was sent", async () => {

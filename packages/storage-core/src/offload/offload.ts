@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { operationAbort } from '../abort.js';
 import type { Catalog, ResultRecord } from '../catalog/types.js';
 import { keysNoOtherServes } from '../catalog/unserved-keys.js';
-import { ErrorCode, isStorageError, StorageError } from '../errors.js';
+import { asStorageError, ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { BackendRegistry } from '../registry/registry.js';
@@ -275,7 +275,13 @@ async function commitOffloaded(attempt: Attempt, sent: SendResult): Promise<Offl
   try {
     await context.journal.offloaded(ticket, { targetId: active.target, location, files: sent.files });
   } catch (error) {
-    return await report.local(onLocalDisk, { attempted: active.name, stage: 'record', cause: error }, ticket.recordId);
+    const failure: LocalFailure = { attempted: active.name, stage: 'record', cause: asStorageError(error) };
+    // The catalog refused the outcome (another result took a key or the path meanwhile): nothing was committed,
+    // so the attempt lets go at once. Any other failure may have committed all the same: recovery settles it.
+    if (!isStorageError(error, ErrorCode.PreconditionFailed))
+      return await report.local(onLocalDisk, failure, ticket.recordId);
+    if (sent.wrote.length > 0) await active.driver.deleteMany(sent.wrote).catch(() => undefined);
+    return await stayLocal(attempt, failure);
   }
   await removeStaleCopies(context, ticket, active.target, keys);
   if (ticket.kept.copies.length > 0) await removeStaleKept(context, ticket, active.target, keys);
