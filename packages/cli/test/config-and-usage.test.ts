@@ -191,7 +191,7 @@ describe('usage', () => {
     }
   });
 
-  it('says a known provider has no settings saved in reconcile, sweep and migrate, not that it is unknown (exit 2)', async () => {
+  it('says a known provider has no settings saved in reconcile, sweep (its dry run too) and migrate, not that it is unknown (exit 2)', async () => {
     world = await createCliWorld();
     await world.addResult('images/a.png', 100);
     const nothingThere =
@@ -199,6 +199,7 @@ describe('usage', () => {
     for (const [args, message] of [
       [['reconcile', 'minio'], `reconcile: ${nothingThere}`],
       [['sweep', '--target', 'minio'], `sweep: ${nothingThere}`],
+      [['sweep', '--dry-run', '--target', 'minio'], `sweep: ${nothingThere}`],
       [['migrate', '--from', 'minio', '--to', 'local'], `migrate: ${nothingThere}`],
       [
         ['migrate', '--from', 'local', '--to', 'minio'],

@@ -232,7 +232,7 @@ describe('stowage against MinIO', () => {
     expect((await json<{ disagreements: number }>(['reconcile', '--no-check-metadata'])).body.disagreements).toBe(1); // the foreign object only
   });
 
-  it('sweeps incomplete uploads: --dry-run names the target and aborts nothing', async () => {
+  it('sweeps incomplete uploads: --dry-run names the target, refuses a name the sweep refuses, and aborts nothing', async () => {
     const upload = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'new/crashed.bin' }));
     const pending = async () =>
       (await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads?.length ?? 0;
@@ -240,6 +240,23 @@ describe('stowage against MinIO', () => {
       const dry = await json<{ targets: string[] }>(['sweep', '--dry-run']);
       expect(dry.code).toBe(0);
       expect(dry.body.targets).toEqual(['minio.1']);
+      expect((await json<{ targets: string[] }>(['sweep', '--dry-run', '--target', 'minio'])).body.targets).toEqual([
+        'minio.1',
+      ]);
+      // A name the sweep refuses (a typo; a target id the provider never had), the dry run refuses alike.
+      for (const name of ['minoi', 'minio.7']) {
+        const real = await run(['sweep', '--target', name, '--older-than', '0']);
+        const dryRun = await run(['sweep', '--dry-run', '--target', name]);
+        expect(real.code).not.toBe(0);
+        expect({ code: dryRun.code, stdout: dryRun.stdout, stderr: dryRun.stderr }).toEqual({
+          code: real.code,
+          stdout: '',
+          stderr: real.stderr,
+        });
+      }
+      const typo = await run(['sweep', '--dry-run', '--target', 'minoi']);
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toContain('stowage: sweep: "minoi" is neither a provider nor a target\n');
       expect(await pending()).toBe(1);
       const swept = await json<{ aborted: number; targets: { target: string; aborted: number }[] }>([
         'sweep',

@@ -3,7 +3,9 @@
  * given age in one target or in every target of every configured provider
  * (uploads cut short by a crash or a lost connection are billed storage until
  * aborted). A target whose driver never keeps incomplete uploads is skipped;
- * one that fails is reported and the others are still swept.
+ * one that fails is reported and the others are still swept. A dry run
+ * chooses and opens the targets exactly as a sweep does, so a name that would
+ * be refused is refused by it too, and aborts nothing.
  */
 import { asStorageError, ErrorCode, StorageError } from '../errors.js';
 import { DEFAULT_SWEEP_AGE_MS } from '../incomplete-uploads.js';
@@ -18,6 +20,8 @@ export interface SweepOptions {
   readonly olderThanMs?: number;
   /** One provider (its current target) or target id; default: every target of every configured provider. */
   readonly target?: string;
+  /** Names the targets a sweep would take (each opened, as a sweep does) and aborts nothing: each reports 0 aborted. */
+  readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -42,7 +46,7 @@ export interface SweepContext {
   readonly logger: Logger;
 }
 
-const KNOWN_OPTIONS = new Set(['olderThanMs', 'target', 'signal']);
+const KNOWN_OPTIONS = new Set(['olderThanMs', 'target', 'dryRun', 'signal']);
 
 /** Sweeps one target or every one; INVALID_INPUT for bad options or an unknown target, before any request. */
 export async function sweepTargets(context: SweepContext, options: SweepOptions = {}): Promise<SweepReport> {
@@ -58,6 +62,10 @@ export async function sweepTargets(context: SweepContext, options: SweepOptions 
     try {
       const { driver } = targets.open(target);
       if (!driver.capabilities.incompleteUploads) continue;
+      if (options.dryRun === true) {
+        swept.push({ target, aborted: 0, failed: 0 });
+        continue;
+      }
       const result = await driver.sweepIncompleteUploads({
         olderThanMs: options.olderThanMs ?? DEFAULT_SWEEP_AGE_MS,
         ...(options.signal ? { signal: options.signal } : {}),
@@ -81,7 +89,7 @@ export async function sweepTargets(context: SweepContext, options: SweepOptions 
 function sweepProblems(options: SweepOptions): string[] {
   if (typeof options !== 'object' || options === null) return ['options must be an object'];
   const problems = unknownOptionProblems(options, KNOWN_OPTIONS);
-  const { olderThanMs, target, signal } = options;
+  const { olderThanMs, target, dryRun, signal } = options;
   if (
     olderThanMs !== undefined &&
     !(typeof olderThanMs === 'number' && Number.isFinite(olderThanMs) && olderThanMs >= 0)
@@ -90,6 +98,7 @@ function sweepProblems(options: SweepOptions): string[] {
   }
   if (target !== undefined && (typeof target !== 'string' || target === ''))
     problems.push('target: name a provider or a target');
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') problems.push('dryRun: must be true or false');
   if (signal !== undefined && !(signal instanceof AbortSignal)) problems.push('signal: must be an AbortSignal');
   return problems;
 }
