@@ -165,6 +165,7 @@ class Comparison {
       const [first] = kept as [CatalogKeptEntry];
       if (!(await confirmMissing(driver, first.key, this.#tally))) return;
       for (const { key, position, record } of kept) {
+        // Positions stay the files' (fix-kept.ts forgets a key only from the end of its copy).
         const size = record.files[position]?.size ?? 0;
         this.#tally.kept.missing.add(size, () => ({ key, path: record.path, resultId: record.id }));
         if (this.#plan.fix) await forgetKeptKey(this.#context.catalog, this.#plan.target, record.id, key, this.#tally);

@@ -79,7 +79,7 @@ export interface ReconcileFixes {
   readonly requeued: number;
   /** Results marked `missing`: no copy anywhere. */
   readonly markedMissing: number;
-  /** Keys of kept copies found gone, forgotten by their records. */
+  /** Keys of kept copies forgotten by their records: each found gone, and the rest of a copy forgotten whole for one (see fix-kept.ts). */
   readonly keptCopiesForgotten: number;
   /** Missing results (or kept copies) left alone because work is in flight on them (recovery or that work settles them). */
   readonly missingInFlight: number;
