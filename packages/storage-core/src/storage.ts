@@ -399,8 +399,9 @@ export class Storage {
 
   /**
    * Aborts incomplete multipart uploads older than `olderThanMs` (default
-   * 24 h) in one target, or in every target of every configured provider.
-   * The worker runs it on its own schedule (`sweepIntervalMs`).
+   * 24 h) in one target, or in every target of every configured provider;
+   * `dryRun` names the targets it would sweep and aborts nothing. The worker
+   * runs it on its own schedule (`sweepIntervalMs`).
    */
   async sweep(options: SweepOptions = {}): Promise<SweepReport> {
     return sweepTargets(sweepContext(this.#parts), options);
