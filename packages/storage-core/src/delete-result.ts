@@ -48,6 +48,22 @@ export async function deleteResult(
 }
 
 /**
+ * The record `location` resolves to, for deleting it. One whose intent is
+ * abandoned (an attempt that died holding it) is settled by `recover` first:
+ * objects that attempt stored are named by its intent alone.
+ */
+export async function recordToDelete(
+  catalog: Catalog,
+  location: string,
+  recover: () => Promise<unknown>,
+): Promise<ResultRecord | undefined> {
+  const record = await catalog.resolve(location);
+  if (!record?.intent || record.intent.leaseUntil > Date.now()) return record;
+  await recover();
+  return catalog.resolve(location);
+}
+
+/**
  * Marks a result whose copies are gone deleted (compare-and-set on `record`'s
  * version). A result still queued for a migration is first counted skipped in
  * its job (as a claimed record that left its source is), then leaves the queue

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Catalog, CatalogStats } from './catalog/types.js';
-import { deleteResult } from './delete-result.js';
+import { deleteResult, recordToDelete } from './delete-result.js';
 import {
   type PlannedUpload,
   presignUpload,
@@ -200,11 +200,13 @@ export class Storage {
    * Deletes the result at `location`: with the catalog, every copy Stowage
    * made (variants included) and the verified local copies, then marks the
    * record deleted; without, the object the location names. Succeeds when it
-   * is already gone.
+   * is already gone. An upload that died holding the result is settled by
+   * recovery first, so an object it stored goes too.
    */
   async delete(location: string): Promise<void> {
     parseLocation(location); // bad input is INVALID_INPUT / INVALID_KEY, never a catalog driver's TypeError
-    const record = await this.catalog?.resolve(location);
+    await this.#recoverOnce();
+    const record = this.catalog && (await recordToDelete(this.catalog, location, () => this.recover()));
     if (this.catalog && record) {
       await deleteResult(this.catalog, this.#parts.targets, record, {
         owner: this.owner,
