@@ -58,6 +58,14 @@ describe('storage.sweep dry run', () => {
       code: ErrorCode.InvalidInput,
       message: 'sweep: "minoi" is neither a provider nor a target',
     });
+    // A target id the provider never had is bad input too, naming the ones it has had; reconcile and migrate alike.
+    const neverHad = {
+      code: ErrorCode.InvalidInput,
+      message: expect.stringContaining('"minio.7" is not a target provider "minio" has had (its targets: minio.1)'),
+    };
+    await expect(storage.sweep({ target: 'minio.7' })).rejects.toMatchObject(neverHad);
+    await expect(storage.reconcile({ target: 'minio.7' })).rejects.toMatchObject(neverHad);
+    await expect(storage.migrate({ from: 'minio.7', to: 'local' })).rejects.toMatchObject(neverHad);
     await expect(storage.sweep({ dryRun: 'yes' } as never)).rejects.toThrow(/^sweep: dryRun: must be true or false$/);
   });
 });

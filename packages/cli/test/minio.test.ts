@@ -254,6 +254,7 @@ describe('stowage against MinIO', () => {
           stderr: real.stderr,
         });
       }
+      expect((await run(['sweep', '--target', 'minio.7'])).code).toBe(2);
       const typo = await run(['sweep', '--dry-run', '--target', 'minoi']);
       expect(typo.code).toBe(2);
       expect(typo.stderr).toContain('stowage: sweep: "minoi" is neither a provider nor a target\n');

@@ -18,17 +18,36 @@ export function currentTargetNamed(
   subject: string,
   role: Role = 'source',
 ): string {
-  if (name === LOCAL_TARGET_ID || targets.isTarget(name)) return name;
+  if (name === LOCAL_TARGET_ID) return name;
+  if (targets.isTarget(name)) return hadTarget(targets, name, subject);
   if (targets.targetsOf(name).length === 0) throw noTargetNamed(targets, name, subject, role);
   return targets.current(name);
 }
 
 /** A target id as is, a provider's name for every target it has had; INVALID_INPUT when it stands for none. */
 export function everyTargetNamed(targets: TargetResolver, name: string, subject: string): readonly string[] {
-  if (targets.isTarget(name)) return [name];
+  if (targets.isTarget(name)) return [hadTarget(targets, name, subject)];
   const all = targets.targetsOf(name);
   if (all.length === 0) throw noTargetNamed(targets, name, subject, 'source');
   return all;
+}
+
+/**
+ * `id` (shaped like a target id, "r2.3") when its provider has had that
+ * target; INVALID_INPUT otherwise, naming the ones it has had, so a typo in
+ * the number reads as bad input rather than as a misconfigured provider.
+ */
+function hadTarget(targets: TargetResolver, id: string, subject: string): string {
+  if (id === LOCAL_TARGET_ID) return id;
+  const provider = id.slice(0, id.lastIndexOf('.'));
+  const had = targets.targetsOf(provider);
+  if (had.includes(id)) return id;
+  if (had.length === 0) throw noTargetNamed(targets, targets.isProvider(provider) ? provider : id, subject, 'source');
+  throw new StorageError(
+    ErrorCode.InvalidInput,
+    `${subject}: "${id}" is not a target provider "${provider}" has had (its targets: ${had.join(', ')})`,
+    { details: { target: id } },
+  );
 }
 
 function noTargetNamed(targets: TargetResolver, name: string, subject: string, role: Role): StorageError {
