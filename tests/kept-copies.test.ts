@@ -180,7 +180,7 @@ describe('copies a migration keeps', () => {
   });
 
   it('refuses to forget a target that holds kept copies, naming how many results keep them', async () => {
-    await migratedKeepingSource(3);
+    const made = await migratedKeepingSource(3);
     // A new key prefix makes minio.1 an old target, which removeTarget may forget once it holds nothing.
     await storage.registry.saveSettings('minio', settings(hot.name, `${prefix}-new`));
     expect(await storage.targets('minio')).toEqual([
@@ -193,6 +193,10 @@ describe('copies a migration keeps', () => {
     expect(storage.registry.targets.targetsOf('minio')).toContain('minio.1');
     await storage.removeTarget('minio.1', { forgetResults: true });
     expect(storage.registry.targets.targetsOf('minio')).not.toContain('minio.1');
+    // Their results can still be deleted: the copies they kept there stay in the bucket, unknown to Stowage.
+    for (const { location } of made) await storage.delete(location);
+    expect(await keys(cold)).toEqual([]);
+    expect(await keys(hot)).toHaveLength(6);
   });
 
   it('a changed file offloaded again leaves no stale kept copy: the old bytes are removed, the record keeps none', async () => {

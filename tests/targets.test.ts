@@ -5,7 +5,9 @@
  * work, and after a change of default; old places are listed with what they
  * hold, and cannot be removed while they hold results.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
@@ -114,6 +116,11 @@ describe('targets of a local root provider', () => {
     await storage.removeTarget('nas.1', { forgetResults: true });
     expect(storage.registry.targets.targetsOf('nas')).toEqual(['nas.2']);
     await expect(storage.read(outcome.location)).rejects.toMatchObject({ code: ErrorCode.Misconfigured });
+    // A forgotten result can still be deleted: its record goes, and the file the forgotten root holds stays there.
+    await storage.delete(outcome.location);
+    await expect(storage.read(outcome.location)).rejects.toMatchObject({ code: ErrorCode.NotFound });
+    expect(await storage.catalog?.findByPath('keep/a.png')).toBeUndefined();
+    expect(existsSync(join(first, 'keep/a.png'))).toBe(true);
   });
 
   it('fails a location whose provider is no longer registered with MISCONFIGURED naming the provider', async () => {

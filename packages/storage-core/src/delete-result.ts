@@ -101,12 +101,14 @@ export async function removeEveryCopy(
   tag: string,
   catalog: Catalog,
 ): Promise<void> {
-  if (record.targetId !== LOCAL_TARGET_ID) {
+  // A target an admin forgot (removeTarget with forgetResults) left its objects unknown to Stowage by choice.
+  if (record.targetId !== LOCAL_TARGET_ID && !targets.wasForgotten(record.targetId)) {
     const { driver } = targets.open(record.targetId);
     const result = await driver.deleteMany(record.files.map((file) => file.key));
     if (result.failed.length > 0) throw result.failed[0]?.error;
   }
   for (const copy of record.keptCopies) {
+    if (targets.wasForgotten(copy.targetId)) continue;
     const keys = await keysNoOtherServes(catalog, record.id, copy.targetId, copy.keys);
     if (keys.length === 0) continue;
     const result = await targets.open(copy.targetId).driver.deleteMany(keys);

@@ -17,4 +17,6 @@ export interface TargetResolver {
   targetsOf(backend: string): readonly string[];
   /** True when a driver is registered as `name` (local disk included), whether or not its settings were saved. */
   isProvider(name: string): boolean;
+  /** True when `targetId` was its provider's and was forgotten (`removeTarget`): what it holds is unknown to Stowage. */
+  wasForgotten(targetId: string): boolean;
 }

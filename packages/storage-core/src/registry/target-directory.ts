@@ -79,6 +79,19 @@ export class TargetDirectory implements TargetResolver {
     return name === LOCAL_BACKEND || this.#host.definitions.has(name);
   }
 
+  /**
+   * True when `target` was one of its provider's targets and `forget()` (as
+   * `removeTarget()` calls it) let it go: what it held is unknown to Stowage
+   * from then on. False for a target that is still known, or never was.
+   */
+  wasForgotten(target: string): boolean {
+    if (target === LOCAL_BACKEND || !isTargetId(target)) return false;
+    const entry = this.#host.document().providers[providerOfTarget(target)];
+    if (!entry || targetIds(entry).includes(target)) return false;
+    // Ids are numbered in the order the provider's places were made, so every number below the current one was a target.
+    return targetNumber(target) < targetNumber(currentTargetId(entry));
+  }
+
   /** The views of every target (of one provider, when named): where each lived, and which is current. */
   list(provider?: string): TargetView[] {
     const document = this.#host.document();
@@ -153,4 +166,8 @@ export class TargetDirectory implements TargetResolver {
     this.#host.definitions.require(name);
     throw noSettingsToServe(name);
   }
+}
+
+function targetNumber(id: string): number {
+  return Number(id.slice(id.lastIndexOf('.') + 1));
 }
