@@ -33,16 +33,16 @@ export function everyTargetNamed(targets: TargetResolver, name: string, subject:
 }
 
 /**
- * `id` (shaped like a target id, "r2.3") when its provider has had that
- * target; INVALID_INPUT otherwise, naming the ones it has had, so a typo in
- * the number reads as bad input rather than as a misconfigured provider.
+ * `id` (shaped like a target id, "r2.3") unless its provider has targets and
+ * this is none of them: then INVALID_INPUT naming the ones it has had, so a
+ * typo in the number reads as bad input rather than as a misconfigured provider.
  */
 function hadTarget(targets: TargetResolver, id: string, subject: string): string {
   if (id === LOCAL_TARGET_ID) return id;
   const provider = id.slice(0, id.lastIndexOf('.'));
   const had = targets.targetsOf(provider);
-  if (had.includes(id)) return id;
-  if (had.length === 0) throw noTargetNamed(targets, targets.isProvider(provider) ? provider : id, subject, 'source');
+  // A provider with no targets left (its settings removed) may still have records there: opening says why not.
+  if (had.length === 0 || had.includes(id)) return id;
   throw new StorageError(
     ErrorCode.InvalidInput,
     `${subject}: "${id}" is not a target provider "${provider}" has had (its targets: ${had.join(', ')})`,
