@@ -7,7 +7,7 @@
  * record look missing and every object there look like an orphan; refusing
  * then is the whole point.
  */
-import { type Catalog, LOCAL_TARGET_ID } from '../catalog/types.js';
+import { type Catalog, LOCAL_TARGET_ID, type ResultRecord } from '../catalog/types.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from '../errors.js';
 import type { TargetResolver } from '../offload/targets.js';
 import { PROBE_KEY_PREFIX } from '../probe.js';
@@ -64,21 +64,26 @@ export async function proveReach(catalog: Catalog, targets: TargetResolver, targ
  */
 async function sampleRecorded(catalog: Catalog, target: string): Promise<string[]> {
   const keys: string[] = [];
-  let looked = 0;
-  for await (const entry of catalog.listFiles(target, { pageSize: 100 })) {
-    if (++looked > 10 * SAMPLED_RECORDS) break;
-    if (entry.record.state === 'missing' || entry.record.intent) continue;
-    keys.push(entry.key);
-    if (keys.length === SAMPLED_RECORDS) return keys;
-  }
-  looked = 0;
-  for await (const entry of catalog.listKeptCopies(target, { pageSize: 100 })) {
-    if (++looked > 10 * SAMPLED_RECORDS) break;
-    if (entry.record.intent) continue;
-    keys.push(entry.key);
-    if (keys.length === SAMPLED_RECORDS) break;
-  }
+  const busy = (entry: { readonly record: ResultRecord }) => Boolean(entry.record.intent);
+  await sampleInto(keys, catalog.listFiles(target, { pageSize: 100 }), (e) => busy(e) || e.record.state === 'missing');
+  await sampleInto(keys, catalog.listKeptCopies(target, { pageSize: 100 }), busy);
   return keys;
+}
+
+/** Adds the keys of `listing` that `skip` leaves, until `keys` holds SAMPLED_RECORDS; looks at most ten times that many. */
+async function sampleInto<T extends { readonly key: string }>(
+  keys: string[],
+  listing: AsyncIterable<T>,
+  skip: (entry: T) => boolean,
+): Promise<void> {
+  let looked = 0;
+  if (keys.length >= SAMPLED_RECORDS) return;
+  for await (const entry of listing) {
+    if (++looked > 10 * SAMPLED_RECORDS) return;
+    if (skip(entry)) continue;
+    keys.push(entry.key);
+    if (keys.length >= SAMPLED_RECORDS) return;
+  }
 }
 
 async function anyExists(driver: StorageDriver, keys: readonly string[], target: string): Promise<boolean> {
