@@ -58,10 +58,10 @@ describe('storage.sweep dry run', () => {
       code: ErrorCode.InvalidInput,
       message: 'sweep: "minoi" is neither a provider nor a target',
     });
-    // A target id the provider never had is bad input too, naming the ones it has had; reconcile and migrate alike.
+    // A target id the provider does not have is bad input too, naming the ones it has; reconcile and migrate alike.
     const neverHad = {
       code: ErrorCode.InvalidInput,
-      message: expect.stringContaining('"minio.7" is not a target provider "minio" has had (its targets: minio.1)'),
+      message: expect.stringContaining('"minio.7" is not one of provider "minio"\'s targets (its targets: minio.1)'),
     };
     await expect(storage.sweep({ target: 'minio.7' })).rejects.toMatchObject(neverHad);
     await expect(storage.reconcile({ target: 'minio.7' })).rejects.toMatchObject(neverHad);

@@ -34,7 +34,7 @@ export function everyTargetNamed(targets: TargetResolver, name: string, subject:
 
 /**
  * `id` (shaped like a target id, "r2.3") unless its provider has targets and
- * this is none of them: then INVALID_INPUT naming the ones it has had, so a
+ * this is none of them (a typo, or one forgotten): then INVALID_INPUT naming them, so a
  * typo in the number reads as bad input rather than as a misconfigured provider.
  */
 function hadTarget(targets: TargetResolver, id: string, subject: string): string {
@@ -45,7 +45,7 @@ function hadTarget(targets: TargetResolver, id: string, subject: string): string
   if (had.length === 0 || had.includes(id)) return id;
   throw new StorageError(
     ErrorCode.InvalidInput,
-    `${subject}: "${id}" is not a target provider "${provider}" has had (its targets: ${had.join(', ')})`,
+    `${subject}: "${id}" is not one of provider "${provider}"'s targets (its targets: ${had.join(', ')})`,
     { details: { target: id } },
   );
 }
