@@ -139,7 +139,9 @@ describe('delete() after an upload died with its process', () => {
       await proxied.proxy.disable();
       const storage = await open();
       await expect(storage.delete('local:gallery/three.png')).rejects.toMatchObject({
-        code: ErrorCode.PreconditionFailed,
+        code: ErrorCode.Unavailable,
+        message:
+          '"gallery/three.png": an upload that died holding it could not be settled yet (recovery could not reach its backend); nothing was deleted: delete it again later',
       });
       expect(await objects()).toEqual([`${prefix}/gallery/three.png`]);
       expect(existsSync(join(ws.resultsRoot, 'gallery/three.png'))).toBe(true);

@@ -13,6 +13,7 @@ import { LOCAL_TARGET_ID } from './catalog/types.js';
 import { keysNoOtherServes } from './catalog/unserved-keys.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from './errors.js';
 import { countSkipped } from './migrate/job-progress.js';
+import { ownerIsDead } from './offload/dead-owner.js';
 import { removeVerifiedFile } from './offload/local-removal.js';
 import type { TargetResolver } from './offload/targets.js';
 
@@ -49,18 +50,32 @@ export async function deleteResult(
 
 /**
  * The record `location` resolves to, for deleting it. One whose intent is
- * abandoned (an attempt that died holding it) is settled by `recover` first:
- * objects that attempt stored are named by its intent alone.
+ * abandoned (its lease ran out, or its owner was a process of `host` that is
+ * gone) is settled by `recover` first: objects that attempt stored are named
+ * by its intent alone. UNAVAILABLE, nothing changed, when recovery could not
+ * settle it yet (it keeps the intent, leased again, while the backend does
+ * not answer).
  */
 export async function recordToDelete(
   catalog: Catalog,
   location: string,
+  host: string,
   recover: () => Promise<unknown>,
 ): Promise<ResultRecord | undefined> {
   const record = await catalog.resolve(location);
-  if (!record?.intent || record.intent.leaseUntil > Date.now()) return record;
+  if (!record?.intent) return record;
+  if (record.intent.leaseUntil > Date.now() && !ownerIsDead(record.intent.owner, host)) return record;
+  const abandoned = record.intent.attemptId;
   await recover();
-  return catalog.resolve(location);
+  const settled = await catalog.resolve(location);
+  if (settled?.intent?.attemptId === abandoned) {
+    throw new StorageError(
+      ErrorCode.Unavailable,
+      `"${record.path}": an upload that died holding it could not be settled yet (recovery could not reach its backend); nothing was deleted: delete it again later`,
+      { key: record.path },
+    );
+  }
+  return settled;
 }
 
 /**

@@ -206,7 +206,8 @@ export class Storage {
   async delete(location: string): Promise<void> {
     parseLocation(location); // bad input is INVALID_INPUT / INVALID_KEY, never a catalog driver's TypeError
     await this.#recoverOnce();
-    const record = this.catalog && (await recordToDelete(this.catalog, location, () => this.recover()));
+    const record =
+      this.catalog && (await recordToDelete(this.catalog, location, this.#parts.host, () => this.recover()));
     if (this.catalog && record) {
       await deleteResult(this.catalog, this.#parts.targets, record, {
         owner: this.owner,

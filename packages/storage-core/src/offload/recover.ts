@@ -13,7 +13,6 @@
  * verified files by identity).
  */
 import { stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Catalog, ResultIntent, ResultRecord } from '../catalog/types.js';
 import { markDeleted, removeEveryCopy } from '../delete-result.js';
@@ -23,6 +22,7 @@ import { formatLocation } from '../location.js';
 import { errorFacts, type Logger } from '../logger.js';
 import { removeCopies } from '../migrate/move-result.js';
 import type { StorageDriver } from '../types.js';
+import { ownerIsDead } from './dead-owner.js';
 import { sha256File, sha256Stream } from './hash-file.js';
 import { abortLeftUploads } from './left-uploads.js';
 import { ATTEMPT_METADATA_KEY } from './send-file.js';
@@ -83,22 +83,6 @@ async function takeOverDeadOwners(context: RecoveryContext): Promise<void> {
     const intent = record.intent as ResultIntent;
     if (intent.leaseUntil <= now || !ownerIsDead(intent.owner, context.host)) continue;
     await context.catalog.update(record.id, record.version, { intent: { ...intent, leaseUntil: now } });
-  }
-}
-
-/**
- * True when `owner` (see `instanceOwner`) was a process on this host (`thisHost`:
- * the storage's `hostId`, else the OS host name) that no longer runs.
- */
-export function ownerIsDead(owner: string, thisHost: string = hostname()): boolean {
-  const [host, pidText] = owner.split('/');
-  const pid = Number(pidText);
-  if (host !== thisHost || !Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
