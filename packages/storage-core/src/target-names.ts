@@ -7,6 +7,7 @@
 import { LOCAL_TARGET_ID } from './catalog/types.js';
 import { ErrorCode, StorageError } from './errors.js';
 import type { TargetResolver } from './offload/targets.js';
+import { providerOfTarget } from './registry/targets.js';
 
 /** Where the name is used: as a place results are in (a source), or as the one they go to. */
 type Role = 'source' | 'destination';
@@ -39,7 +40,7 @@ export function everyTargetNamed(targets: TargetResolver, name: string, subject:
  */
 function hadTarget(targets: TargetResolver, id: string, subject: string): string {
   if (id === LOCAL_TARGET_ID) return id;
-  const provider = id.slice(0, id.lastIndexOf('.'));
+  const provider = providerOfTarget(id);
   const had = targets.targetsOf(provider);
   // A provider with no targets left (its settings removed) may still have records there: opening says why not.
   if (had.length === 0 || had.includes(id)) return id;

@@ -20,6 +20,7 @@ import {
   providerOfTarget,
   type TargetView,
   targetIds,
+  targetNumber,
   targetOf,
   targetViews,
   withoutTarget,
@@ -166,8 +167,4 @@ export class TargetDirectory implements TargetResolver {
     this.#host.definitions.require(name);
     throw noSettingsToServe(name);
   }
-}
-
-function targetNumber(id: string): number {
-  return Number(id.slice(id.lastIndexOf('.') + 1));
 }

@@ -34,11 +34,20 @@ export function isTargetId(name: string): boolean {
 /** The provider a target id belongs to; INVALID_INPUT for something that is no target id. */
 export function providerOfTarget(id: string): string {
   if (id === LOCAL_BACKEND) return LOCAL_BACKEND;
+  return parseTargetId(id).provider;
+}
+
+/** The number of a target id ("r2.3" is 3): ids are numbered in the order a provider's places were made. */
+export function targetNumber(id: string): number {
+  return parseTargetId(id).number;
+}
+
+function parseTargetId(id: string): { readonly provider: string; readonly number: number } {
   const match = TARGET_ID.exec(id);
   if (!match) {
     throw new StorageError(ErrorCode.InvalidInput, `"${id.slice(0, 80)}" is not a target id like "r2.1"`);
   }
-  return match[1] as string;
+  return { provider: match[1] as string, number: Number(match[2]) };
 }
 
 /** The id of the target an entry's new results go to; an entry saved before targets has its first one implicitly. */
