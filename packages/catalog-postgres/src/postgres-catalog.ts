@@ -9,7 +9,6 @@
  * target, one live record per location) are partial unique indexes, checked
  * explicitly first so a refusal reads exactly as the SQLite catalog's.
  */
-import { randomUUID } from 'node:crypto';
 import {
   applyChanges,
   type Catalog,
@@ -20,7 +19,6 @@ import {
   type CatalogStats,
   type ClaimRequest,
   changeProblems,
-  claimedIntent,
   claimProblems,
   ErrorCode,
   type JobChanges,
@@ -30,6 +28,7 @@ import {
   newRecordId,
   newRecordProblems,
   RESULT_COLUMNS,
+  type RemovalClaimRequest,
   type ResultChanges,
   type ResultQuery,
   type ResultRecord,
@@ -44,8 +43,10 @@ import {
 } from '@stowage/storage-core';
 import { Connection, type Queryable } from './connection.js';
 import { type PostgresCatalogOptions, resolvePostgresCatalogOptions } from './options.js';
+import { claimRecords } from './postgres-claims.js';
 import { PostgresJobs } from './postgres-jobs.js';
 import { PostgresReads } from './postgres-reads.js';
+import { PostgresRemovalClaims } from './postgres-removal-claims.js';
 import { assertKeysFree, assertPathFree, claimLocation, writeFiles, writeKeptCopies } from './record-writes.js';
 import { type RecordRow, recordFromRow, recordSelect, resultPlaceholders, type Tables, tablesIn } from './rows.js';
 import { migrate, quoteIdentifier } from './schema.js';
@@ -79,6 +80,7 @@ export class PostgresCatalog implements Catalog {
   readonly #select: string;
   readonly #jobs: PostgresJobs;
   readonly #reads: PostgresReads;
+  readonly #removals: PostgresRemovalClaims;
   readonly #written = new WrittenRecords();
   /** The pool to end on close, when the catalog made it. */
   readonly #ownPool: { end(): Promise<void> } | undefined;
@@ -92,6 +94,7 @@ export class PostgresCatalog implements Catalog {
     this.#select = recordSelect(this.#tables);
     this.#jobs = new PostgresJobs(connection, this.#tables);
     this.#reads = new PostgresReads(connection, this.#tables, () => this.#assertOpen());
+    this.#removals = new PostgresRemovalClaims(connection, this.#tables);
     this.#ownPool = ownPool;
   }
 
@@ -200,48 +203,7 @@ export class PostgresCatalog implements Catalog {
   async claim(request: ClaimRequest): Promise<ResultRecord[]> {
     refuseProblems('catalog claim', claimProblems(request));
     this.#assertOpen();
-    const now = request.now ?? Date.now();
-    const select = request.select as { due?: true; migrationId?: string; expired?: true };
-    let filter: string;
-    let param: unknown;
-    if (select.expired) {
-      filter = 'r.intent IS NOT NULL AND r.lease_until <= $1::int8';
-      param = now;
-    } else if (select.migrationId !== undefined) {
-      filter = "r.migration_id = $1 AND r.state <> 'deleted' AND r.intent IS NULL";
-      param = select.migrationId;
-    } else {
-      filter = "r.state = 'pending' AND coalesce(r.due_at, 0) <= $1::int8 AND r.intent IS NULL";
-      param = now;
-    }
-    return this.#db.transaction(async (tx) => {
-      // SKIP LOCKED: rows another server is claiming right now are passed over, not waited for;
-      // a row claimed and committed meanwhile is re-checked against the filter and no longer matches.
-      const { rows } = await tx.query<RecordRow>(
-        `${this.#select} WHERE ${filter} ORDER BY coalesce(r.due_at, 0), r.id LIMIT $2 FOR UPDATE OF r SKIP LOCKED`,
-        [param, request.limit],
-      );
-      const claimed = rows.map((row) => {
-        const current = recordFromRow(row);
-        const intent = claimedIntent(current, request, randomUUID(), now);
-        return { ...current, intent, version: current.version + 1, updatedAt: now };
-      });
-      if (claimed.length > 0) {
-        await tx.query(
-          `UPDATE ${this.#tables.results} r SET intent = c.intent, lease_until = c.lease_until, version = c.version, updated_at = $4
-           FROM unnest($1::text[], $2::jsonb[], $3::int8[], $5::int8[]) AS c (id, intent, lease_until, version)
-           WHERE r.id = c.id`,
-          [
-            claimed.map((record) => record.id),
-            claimed.map((record) => JSON.stringify(record.intent)),
-            claimed.map((record) => record.intent.leaseUntil),
-            now,
-            claimed.map((record) => record.version),
-          ],
-        );
-      }
-      return claimed;
-    });
+    return claimRecords(this.#db, this.#tables, this.#select, request);
   }
 
   async renewLease(id: string, attemptId: string, leaseUntil: number): Promise<boolean> {
@@ -342,6 +304,21 @@ export class PostgresCatalog implements Catalog {
   async queueForMigration(jobId: string, query: ResultQuery): Promise<number> {
     this.#assertOpen();
     return this.#jobs.queueForMigration(jobId, query, Date.now());
+  }
+
+  async claimRemoval(request: RemovalClaimRequest): Promise<string> {
+    this.#assertOpen();
+    return this.#removals.claim(request);
+  }
+
+  async releaseRemoval(id: string): Promise<void> {
+    this.#assertOpen();
+    await this.#removals.release(id);
+  }
+
+  async removalClaimed(targetId: string, key: string, options: { readonly now?: number } = {}): Promise<boolean> {
+    this.#assertOpen();
+    return this.#removals.claimed(targetId, key, options.now ?? Date.now());
   }
 
   async close(): Promise<void> {

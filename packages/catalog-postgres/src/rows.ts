@@ -47,6 +47,7 @@ export interface Tables {
   readonly locations: string;
   readonly jobs: string;
   readonly kept: string;
+  readonly removalClaims: string;
 }
 
 /** The catalog's tables in the quoted schema `schema`. */
@@ -57,6 +58,7 @@ export function tablesIn(schema: string): Tables {
     locations: `${schema}.locations`,
     jobs: `${schema}.jobs`,
     kept: `${schema}.kept_copies`,
+    removalClaims: `${schema}.removal_claims`,
   };
 }
 

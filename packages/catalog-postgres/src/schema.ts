@@ -136,6 +136,21 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX kept_copies_target_key ON kept_copies (target_id, key, result_id, position);
     `,
   },
+  {
+    version: 6,
+    // Removal claims, as the SQLite catalog's version 6: keys about to be removed from a target, which an
+    // offload must not adopt meanwhile. A row per key; a claim's rows share its id.
+    sql: `
+      CREATE TABLE removal_claims (
+        id text COLLATE "C" NOT NULL,
+        target_id text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        lease_until bigint NOT NULL,
+        PRIMARY KEY (id, target_id, key)
+      );
+      CREATE INDEX removal_claims_key ON removal_claims (target_id, key, lease_until);
+    `,
+  },
 ];
 
 /** The newest schema this code knows. */

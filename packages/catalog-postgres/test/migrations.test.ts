@@ -91,9 +91,11 @@ describe('migrations on open', () => {
     const old = await open(schema);
     const record = await old.insert(localRecord('from-v1.png'));
     await old.close();
-    // What version 1 alone made: no jobs or kept-copies table, no path or migration-queue index, one step recorded.
+    // What version 1 alone made: no jobs, kept-copies or removal-claims table, no path or migration-queue index,
+    // one step recorded.
     await admin.query(`DROP TABLE "${schema}".jobs`);
     await admin.query(`DROP TABLE "${schema}".kept_copies`);
+    await admin.query(`DROP TABLE "${schema}".removal_claims`);
     await admin.query(`DROP INDEX "${schema}".result_files_live_path`);
     await admin.query(`DROP INDEX "${schema}".results_migration_queue`);
     await admin.query(`DELETE FROM "${schema}".schema_migrations WHERE version > 1`);
@@ -103,6 +105,8 @@ describe('migrations on open', () => {
     expect(await upgraded.get(record.id)).toEqual(record);
     const job = await upgraded.createJob({ kind: 'migrate', params: { from: 'local' } });
     expect(await upgraded.getJob(job.id)).toEqual(job);
+    await upgraded.claimRemoval({ targetId: 'local', keys: ['from-v1.png'], leaseMs: 1_000 });
+    expect(await upgraded.removalClaimed('local', 'from-v1.png')).toBe(true);
   });
 
   it('refuses a schema written by a newer Stowage instead of guessing, and changes nothing', async () => {

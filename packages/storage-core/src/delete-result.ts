@@ -8,9 +8,9 @@
  * public object behind a "deleted" record.
  */
 import { randomUUID } from 'node:crypto';
+import { removeUnlessAdopted } from './catalog/removal-claims.js';
 import type { Catalog, ResultRecord } from './catalog/types.js';
 import { LOCAL_TARGET_ID } from './catalog/types.js';
-import { keysNoOtherServes } from './catalog/unserved-keys.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from './errors.js';
 import { countSkipped } from './migrate/job-progress.js';
 import { ownerIsDead } from './offload/dead-owner.js';
@@ -124,9 +124,8 @@ export async function removeEveryCopy(
   }
   for (const copy of record.keptCopies) {
     if (targets.wasForgotten(copy.targetId)) continue;
-    const keys = await keysNoOtherServes(catalog, record.id, copy.targetId, copy.keys);
-    if (keys.length === 0) continue;
-    const result = await targets.open(copy.targetId).driver.deleteMany(keys);
+    const { driver } = targets.open(copy.targetId);
+    const result = await removeUnlessAdopted(catalog, driver, { ...copy, recordId: record.id });
     if (result.failed.length > 0) throw result.failed[0]?.error;
   }
   if (!record.localCopy) return;

@@ -44,7 +44,7 @@ describe('sqlite catalog file', () => {
     await again.close();
   });
 
-  it('upgrades a file an older Stowage left at schema version 4: its records read back with no kept copies', async () => {
+  it('upgrades a file an older Stowage left at schema version 4: its records read back with no kept copies, removal claims work', async () => {
     const file = join(await tempDir(), 'catalog.sqlite');
     const old = await openSqliteCatalog({ file });
     const record = await old.insert({
@@ -59,8 +59,8 @@ describe('sqlite catalog file', () => {
     await old.close();
     const { DatabaseSync } = await import('node:sqlite');
     const db = new DatabaseSync(file);
-    // What version 4 had: no kept_copies table, steps 1 to 4 recorded.
-    db.exec('DROP TABLE kept_copies; DELETE FROM schema_migrations WHERE version > 4');
+    // What version 4 had: no kept_copies or removal_claims table, steps 1 to 4 recorded.
+    db.exec('DROP TABLE kept_copies; DROP TABLE removal_claims; DELETE FROM schema_migrations WHERE version > 4');
     db.close();
     const upgraded = await openSqliteCatalog({ file });
     expect(await upgraded.get(record.id)).toEqual({ ...record, keptCopies: [] });
@@ -69,6 +69,8 @@ describe('sqlite catalog file', () => {
     });
     expect((await upgraded.get(record.id))?.keptCopies).toEqual(kept?.keptCopies);
     expect(await upgraded.countKeptCopies('s3.1')).toEqual({ results: 1, keys: 1 });
+    await upgraded.claimRemoval({ targetId: 's3.1', keys: ['v4.png'], leaseMs: 1_000 });
+    expect(await upgraded.removalClaimed('s3.1', 'v4.png')).toBe(true);
     await upgraded.close();
   });
 

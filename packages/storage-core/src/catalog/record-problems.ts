@@ -12,6 +12,7 @@ import {
   LOCAL_TARGET_ID,
   type NewResultRecord,
   RESULT_STATES,
+  type RemovalClaimRequest,
   type ResultChanges,
   type ResultFile,
   type ResultIntent,
@@ -140,6 +141,18 @@ export function claimProblems(request: ClaimRequest): string[] {
   if (typeof request.owner !== 'string' || request.owner.length === 0) problems.push('owner: required');
   if (!(Number.isSafeInteger(request.leaseMs) && request.leaseMs > 0)) problems.push('leaseMs: must be positive');
   if (!(Number.isSafeInteger(request.limit) && request.limit > 0)) problems.push('limit: must be positive');
+  return problems;
+}
+
+/** Every problem with a removal claim, without echoing it. */
+export function removalClaimProblems(request: RemovalClaimRequest): string[] {
+  if (typeof request !== 'object' || request === null) return ['removal claim: must be an object'];
+  const problems: string[] = [];
+  if (typeof request.targetId !== 'string' || request.targetId.length === 0) problems.push('targetId: required');
+  if (!Array.isArray(request.keys) || request.keys.length === 0) problems.push('keys: must be a non-empty array');
+  else if (request.keys.some((key) => typeof key !== 'string' || key.length === 0))
+    problems.push('keys: every key must be a non-empty string');
+  if (!(Number.isSafeInteger(request.leaseMs) && request.leaseMs > 0)) problems.push('leaseMs: must be positive');
   return problems;
 }
 

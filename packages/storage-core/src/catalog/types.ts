@@ -1,4 +1,7 @@
 import type { FileIdentity } from '../types.js';
+import type { CatalogJob, JobChanges, JobKind, JobState } from './job-types.js';
+
+export type { CatalogJob, JobChanges, JobKind, JobState } from './job-types.js';
 
 /**
  * The catalog: Stowage's durable record of every result it was asked to keep,
@@ -286,41 +289,12 @@ export interface CatalogStats {
   readonly recentFailures: ReadonlyArray<{ readonly code: string; readonly count: number }>;
 }
 
-/** The kinds of long work kept as jobs. */
-export type JobKind = 'migrate' | 'reconcile';
-
-/** Where a job stands. */
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-
-/**
- * Long work that several servers share or hand over: a migration (whose
- * results are the records marked with its id, claimed one by one by every
- * server's worker) or a reconcile (run by one server at a time, under a lease).
- */
-export interface CatalogJob {
-  readonly id: string;
-  readonly kind: JobKind;
-  readonly state: JobState;
-  /** What the job was asked to do, as given (JSON). */
-  readonly params: Readonly<Record<string, unknown>>;
-  /** Counters and the last report (JSON). */
-  readonly progress: Readonly<Record<string, unknown>>;
-  /** Who runs it, for jobs one server runs at a time. */
-  readonly owner: string | undefined;
-  readonly leaseUntil: number | undefined;
-  readonly lastError: RecordedError | undefined;
-  readonly version: number;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
-
-/** A change to a job; `null` clears an optional field. */
-export interface JobChanges {
-  readonly state?: JobState;
-  readonly progress?: Readonly<Record<string, unknown>>;
-  readonly owner?: string | null;
-  readonly leaseUntil?: number | null;
-  readonly lastError?: RecordedError | null;
+/** Keys about to be removed from a target (see `Catalog.claimRemoval`). */
+export interface RemovalClaimRequest {
+  readonly targetId: string;
+  readonly keys: readonly string[];
+  readonly leaseMs: number;
+  readonly now?: number;
 }
 
 /** The durable record of every result. Every method is one atomic, durable step. */
@@ -423,6 +397,16 @@ export interface Catalog {
    * queued for no other migration, in one commit. Returns how many were queued.
    */
   queueForMigration(jobId: string, query: ResultQuery): Promise<number>;
+  /**
+   * Marks `keys` in `targetId` as about to be removed, until `now + leaseMs`, in one commit, and
+   * returns the claim's id. Whatever removes objects another result may adopt claims them first
+   * and checks the catalog after (catalog/removal-claims.ts). Expired claims are dropped here.
+   */
+  claimRemoval(request: RemovalClaimRequest): Promise<string>;
+  /** Drops the removal claim `id`; nothing happens when it is gone already. */
+  releaseRemoval(id: string): Promise<void>;
+  /** True when a removal claim whose lease has not passed at `now` names `key` in `targetId`. */
+  removalClaimed(targetId: string, key: string, options?: { readonly now?: number }): Promise<boolean>;
   /** Releases the database. */
   close(): Promise<void>;
 }

@@ -4,9 +4,9 @@
  * content-addressed template such as `media/{sha256}.{extName}`, see
  * offload/taken-key.ts), whoever wrote it. So whatever removes a record's
  * copies (delete, a new version's stale copies, a migration's kept copies)
- * first drops the keys another live record serves. It is a check, not a lock:
- * a result that adopts the key after the check and before the removal is not
- * seen (docs/architecture.md, "Key templates").
+ * first drops the keys another live record serves. A check alone is not a
+ * lock: removers run it under a removal claim (removal-claims.ts), so a result
+ * adopting the key after the check and before the removal waits instead.
  */
 import { entryAtKey } from './entry-at-key.js';
 import type { Catalog } from './types.js';

@@ -12,9 +12,9 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
+import { removeUnlessAdopted } from '../catalog/removal-claims.js';
 import type { Catalog, ResultFile, ResultIntent, ResultRecord } from '../catalog/types.js';
 import { LOCAL_TARGET_ID } from '../catalog/types.js';
-import { keysNoOtherServes } from '../catalog/unserved-keys.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
@@ -76,7 +76,7 @@ export async function moveResult(
       files.push(moved);
     }
   } catch (error) {
-    await removeWritten(plan.toDriver, written, attemptId);
+    await removeWritten(context.catalog, plan, { keys: written, attemptId, recordId: record.id });
     throw asStorageError(error, record.path);
   }
   // With deleteSource the switch itself records the cleanup of the source copies, so a crash
@@ -99,7 +99,7 @@ export async function moveResult(
     { addLocations: [formatLocation(plan.toBackend, keys[0] as string)] },
   );
   if (!committed) {
-    await removeWritten(plan.toDriver, written, attemptId);
+    await removeWritten(context.catalog, plan, { keys: written, attemptId, recordId: record.id });
     throw new StorageError(ErrorCode.PreconditionFailed, `"${record.path}" changed while it was being moved`);
   }
   if (!toLocal) {
@@ -107,7 +107,7 @@ export async function moveResult(
   }
   let sourceDeleteError: StorageError | undefined;
   if (cleanup) {
-    sourceDeleteError = await removeCopies(context, cleanup).then(
+    sourceDeleteError = await removeCopies(context, record.id, cleanup).then(
       () => undefined,
       (error: unknown) => asStorageError(error, record.path),
     );
@@ -242,16 +242,29 @@ async function stillThere(root: string, file: ResultFile): Promise<boolean> {
   }
 }
 
-/** Removes what a failed move wrote at the destination: only objects carrying this attempt's id. */
-async function removeWritten(driver: StorageDriver, keys: readonly string[], attemptId: string): Promise<void> {
-  for (const key of keys) {
+/**
+ * Removes what a failed move wrote at the destination: only objects carrying
+ * this attempt's id, and not one an offload adopted meanwhile (catalog/removal-claims.ts).
+ */
+async function removeWritten(
+  catalog: Catalog,
+  plan: Pick<MigrationPlan, 'toDriver' | 'toTarget'>,
+  attempt: { readonly keys: readonly string[]; readonly attemptId: string; readonly recordId: string },
+): Promise<void> {
+  const ours: string[] = [];
+  for (const key of attempt.keys) {
     try {
-      const stored = await driver.stat(key);
-      if (stored.metadata[ATTEMPT_METADATA_KEY] === attemptId) await driver.delete(key);
+      if ((await plan.toDriver.stat(key)).metadata[ATTEMPT_METADATA_KEY] === attempt.attemptId) ours.push(key);
     } catch (error) {
       if (!isStorageError(error, ErrorCode.NotFound)) throw error;
     }
   }
+  const result = await removeUnlessAdopted(catalog, plan.toDriver, {
+    targetId: plan.toTarget,
+    keys: ours,
+    recordId: attempt.recordId,
+  });
+  if (result.failed.length > 0) throw result.failed[0]?.error;
 }
 
 /** The intent to remove a moved result's source copies: where they are, and (on local disk) which files they are. */
@@ -277,6 +290,7 @@ function cleanupIntent(record: ResultRecord, attemptId: string): ResultIntent {
  */
 export async function removeCopies(
   context: { readonly catalog: Catalog; readonly targets: TargetResolver; readonly resultsRoot: string },
+  recordId: string,
   cleanup: ResultIntent,
 ): Promise<void> {
   const keys = cleanup.keys ?? [];
@@ -288,11 +302,11 @@ export async function removeCopies(
     }
     return;
   }
-  // The record serves these no more; one another record has adopted since is that record's (catalog/unserved-keys.ts).
-  const unserved = await keysNoOtherServes(context.catalog, undefined, cleanup.targetId as string, keys);
-  if (unserved.length === 0) return;
-  const { driver } = context.targets.open(cleanup.targetId as string);
-  const result = await driver.deleteMany(unserved);
+  // The record serves these no more; one another record has adopted since, or is adopting, is that record's
+  // (catalog/removal-claims.ts).
+  const targetId = cleanup.targetId as string;
+  const { driver } = context.targets.open(targetId);
+  const result = await removeUnlessAdopted(context.catalog, driver, { targetId, keys, recordId });
   if (result.failed.length > 0) throw result.failed[0]?.error;
 }
 

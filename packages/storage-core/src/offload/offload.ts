@@ -19,6 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { operationAbort } from '../abort.js';
+import { removeUnlessAdopted } from '../catalog/removal-claims.js';
 import type { Catalog, ResultRecord } from '../catalog/types.js';
 import { keysNoOtherServes } from '../catalog/unserved-keys.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from '../errors.js';
@@ -248,6 +249,13 @@ async function sendVerified(
       exclusive: (key) => keyPlan.exclusive(ticket, active.target, key),
       servedByOther: async (key) =>
         (await keysNoOtherServes(context.catalog, ticket.recordId, active.target, [key])).length === 0,
+      removalClaimed: async (key) => (await context.catalog?.removalClaimed(active.target, key)) === true,
+      removeWritten: (keys) =>
+        removeUnlessAdopted(context.catalog, active.driver, {
+          targetId: active.target,
+          keys,
+          recordId: ticket.recordId,
+        }),
       abandonedAttempt: ticket.abandoned?.attemptId,
       abort,
       logger: context.logger,
@@ -263,8 +271,22 @@ async function sendVerified(
   // A changed file's remote copy holds stale bytes: discard what this attempt wrote (an adopted object is another result's).
   const change = await firstChange(files, context.registry.local.root);
   if (!change) return sent;
-  if (sent.wrote.length > 0) await active.driver.deleteMany(sent.wrote).catch(() => undefined);
+  await removeWrote(context, attempt, sent);
   return { failure: { attempted: active.name, stage: 'verify', cause: change } };
+}
+
+/**
+ * Best effort: removes what this attempt wrote, but an object another result
+ * adopted meanwhile (it held that result's very bytes) is left to it
+ * (catalog/removal-claims.ts). What stays is reconcile's to find.
+ */
+async function removeWrote(context: OffloadContext, attempt: Attempt, sent: SendResult): Promise<void> {
+  const { active, ticket } = attempt;
+  await removeUnlessAdopted(context.catalog, active.driver, {
+    targetId: active.target,
+    keys: sent.wrote,
+    recordId: ticket.recordId,
+  }).catch(() => undefined);
 }
 
 /** Steps 6 and 7: one durable commit, the caller's `onStored`, then delete-local of the verified files only. */
@@ -280,7 +302,7 @@ async function commitOffloaded(attempt: Attempt, sent: SendResult): Promise<Offl
     // so the attempt lets go at once. Any other failure may have committed all the same: recovery settles it.
     if (!isStorageError(error, ErrorCode.PreconditionFailed))
       return await report.local(onLocalDisk, failure, ticket.recordId);
-    if (sent.wrote.length > 0) await active.driver.deleteMany(sent.wrote).catch(() => undefined);
+    await removeWrote(context, attempt, sent);
     return await stayLocal(attempt, failure);
   }
   await removeStaleCopies(context, ticket, active.target, keys);

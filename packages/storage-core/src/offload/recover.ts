@@ -14,6 +14,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeUnlessAdopted } from '../catalog/removal-claims.js';
 import type { Catalog, ResultIntent, ResultRecord } from '../catalog/types.js';
 import { markDeleted, removeEveryCopy } from '../delete-result.js';
 import { asStorageError, ErrorCode, isStorageError } from '../errors.js';
@@ -98,7 +99,7 @@ async function recoverOne(context: RecoveryContext, record: ResultRecord): Promi
       return 'requeued';
     }
     if (abandoned?.kind === 'cleanup') {
-      await removeCopies(context, abandoned);
+      await removeCopies(context, record.id, abandoned);
       await context.catalog.update(record.id, record.version, { intent: null });
       return 'cleanupsFinished';
     }
@@ -176,10 +177,13 @@ async function recoverOffload(
     return 'deferred';
   }
   const ours = found.filter((entry) => entry.ours).map((entry) => entry.key);
-  if (ours.length > 0) {
-    const removed = await driver.deleteMany(ours);
-    if (removed.failed.length > 0) throw asStorageError(removed.failed[0]?.error);
-  }
+  // Not one another result adopted meanwhile (catalog/removal-claims.ts).
+  const removed = await removeUnlessAdopted(context.catalog, driver, {
+    targetId: abandoned.targetId,
+    keys: ours,
+    recordId: record.id,
+  });
+  if (removed.failed.length > 0) throw asStorageError(removed.failed[0]?.error);
   await requeue(context, record);
   return 'requeued';
 }
@@ -225,13 +229,17 @@ async function undoMigrationCopy(
   if (abandoned.targetId && abandoned.keys) {
     const { driver } = context.targets.open(abandoned.targetId);
     await abortLeftUploads(context.logger, driver, abandoned.keys);
+    const ours: string[] = [];
     for (const key of abandoned.keys) {
       try {
-        if ((await driver.stat(key)).metadata[ATTEMPT_METADATA_KEY] === abandoned.attemptId) await driver.delete(key);
+        if ((await driver.stat(key)).metadata[ATTEMPT_METADATA_KEY] === abandoned.attemptId) ours.push(key);
       } catch (error) {
         if (!isStorageError(error, ErrorCode.NotFound)) throw error;
       }
     }
+    const targetId = abandoned.targetId;
+    const removed = await removeUnlessAdopted(context.catalog, driver, { targetId, keys: ours, recordId: record.id });
+    if (removed.failed.length > 0) throw asStorageError(removed.failed[0]?.error);
   }
   await context.catalog.update(record.id, record.version, { intent: null });
 }

@@ -129,6 +129,19 @@ export function keyServedByOther(key: string): StorageError {
   );
 }
 
+/**
+ * The error when a templated key holds this very file but a removal claimed
+ * it (catalog/removal-claims.ts): the object may be gone any moment, so the result stays local and is
+ * sent again once the removal is over.
+ */
+export function keyBeingRemoved(key: string): StorageError {
+  return new StorageError(
+    ErrorCode.Unavailable,
+    `the key template gave key "${key}", which holds these very bytes but is being removed right now (a reconcile, a delete or a migration); the result stays local and is sent again later`,
+    { key },
+  );
+}
+
 async function digestsOf(files: readonly JournalFile[]): Promise<Digests[] | StorageError> {
   try {
     const digests: Digests[] = [];

@@ -14,10 +14,10 @@
 import type { OperationAbort } from '../abort.js';
 import { asStorageError, ErrorCode, isStorageError, type StorageError } from '../errors.js';
 import { errorFacts, type Logger } from '../logger.js';
-import type { StorageDriver, WriteResult } from '../types.js';
+import type { DeleteManyResult, StorageDriver, WriteResult } from '../types.js';
 import { sha256Stream } from './hash-file.js';
 import type { JournalFile, StoredFile } from './journal-types.js';
-import { keyServedByOther, keyTakenByOther } from './result-keys.js';
+import { keyTakenByOther } from './result-keys.js';
 import { ATTEMPT_METADATA_KEY, type SentFile, sendFile } from './send-file.js';
 import { settleTakenKey, type TakenKey } from './taken-key.js';
 import { verifyStored } from './verify.js';
@@ -51,6 +51,10 @@ export interface SendPlan {
   readonly exclusive?: (key: string) => boolean;
   /** Whether another live record serves `key` (then its object is not adopted); none does when omitted. */
   readonly servedByOther?: (key: string) => Promise<boolean>;
+  /** Whether a removal claimed `key` (then its object is not adopted; catalog/removal-claims.ts); none did when omitted. */
+  readonly removalClaimed?: (key: string) => Promise<boolean>;
+  /** Removes objects this attempt wrote, leaving any another result adopted meanwhile; `driver.deleteMany` when omitted. */
+  readonly removeWritten?: (keys: readonly string[]) => Promise<DeleteManyResult>;
   /** An earlier attempt of this result whose leftover objects may be replaced (see taken-key.ts). */
   readonly abandonedAttempt?: string;
   readonly abort: OperationAbort;
@@ -212,22 +216,14 @@ async function takenKey(
     written.failed.push(key);
     throw new SendFailure('upload', asStorageError(cause, key), true);
   }
+  if (taken.kind === 'refused') throw new SendFailure('upload', taken.error, false);
   if (taken.kind === 'adopt') {
-    if (!taken.ours && (await servedByOther(plan, key))) throw new SendFailure('upload', keyServedByOther(key), false);
     if (taken.ours) record(written, key, taken.sent.written.checksum);
     else written.checks.push(taken.sent.written.checksum);
     return taken.sent;
   }
   if (taken.kind === 'free' && !again) return await writeOne(plan, file, key, written, true);
   throw new SendFailure('upload', keyTakenByOther(key), false);
-}
-
-async function servedByOther(plan: SendPlan, key: string): Promise<boolean> {
-  try {
-    return (await plan.servedByOther?.(key)) === true;
-  } catch (cause) {
-    throw new SendFailure('upload', asStorageError(cause, key), false);
-  }
 }
 
 function record(written: Written, key: string, checksum: WriteResult['checksum']): void {
@@ -259,25 +255,33 @@ async function adoptIfOurs(plan: SendPlan, file: JournalFile, key: string): Prom
   return { key, size, sha256, written: { key, size, etag: undefined, checksum: 'sha256' } };
 }
 
-/** Removes the objects this attempt wrote (only those carrying its id), then returns the failure to throw. */
+/**
+ * Removes the objects this attempt wrote (only those carrying its id; through
+ * `plan.removeWritten` when given), then returns the failure to throw.
+ */
 async function cleanedUp(plan: SendPlan, written: Written, failure: SendFailure): Promise<SendFailure> {
   let uncertain = failure.uncertain;
-  const keys = [
-    ...written.stored.map((key) => ({ key, ours: true })),
-    ...written.failed.map((key) => ({ key, ours: false })),
-  ];
-  for (const { key, ours } of keys) {
+  const left = (key: string, error: unknown) => {
+    uncertain = true;
+    plan.logger.warn(
+      { backend: plan.backend, key, error: errorFacts(error) },
+      'could not remove an object a failed offload wrote; recovery will',
+    );
+  };
+  const ours = [...written.stored];
+  for (const key of written.failed) {
     try {
-      if (ours || (await plan.driver.stat(key)).metadata[ATTEMPT_METADATA_KEY] === plan.attemptId) {
-        await plan.driver.delete(key);
-      }
+      if ((await plan.driver.stat(key)).metadata[ATTEMPT_METADATA_KEY] === plan.attemptId) ours.push(key);
     } catch (error) {
-      if (isStorageError(error, ErrorCode.NotFound)) continue;
-      uncertain = true;
-      plan.logger.warn(
-        { backend: plan.backend, key, error: errorFacts(error) },
-        'could not remove an object a failed offload wrote; recovery will',
-      );
+      if (!isStorageError(error, ErrorCode.NotFound)) left(key, error);
+    }
+  }
+  if (ours.length > 0) {
+    try {
+      const removed = await (plan.removeWritten ?? ((keys) => plan.driver.deleteMany(keys)))(ours);
+      for (const { key, error } of removed.failed) left(key, error);
+    } catch (error) {
+      left(ours[0] as string, error);
     }
   }
   return uncertain === failure.uncertain ? failure : new SendFailure(failure.stage, failure.error, uncertain);

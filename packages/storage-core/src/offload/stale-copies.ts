@@ -3,10 +3,12 @@
  * committed elsewhere (or at other keys): best effort, after the commit, so a
  * removal that fails leaves an object no record knows, which reconcile
  * reports and removes as an orphan. A key another live record now serves (it
- * adopted the object, see catalog/unserved-keys.ts) is left to that record.
+ * adopted the object, see catalog/unserved-keys.ts), or is adopting right now,
+ * is left to that record (catalog/removal-claims.ts).
  */
+
+import { removeUnlessAdopted } from '../catalog/removal-claims.js';
 import type { Catalog } from '../catalog/types.js';
-import { keysNoOtherServes } from '../catalog/unserved-keys.js';
 import { errorFacts, type Logger } from '../logger.js';
 import type { Ticket } from './journal-types.js';
 import type { TargetResolver } from './targets.js';
@@ -32,7 +34,8 @@ export async function removeStaleCopies(
 }
 
 /**
- * Removes the keys of `keys` in `targetId` that no other live record serves;
+ * Removes the keys of `keys` in `targetId` that no other live record serves
+ * or is adopting;
  * logs, and leaves for reconcile, what it could not remove. `whose` names the
  * copies in the log line.
  */
@@ -45,9 +48,8 @@ export async function removeUnserved(
 ): Promise<void> {
   if (keys.length === 0) return;
   try {
-    const unserved = await keysNoOtherServes(context.catalog, recordId, targetId, keys);
-    if (unserved.length === 0) return;
-    const result = await context.targets.open(targetId).driver.deleteMany(unserved);
+    const { driver } = context.targets.open(targetId);
+    const result = await removeUnlessAdopted(context.catalog, driver, { targetId, keys, recordId });
     if (result.failed.length > 0) throw result.failed[0]?.error;
   } catch (error) {
     context.logger.warn(

@@ -7,9 +7,10 @@
  * it adopted or replaced; anything else belongs to another result and is
  * never touched.
  */
-import { ErrorCode, isStorageError } from '../errors.js';
+import { asStorageError, ErrorCode, isStorageError, type StorageError } from '../errors.js';
 import { sha256Stream } from './hash-file.js';
 import type { JournalFile } from './journal-types.js';
+import { keyBeingRemoved, keyServedByOther } from './result-keys.js';
 import { ATTEMPT_METADATA_KEY, type SentFile, SHA256_METADATA_KEY } from './send-file.js';
 import type { SendPlan } from './send-result.js';
 
@@ -18,11 +19,13 @@ import type { SendPlan } from './send-result.js';
  * wrote it (its first try's answer was lost); otherwise another result's
  * offload wrote it, and it may be that result's served file, which a failure
  * of this one never removes. `free`: the key may be written again; `other`:
- * another result's.
+ * another result's; `refused`: it may hold this file, but another live record
+ * serves it or a removal claimed it (`error` says which).
  */
 export type TakenKey =
   | { readonly kind: 'adopt'; readonly sent: SentFile; readonly ours: boolean }
-  | { readonly kind: 'free' | 'other' };
+  | { readonly kind: 'free' | 'other' }
+  | { readonly kind: 'refused'; readonly error: StorageError };
 
 /** Looks at the object at `key` and says which case it is. Throws when the backend cannot say. */
 export async function settleTakenKey(plan: SendPlan, file: JournalFile, key: string): Promise<TakenKey> {
@@ -42,6 +45,12 @@ export async function settleTakenKey(plan: SendPlan, file: JournalFile, key: str
   if (size !== file.opened.size) return { kind: 'other' };
   const expected = await sha256Stream(file.opened.handle.createReadStream({ start: 0, autoClose: false }));
   if (attempt !== plan.attemptId && metadata[SHA256_METADATA_KEY] !== expected) return { kind: 'other' };
+  if (attempt !== plan.attemptId) {
+    // Asked before the read-back, with this attempt's intent naming the key already committed: a removal
+    // that checked before that intent holds a claim until it is over (catalog/removal-claims.ts).
+    const refused = await refusal(plan, key);
+    if (refused) return refused;
+  }
   // Proven by reading it back: the very bytes of this file, whoever wrote them.
   const sha256 = await sha256Stream(await plan.driver.read(key));
   if (sha256 !== expected) return { kind: 'other' };
@@ -51,4 +60,15 @@ export async function settleTakenKey(plan: SendPlan, file: JournalFile, key: str
     sent: { key, size, sha256, written: { key, size, etag: undefined, checksum: 'sha256' } },
     ours: attempt === plan.attemptId,
   };
+}
+
+/** Why another result's object at `key` may not be adopted: another live record serves it, or a removal claimed it. */
+async function refusal(plan: SendPlan, key: string): Promise<TakenKey | undefined> {
+  try {
+    if ((await plan.servedByOther?.(key)) === true) return { kind: 'refused', error: keyServedByOther(key) };
+    if ((await plan.removalClaimed?.(key)) === true) return { kind: 'refused', error: keyBeingRemoved(key) };
+  } catch (cause) {
+    return { kind: 'refused', error: asStorageError(cause, key) };
+  }
+  return undefined;
 }

@@ -13,9 +13,13 @@
  *   offload and migrate adds. A bucket may hold other things than Stowage's
  *   (another app's files, objects from before), and those are reported as
  *   orphans but never deleted.
+ * The checks run under a removal claim on the batch, so an offload that
+ * adopts one of these objects (its templated key already holds its very
+ * bytes) meanwhile is seen or waits (catalog/removal-claims.ts).
  */
 import { entryAtKey } from '../catalog/entry-at-key.js';
-import type { Catalog, ResultIntent } from '../catalog/types.js';
+import { keysNamedByIntents, underRemovalClaim } from '../catalog/removal-claims.js';
+import type { Catalog } from '../catalog/types.js';
 import { ErrorCode, isStorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ATTEMPT_METADATA_KEY } from '../offload/send-file.js';
@@ -61,17 +65,25 @@ export class OrphanRemover {
     if (this.#batch.length >= BATCH) await this.flush();
   }
 
-  /** Checks and deletes the orphans taken so far. */
+  /**
+   * Checks and deletes the orphans taken so far, under a removal claim taken
+   * before the checks: an offload adopting one of them meanwhile either shows
+   * in the checks or sees the claim (catalog/removal-claims.ts).
+   */
   async flush(): Promise<void> {
     const batch = this.#batch;
     this.#batch = [];
     if (batch.length === 0) return;
+    await underRemovalClaim(this.#catalog, this.#target, batch, () => this.#checkAndDelete(batch));
+  }
+
+  async #checkAndDelete(batch: readonly string[]): Promise<void> {
     const unrecorded: string[] = [];
     for (const key of batch) {
       if (await this.#recorded(key)) this.#tally.fixes.orphansRecordedMeanwhile++;
       else unrecorded.push(key);
     }
-    const named = await this.#namedByIntents(unrecorded);
+    const named = await keysNamedByIntents(this.#catalog, this.#target, unrecorded);
     const unclaimed = unrecorded.filter((key) => !named.has(key));
     this.#tally.fixes.orphansKeptInFlight += unrecorded.length - unclaimed.length;
     const doomed: string[] = [];
@@ -107,19 +119,5 @@ export class OrphanRemover {
       (await entryAtKey((options) => catalog.listFiles(target, options), key)) !== undefined ||
       (await entryAtKey((options) => catalog.listKeptCopies(target, options), key)) !== undefined
     );
-  }
-
-  /** Which of `keys` an intent in the catalog names in this target (its own, or the abandoned one recovery holds). */
-  async #namedByIntents(keys: readonly string[]): Promise<Set<string>> {
-    const wanted = new Set(keys);
-    const named = new Set<string>();
-    if (wanted.size === 0) return named;
-    for await (const record of this.#catalog.list({ hasIntent: true })) {
-      for (const intent of [record.intent, record.intent?.previous] as Array<Partial<ResultIntent> | undefined>) {
-        if (intent?.targetId !== this.#target) continue;
-        for (const key of [intent.key, ...(intent.keys ?? [])]) if (key && wanted.has(key)) named.add(key);
-      }
-    }
-    return named;
   }
 }

@@ -120,6 +120,21 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX kept_copies_target_key ON kept_copies(target_id, key, result_id, position);
     `,
   },
+  {
+    version: 6,
+    // Removal claims: keys about to be removed from a target, which an offload must not adopt meanwhile
+    // (catalog/removal-claims.ts). A row per key; a claim's rows share its id.
+    sql: `
+      CREATE TABLE removal_claims (
+        id TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        lease_until INTEGER NOT NULL,
+        PRIMARY KEY (id, target_id, key)
+      ) STRICT;
+      CREATE INDEX removal_claims_key ON removal_claims(target_id, key, lease_until);
+    `,
+  },
 ];
 
 /** The newest schema this code knows. */

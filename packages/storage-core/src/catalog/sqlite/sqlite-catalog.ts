@@ -24,6 +24,7 @@ import type {
   JobKind,
   JobState,
   NewResultRecord,
+  RemovalClaimRequest,
   ResultChanges,
   ResultQuery,
   ResultRecord,
@@ -37,6 +38,7 @@ import { claimRecords, renewRecordLease } from './sqlite-claims.js';
 import { SqliteJobs } from './sqlite-jobs.js';
 import { countKept, listKept, writeKeptCopies } from './sqlite-kept-copies.js';
 import { conflictBehind, pointLocation, writeFiles } from './sqlite-record-writes.js';
+import { claimRemoval, releaseRemoval, removalClaimed } from './sqlite-removal-claims.js';
 import { catalogStats, countResults } from './sqlite-stats.js';
 
 // Built once: the statement cache is keyed by the SQL text, and an offload runs both.
@@ -300,6 +302,18 @@ export class SqliteCatalog implements Catalog {
 
   async queueForMigration(jobId: string, query: ResultQuery): Promise<number> {
     return this.#jobs.queueForMigration(jobId, query, Date.now());
+  }
+
+  async claimRemoval(request: RemovalClaimRequest): Promise<string> {
+    return claimRemoval(this.#db, request);
+  }
+
+  async releaseRemoval(id: string): Promise<void> {
+    releaseRemoval(this.#db, id);
+  }
+
+  async removalClaimed(targetId: string, key: string, options: { now?: number } = {}): Promise<boolean> {
+    return removalClaimed(this.#db, targetId, key, options.now ?? Date.now());
   }
 
   async close(): Promise<void> {

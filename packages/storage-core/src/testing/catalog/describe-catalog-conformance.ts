@@ -7,6 +7,7 @@ import { describeJobs } from './suite-jobs.js';
 import { describeKeptCopies } from './suite-kept-copies.js';
 import { describeListing } from './suite-listing.js';
 import { describeRecords } from './suite-records.js';
+import { describeRemovalClaims } from './suite-removal-claims.js';
 import { describeUpdates } from './suite-updates.js';
 
 /**
@@ -63,5 +64,6 @@ export function describeCatalogConformance(name: string, options: CatalogConform
     describeListing(ctx);
     describeKeptCopies(ctx);
     describeJobs(ctx);
+    describeRemovalClaims(ctx);
   });
 }
