@@ -39,8 +39,10 @@ export async function settleTakenKey(plan: SendPlan, file: JournalFile, key: str
   }
   const attempt = metadata[ATTEMPT_METADATA_KEY];
   if (attempt !== undefined && attempt === plan.abandonedAttempt && attempt !== plan.attemptId) {
-    await plan.driver.delete(key);
-    return { kind: 'free' };
+    // This result's leftover, unless another result adopted it meanwhile (then it is looked at like any other).
+    const removed = await (plan.removeWritten ?? ((keys) => plan.driver.deleteMany(keys)))([key]);
+    if (removed.failed.length > 0) throw removed.failed[0]?.error;
+    if (removed.deleted.includes(key)) return { kind: 'free' };
   }
   if (size !== file.opened.size) return { kind: 'other' };
   const expected = await sha256Stream(file.opened.handle.createReadStream({ start: 0, autoClose: false }));
