@@ -28,9 +28,10 @@ const TEMPLATE = 'media/{sha256}.{extName}';
 const THUMB = Buffer.from('a blank 64x64 webp thumbnail that many results share');
 const THUMB_KEY = `media/${createHash('sha256').update(THUMB).digest('hex')}.webp`;
 
-/** Holds the next `deleteMany` whose keys include THUMB_KEY until `release()`; `reached` settles when it waits. */
+/** Holds the next `deleteMany` in bucket `armedFor` whose keys include THUMB_KEY until `release()`; `reached` settles when it waits. */
 class DeleteGate {
-  armed = false;
+  /** The bucket whose next deleteMany of the thumbnail is held; none while undefined. */
+  armedFor: string | undefined;
   reached: Promise<void>;
   #reach = () => {};
   #release = () => {};
@@ -45,9 +46,9 @@ class DeleteGate {
     });
   }
 
-  async pass(keys: readonly string[]): Promise<void> {
-    if (!this.armed || !keys.some((key) => key.endsWith(THUMB_KEY))) return;
-    this.armed = false;
+  async pass(bucket: string, keys: readonly string[]): Promise<void> {
+    if (bucket !== this.armedFor || !keys.some((key) => key.endsWith(THUMB_KEY))) return;
+    this.armedFor = undefined;
     this.#reach();
     await this.#released;
   }
@@ -59,19 +60,22 @@ class DeleteGate {
 
 let deleteGate = new DeleteGate();
 
-/** Holds the next write whose key ends with `suffix` until `fail()`, which makes it fail as a lost connection would. */
+/**
+ * Holds the next write whose key ends with `suffix` until `open()` lets it go on, or `fail()` makes it fail as a
+ * lost connection would.
+ */
 class WriteGate {
   reached: Promise<void>;
   #reach = () => {};
-  #fail = () => {};
-  #failed: Promise<void>;
+  #settle: (failed: boolean) => void = () => {};
+  #settled: Promise<boolean>;
 
   constructor(readonly suffix: string) {
     this.reached = new Promise((resolve) => {
       this.#reach = resolve;
     });
-    this.#failed = new Promise((resolve) => {
-      this.#fail = resolve;
+    this.#settled = new Promise((resolve) => {
+      this.#settle = resolve;
     });
   }
 
@@ -79,12 +83,17 @@ class WriteGate {
     if (!key.endsWith(this.suffix)) return;
     writeGate = undefined;
     this.#reach();
-    await this.#failed;
-    throw new StorageError(ErrorCode.Unavailable, `the connection was lost while writing "${key}"`, { key });
+    if (await this.#settled) {
+      throw new StorageError(ErrorCode.Unavailable, `the connection was lost while writing "${key}"`, { key });
+    }
+  }
+
+  open(): void {
+    this.#settle(false);
   }
 
   fail(): void {
-    this.#fail();
+    this.#settle(true);
   }
 }
 
@@ -101,7 +110,7 @@ const gatedMinio: AnyDriverDefinition = {
         return driver.write(key, body, options);
       },
       deleteMany: async (keys) => {
-        await deleteGate.pass(keys);
+        await deleteGate.pass((settings as { bucket: string }).bucket, keys);
         return driver.deleteMany(keys);
       },
     });
@@ -152,9 +161,9 @@ describe('an offload adopting an object while something removes it', () => {
     return { ws, storage };
   }
 
-  /** Adds the provider `cold` (another bucket, same template) to `storage`, enabled. */
+  /** Adds the provider `cold` (another bucket, same template, the same gates) to `storage`, enabled. */
   async function withCold(storage: Storage): Promise<void> {
-    storage.registry.register(minioDriverDefinition, { name: 'cold' });
+    storage.registry.register(gatedMinio, { name: 'cold' });
     await provider(storage, 'cold', cold.name);
   }
 
@@ -183,7 +192,7 @@ describe('an offload adopting an object while something removes it', () => {
     expect(first.backend).toBe('minio');
     const { ws, storage } = await server();
 
-    deleteGate.armed = true;
+    deleteGate.armedFor = bucket.name;
     const reconciling = storage.reconcile({ target: 'minio', fix: true, graceMs: 0 });
     await deleteGate.reached; // every check done: the orphans are about to be deleted
 
@@ -216,7 +225,7 @@ describe('an offload adopting an object while something removes it', () => {
       { targetId: 'minio.1', keys: [expect.any(String), THUMB_KEY] },
     ]);
 
-    deleteGate.armed = true;
+    deleteGate.armedFor = bucket.name;
     const deleting = storage.delete(first.location);
     await deleteGate.reached; // the kept copies are checked and about to be deleted
 
@@ -260,5 +269,50 @@ describe('an offload adopting an object while something removes it', () => {
       (await storage.catalog?.findByPath('second.png'))?.files.map((file) => file.key).sort(),
     );
     expect(await thumbnail(storage, second.location)).toEqual(THUMB);
+  });
+  it("a move to where another result serves the same key is refused before it writes, and that result's object stays", async () => {
+    const { ws, storage } = await server();
+    await withCold(storage);
+    // b lives in the cold bucket; a, with the same thumbnail, in the hot one.
+    await storage.registry.setDefault('cold');
+    const second = await storage.offload(await result(ws, 'second'), { deleteLocal: true });
+    await storage.registry.setDefault('minio');
+    const first = await storage.offload(await result(ws, 'first'), { deleteLocal: true });
+    expect([second.target, first.target]).toEqual(['cold.1', 'minio.1']);
+
+    // a's thumbnail key already serves b in the cold bucket: a is not moved, and nothing is written over b's object.
+    const report = await storage.migrate({ from: 'minio', to: 'cold' });
+    expect(report.results).toMatchObject({ done: 0, failed: 1, total: 1 });
+    expect(report.failures).toEqual({ [ErrorCode.Misconfigured]: 1 });
+    const record = await storage.catalog?.findByPath('first.png');
+    expect(record).toMatchObject({ targetId: 'minio.1', intent: undefined });
+    expect(record?.lastError?.message).toContain(`key "${THUMB_KEY}" in cold.1 already serves another result`);
+    expect(await thumbnail(storage, second.location)).toEqual(THUMB);
+    expect(await thumbnail(storage, first.location)).toEqual(THUMB);
+    const coldKeys = (await cold.view(`${prefix}/`)).objects.map((object) => object.key.slice(prefix.length + 1));
+    expect(coldKeys.sort()).toEqual((await storage.catalog?.findByPath('second.png'))?.files.map((f) => f.key).sort());
+  });
+  it("a move whose commit is refused (another result took the key there meanwhile) leaves that result's object", async () => {
+    const { ws, storage } = await server();
+    await withCold(storage);
+    const first = await storage.offload(await result(ws, 'first'), { deleteLocal: true });
+    // The move of a to the cold bucket waits at its thumbnail; meanwhile b is offloaded there with the same one.
+    const gate = new WriteGate(THUMB_KEY);
+    writeGate = gate;
+    const moving = storage.migrate({ from: 'minio', to: 'cold' });
+    await gate.reached;
+    await storage.registry.setDefault('cold');
+    const second = await storage.offload(await result(ws, 'second'), { deleteLocal: true });
+    expect(second).toMatchObject({ status: 'offloaded', target: 'cold.1' });
+
+    // a's thumbnail goes over b's object (the same bytes); its commit is refused, and what it wrote is removed but that.
+    gate.open();
+    const report = await moving;
+    expect(report.results).toMatchObject({ done: 0, failed: 1, total: 1 });
+    expect(report.failures).toEqual({ [ErrorCode.PreconditionFailed]: 1 });
+    expect(await thumbnail(storage, second.location)).toEqual(THUMB);
+    expect(await thumbnail(storage, first.location)).toEqual(THUMB);
+    const coldKeys = (await cold.view(`${prefix}/`)).objects.map((object) => object.key.slice(prefix.length + 1));
+    expect(coldKeys.sort()).toEqual((await storage.catalog?.findByPath('second.png'))?.files.map((f) => f.key).sort());
   });
 });

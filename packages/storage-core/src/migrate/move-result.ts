@@ -15,6 +15,7 @@ import { Transform } from 'node:stream';
 import { removeUnlessAdopted } from '../catalog/removal-claims.js';
 import type { Catalog, ResultFile, ResultIntent, ResultRecord } from '../catalog/types.js';
 import { LOCAL_TARGET_ID } from '../catalog/types.js';
+import { keysNoOtherServes } from '../catalog/unserved-keys.js';
 import { asStorageError, ErrorCode, isStorageError, StorageError } from '../errors.js';
 import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
 import { formatLocation } from '../location.js';
@@ -67,6 +68,7 @@ export async function moveResult(
     intent: { ...(record.intent as NonNullable<ResultRecord['intent']>), targetId: plan.toTarget, key: keys[0], keys },
   });
   if (!held) throw new StorageError(ErrorCode.PreconditionFailed, `"${record.path}" changed while its move began`);
+  if (!toLocal) await refuseServedKeys(context.catalog, plan.toTarget, held);
   const written: string[] = [];
   const files: ResultFile[] = [];
   try {
@@ -83,20 +85,24 @@ export async function moveResult(
   // right after the switch leaves an intent that recovery finishes instead of a forgotten copy.
   const cleanup = plan.deleteSource ? cleanupIntent(held, attemptId) : null;
   const kept = keptAfterMove(held, plan, keys);
-  const committed = await context.catalog.update(
-    held.id,
-    held.version,
-    {
-      state: toLocal ? 'local' : 'offloaded',
-      targetId: plan.toTarget,
-      files,
-      localCopy: toLocal || (held.localCopy && !(plan.deleteSource && held.targetId === LOCAL_TARGET_ID)),
-      keptCopies: kept.keptCopies,
-      intent: cleanup,
-      migrationId: null,
-      lastError: null,
-    },
-    { addLocations: [formatLocation(plan.toBackend, keys[0] as string)] },
+  const committed = await commitMove(
+    () =>
+      context.catalog.update(
+        held.id,
+        held.version,
+        {
+          state: toLocal ? 'local' : 'offloaded',
+          targetId: plan.toTarget,
+          files,
+          localCopy: toLocal || (held.localCopy && !(plan.deleteSource && held.targetId === LOCAL_TARGET_ID)),
+          keptCopies: kept.keptCopies,
+          intent: cleanup,
+          migrationId: null,
+          lastError: null,
+        },
+        { addLocations: [formatLocation(plan.toBackend, keys[0] as string)] },
+      ),
+    () => removeWritten(context.catalog, plan, { keys: written, attemptId, recordId: record.id }),
   );
   if (!committed) {
     await removeWritten(context.catalog, plan, { keys: written, attemptId, recordId: record.id });
@@ -239,6 +245,39 @@ async function stillThere(root: string, file: ResultFile): Promise<boolean> {
     );
   } catch {
     return false;
+  }
+}
+
+/**
+ * A key that already serves another result at the destination (two results
+ * with the same bytes under a content-addressed template) is not written
+ * over: a key serves one result, so this one stays where it is. The commit
+ * would refuse it anyway; this refuses before any byte is sent.
+ */
+async function refuseServedKeys(catalog: Catalog, targetId: string, record: ResultRecord): Promise<void> {
+  const keys = record.files.map((file) => file.key);
+  const free = new Set(await keysNoOtherServes(catalog, record.id, targetId, keys));
+  const served = keys.find((key) => !free.has(key));
+  if (served === undefined) return;
+  throw new StorageError(
+    ErrorCode.Misconfigured,
+    `"${record.path}" was not moved: key "${served}" in ${targetId} already serves another result with these very bytes; a key serves one result, so this one stays where it is`,
+    { key: record.path },
+  );
+}
+
+/**
+ * The move's commit. One the catalog refused (PRECONDITION_FAILED: another
+ * result holds a key or the location there) committed nothing, so what the
+ * move wrote is removed before the refusal is thrown; any other failure may
+ * have committed all the same, and recovery settles it.
+ */
+async function commitMove<T>(commit: () => Promise<T>, removeWrites: () => Promise<void>): Promise<T> {
+  try {
+    return await commit();
+  } catch (error) {
+    if (isStorageError(error, ErrorCode.PreconditionFailed)) await removeWrites().catch(() => undefined);
+    throw error;
   }
 }
 
