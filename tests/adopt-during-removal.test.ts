@@ -4,9 +4,12 @@
  * removes objects it believes nobody serves (reconcile's orphans, a deleted
  * result's kept copies, a new version's stale copies) checks first and deletes
  * after; an offload adopting the object in between must not end up recorded
- * at a key that is then deleted under it, its local copy gone. Real MinIO;
- * the one pause is a real S3 driver whose next `deleteMany` waits until the
- * test lets it go, after the remover's checks, so an offload runs in between.
+ * at a key that is then deleted under it, its local copy gone; nor may a
+ * retry remove, as its own abandoned leftover, an object another result
+ * adopted since. Real MinIO, through a real S3 driver whose next `deleteMany`
+ * (after the remover's checks) or next write of a key waits until the test
+ * lets it go, so an offload runs in between, and whose connection can drop
+ * right after a write is stored.
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -69,6 +72,7 @@ class WriteGate {
   #reach = () => {};
   #settle: (failed: boolean) => void = () => {};
   #settled: Promise<boolean>;
+  #held = false;
 
   constructor(readonly suffix: string) {
     this.reached = new Promise((resolve) => {
@@ -80,8 +84,8 @@ class WriteGate {
   }
 
   async pass(key: string): Promise<void> {
-    if (!key.endsWith(this.suffix)) return;
-    writeGate = undefined;
+    if (this.#held || !key.endsWith(this.suffix)) return;
+    this.#held = true; // only the first such write waits; the gate stays set so afterEach can let it go
     this.#reach();
     if (await this.#settled) {
       throw new StorageError(ErrorCode.Unavailable, `the connection was lost while writing "${key}"`, { key });
@@ -99,6 +103,20 @@ class WriteGate {
 
 let writeGate: WriteGate | undefined;
 
+/** The key whose next write is stored and then, like every call after it until `connected`, answered with a lost connection. */
+let loseAnswerTo: string | undefined;
+/** False from a lost answer on until the test connects again. */
+let connected = true;
+
+function whileConnected(key: string): void {
+  if (!connected) {
+    throw new StorageError(ErrorCode.Unavailable, `the connection was lost at "${key}"`, {
+      key,
+      details: { uncertain: true },
+    });
+  }
+}
+
 /** The MinIO driver, with the next deleteMany of the shared thumbnail, and the next write a WriteGate names, held. */
 const gatedMinio: AnyDriverDefinition = {
   ...minioDriverDefinition,
@@ -106,10 +124,26 @@ const gatedMinio: AnyDriverDefinition = {
     const driver = minioDriverDefinition.create(settings, context) as StorageDriver;
     return withOverrides(driver, {
       write: async (key, body, options) => {
+        whileConnected(key);
         await writeGate?.pass(key);
-        return driver.write(key, body, options);
+        const written = await driver.write(key, body, options);
+        if (loseAnswerTo !== undefined && key.endsWith(loseAnswerTo)) {
+          loseAnswerTo = undefined;
+          connected = false;
+        }
+        whileConnected(key);
+        return written;
+      },
+      stat: async (key) => {
+        whileConnected(key);
+        return driver.stat(key);
+      },
+      read: async (key, options) => {
+        whileConnected(key);
+        return driver.read(key, options);
       },
       deleteMany: async (keys) => {
+        whileConnected(keys[0] ?? '');
         await deleteGate.pass((settings as { bucket: string }).bucket, keys);
         return driver.deleteMany(keys);
       },
@@ -133,6 +167,8 @@ describe('an offload adopting an object while something removes it', () => {
     deleteGate.release();
     writeGate?.fail();
     writeGate = undefined;
+    loseAnswerTo = undefined;
+    connected = true;
     await Promise.all(workspaces.map((ws) => ws.remove()));
   });
 
@@ -314,5 +350,60 @@ describe('an offload adopting an object while something removes it', () => {
     expect(await thumbnail(storage, first.location)).toEqual(THUMB);
     const coldKeys = (await cold.view(`${prefix}/`)).objects.map((object) => object.key.slice(prefix.length + 1));
     expect(coldKeys.sort()).toEqual((await storage.catalog?.findByPath('second.png'))?.files.map((f) => f.key).sort());
+  });
+  it('deleting a result whose kept copy an offload in flight names is refused, and succeeds once that offload is recorded', async () => {
+    const { ws, storage } = await server();
+    await withCold(storage);
+    const first = await storage.offload(await result(ws, 'first'), { deleteLocal: true });
+    await storage.migrate({ from: 'minio', to: 'cold' });
+    // b's intent (naming the thumbnail's key in the hot bucket) is committed; its first write waits.
+    const gate = new WriteGate('.png');
+    writeGate = gate;
+    const offloading = storage.offload(await result(ws, 'second'), { deleteLocal: true });
+    await gate.reached;
+
+    await expect(storage.delete(first.location)).rejects.toMatchObject({
+      code: ErrorCode.PreconditionFailed,
+      message: expect.stringContaining(`another result is being stored at key "${THUMB_KEY}"`),
+    });
+    expect(await storage.exists(first.location)).toBe(true); // not marked deleted
+    gate.open();
+    const second = await offloading;
+    expect(second).toMatchObject({ status: 'offloaded', target: 'minio.1' }); // it adopted the kept copy
+
+    await storage.delete(first.location);
+    expect(await storage.exists(first.location)).toBe(false);
+    expect(await thumbnail(storage, second.location)).toEqual(THUMB);
+    expect((await storageKeys()).sort()).toEqual(
+      (await storage.catalog?.findByPath('second.png'))?.files.map((file) => file.key).sort(),
+    );
+  });
+
+  it('a retry that meets the object its abandoned attempt left, adopted by another result meanwhile, leaves it to that result', async () => {
+    const { ws, storage } = await server();
+    // a's thumbnail is stored, then the connection drops before the answer and stays down while a cleans up.
+    const input = await result(ws, 'first');
+    loseAnswerTo = THUMB_KEY;
+    const failed = await storage.offload(input, { deleteLocal: true });
+    connected = true;
+    expect(failed).toMatchObject({ status: 'local', error: { code: ErrorCode.Unavailable } });
+    expect(await storageKeys()).toContain(THUMB_KEY);
+
+    // b, with the same thumbnail, adopts the object a left; then a is sent again (by the worker, or the app).
+    const second = await storage.offload(await result(ws, 'second'), { deleteLocal: true });
+    expect(second).toMatchObject({ status: 'offloaded', target: 'minio.1' });
+    const retried = await storage.offload(input, { deleteLocal: true });
+
+    // The object carries a's abandoned attempt, but b serves it now: a leaves it and stays local.
+    expect(retried).toMatchObject({ status: 'local', error: { code: ErrorCode.Misconfigured } });
+    expect(retried.error?.message).toContain(`"${THUMB_KEY}", which already holds these very bytes for another result`);
+    expect(await thumbnail(storage, second.location)).toEqual(THUMB);
+    expect(await thumbnail(storage, retried.location)).toEqual(THUMB);
+    const secondKeys = (await storage.catalog?.findByPath('second.png'))?.files.map((file) => file.key).sort();
+    expect((await storageKeys()).sort()).toEqual(secondKeys);
+    // Deleting a, which lives on local disk, leaves b whole.
+    await storage.delete(retried.location);
+    expect(await thumbnail(storage, second.location)).toEqual(THUMB);
+    expect((await storageKeys()).sort()).toEqual(secondKeys);
   });
 });

@@ -116,16 +116,20 @@ export async function removeEveryCopy(
   tag: string,
   catalog: Catalog,
 ): Promise<void> {
-  // A target an admin forgot (removeTarget with forgetResults) left its objects unknown to Stowage by choice.
-  if (record.targetId !== LOCAL_TARGET_ID && !targets.wasForgotten(record.targetId)) {
-    const { driver } = targets.open(record.targetId);
-    const result = await driver.deleteMany(record.files.map((file) => file.key));
-    if (result.failed.length > 0) throw result.failed[0]?.error;
-  }
+  // Kept copies first: a delete refused because an offload in flight may adopt one has not touched what the
+  // result serves, so it still reads as before.
   for (const copy of record.keptCopies) {
     if (targets.wasForgotten(copy.targetId)) continue;
     const { driver } = targets.open(copy.targetId);
     const result = await removeUnlessAdopted(catalog, driver, { ...copy, recordId: record.id });
+    if (result.failed.length > 0) throw result.failed[0]?.error;
+    // Left in place, it would be a public object behind a deleted record if that offload does not record it.
+    if (result.inFlight.length > 0) throw adoptedMeanwhile(record, result.inFlight[0] as string);
+  }
+  // A target an admin forgot (removeTarget with forgetResults) left its objects unknown to Stowage by choice.
+  if (record.targetId !== LOCAL_TARGET_ID && !targets.wasForgotten(record.targetId)) {
+    const { driver } = targets.open(record.targetId);
+    const result = await driver.deleteMany(record.files.map((file) => file.key));
     if (result.failed.length > 0) throw result.failed[0]?.error;
   }
   if (!record.localCopy) return;
@@ -147,6 +151,14 @@ async function removeIfStillOurs(
   } catch (error) {
     if (!isStorageError(error, ErrorCode.ChangedDuringOffload)) throw error;
   }
+}
+
+function adoptedMeanwhile(record: ResultRecord, key: string): StorageError {
+  return new StorageError(
+    ErrorCode.PreconditionFailed,
+    `"${record.path}": another result is being stored at key "${key}", a copy this one keeps, right now; the record was not marked deleted: delete it again`,
+    { key: record.path },
+  );
 }
 
 function changedMeanwhile(record: ResultRecord): StorageError {

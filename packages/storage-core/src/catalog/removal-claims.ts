@@ -71,24 +71,32 @@ export async function keysNamedByIntents(
   return named;
 }
 
+/** What `removeUnlessAdopted` did: the driver's answer for the keys it deleted, and those it left and why. */
+export interface UnadoptedRemoval extends DeleteManyResult {
+  /** Keys another live record serves: that record's now. */
+  readonly served: readonly string[];
+  /** Keys another record's intent names: an offload, migration or recovery in flight may record them. */
+  readonly inFlight: readonly string[];
+}
+
 /**
  * Deletes those of `keys` in `targetId` that record `recordId` (the remover's
  * own, if any) may remove: under a removal claim, keys another live record
- * serves or another record's intent names are left to that record. Returns
- * the driver's answer for the keys it deleted, and the keys it left.
+ * serves or another record's intent names are left to that record.
  */
 export async function removeUnlessAdopted(
   catalog: Catalog | undefined,
   driver: StorageDriver,
   request: { readonly targetId: string; readonly keys: readonly string[]; readonly recordId?: string },
-): Promise<DeleteManyResult & { readonly left: readonly string[] }> {
+): Promise<UnadoptedRemoval> {
   const { targetId, keys, recordId } = request;
   return underRemovalClaim(catalog, targetId, keys, async () => {
     const unserved = await keysNoOtherServes(catalog, recordId, targetId, keys);
+    const served = keys.filter((key) => !unserved.includes(key));
     const named = catalog ? await keysNamedByIntents(catalog, targetId, unserved, recordId) : new Set<string>();
+    const inFlight = unserved.filter((key) => named.has(key));
     const doomed = unserved.filter((key) => !named.has(key));
-    const left = keys.filter((key) => !doomed.includes(key));
-    if (doomed.length === 0) return { deleted: [], failed: [], left };
-    return { ...(await driver.deleteMany(doomed)), left };
+    if (doomed.length === 0) return { deleted: [], failed: [], served, inFlight };
+    return { ...(await driver.deleteMany(doomed)), served, inFlight };
   });
 }
