@@ -117,7 +117,7 @@ function whileConnected(key: string): void {
   }
 }
 
-/** The MinIO driver, with the next deleteMany of the shared thumbnail, and the next write a WriteGate names, held. */
+/** The MinIO driver: the next deleteMany of the shared thumbnail and the next write a WriteGate names held, a lost answer after `loseAnswerTo`. */
 const gatedMinio: AnyDriverDefinition = {
   ...minioDriverDefinition,
   create(settings, context) {
