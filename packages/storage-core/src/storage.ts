@@ -205,9 +205,11 @@ export class Storage {
    */
   async delete(location: string): Promise<void> {
     parseLocation(location); // bad input is INVALID_INPUT / INVALID_KEY, never a catalog driver's TypeError
+    const recoversNow = this.#recovered === undefined;
     await this.#recoverOnce();
-    const record =
-      this.catalog && (await recordToDelete(this.catalog, location, this.#parts.host, () => this.recover()));
+    // A recovery this call just ran has settled what it could: a second one would only wait out the backend again.
+    const recoverAgain = recoversNow ? async () => undefined : () => this.recover();
+    const record = this.catalog && (await recordToDelete(this.catalog, location, this.#parts.host, recoverAgain));
     if (this.catalog && record) {
       await deleteResult(this.catalog, this.#parts.targets, record, {
         owner: this.owner,
