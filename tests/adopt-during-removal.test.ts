@@ -379,19 +379,27 @@ describe('an offload adopting an object while something removes it', () => {
     );
   });
 
-  it('a retry that meets the object its abandoned attempt left, adopted by another result meanwhile, leaves it to that result', async () => {
-    const { ws, storage } = await server();
-    // a's thumbnail is stored, then the connection drops before the answer and stays down while a cleans up.
+  /**
+   * a's attempt stores its original and its thumbnail, then the connection drops before the thumbnail's answer and
+   * stays down while a cleans up, so a stays local with its intent left for recovery; b, with the same thumbnail,
+   * then adopts the object a's attempt left.
+   */
+  async function abandonedThenAdopted(ws: Workspace, storage: Storage) {
     const input = await result(ws, 'first');
     loseAnswerTo = THUMB_KEY;
     const failed = await storage.offload(input, { deleteLocal: true });
     connected = true;
     expect(failed).toMatchObject({ status: 'local', error: { code: ErrorCode.Unavailable } });
     expect(await storageKeys()).toContain(THUMB_KEY);
-
-    // b, with the same thumbnail, adopts the object a left; then a is sent again (by the worker, or the app).
     const second = await storage.offload(await result(ws, 'second'), { deleteLocal: true });
     expect(second).toMatchObject({ status: 'offloaded', target: 'minio.1' });
+    const secondKeys = (await storage.catalog?.findByPath('second.png'))?.files.map((file) => file.key).sort();
+    return { input, second, secondKeys };
+  }
+
+  it('a retry that meets the object its abandoned attempt left, adopted by another result meanwhile, leaves it to that result', async () => {
+    const { ws, storage } = await server();
+    const { input, second, secondKeys } = await abandonedThenAdopted(ws, storage);
     const retried = await storage.offload(input, { deleteLocal: true });
 
     // The object carries a's abandoned attempt, but b serves it now: a leaves it and stays local.
@@ -399,11 +407,25 @@ describe('an offload adopting an object while something removes it', () => {
     expect(retried.error?.message).toContain(`"${THUMB_KEY}", which already holds these very bytes for another result`);
     expect(await thumbnail(storage, second.location)).toEqual(THUMB);
     expect(await thumbnail(storage, retried.location)).toEqual(THUMB);
-    const secondKeys = (await storage.catalog?.findByPath('second.png'))?.files.map((file) => file.key).sort();
     expect((await storageKeys()).sort()).toEqual(secondKeys);
     // Deleting a, which lives on local disk, leaves b whole.
     await storage.delete(retried.location);
     expect(await thumbnail(storage, second.location)).toEqual(THUMB);
     expect((await storageKeys()).sort()).toEqual(secondKeys);
+  });
+
+  it('recovery of that abandoned attempt leaves the object another result adopted, and sends the result again', async () => {
+    const { ws, storage } = await server();
+    const { second, secondKeys } = await abandonedThenAdopted(ws, storage);
+
+    // Both objects carry a's attempt id and its very bytes, but b serves the thumbnail now: a is not adopted.
+    expect(await storage.recover()).toMatchObject({ adopted: 0, requeued: 1, deferred: 0 });
+    expect(await storage.catalog?.findByPath('first.png')).toMatchObject({
+      state: 'pending',
+      targetId: 'local',
+      intent: undefined,
+    });
+    expect(await thumbnail(storage, second.location)).toEqual(THUMB);
+    expect((await storageKeys()).sort()).toEqual(secondKeys); // a's original removed, b's thumbnail kept
   });
 });

@@ -4,8 +4,9 @@
  * out, or at once when its owner was a process on this host that no longer
  * runs. For an abandoned offload the backend is asked what the attempt left:
  * when every file there carries the attempt's id and reads back with the
- * local file's SHA-256, the result is adopted as offloaded; otherwise what the
- * attempt wrote is removed and the result is due to be sent again. A backend
+ * local file's SHA-256, and no other result serves it, the result is adopted
+ * as offloaded; otherwise what the attempt wrote (but no object another result
+ * adopted since) is removed and the result is due to be sent again. A backend
  * that cannot answer keeps the intent for a later round. Multipart uploads
  * the attempt left open at its keys are aborted then, not a day later by the
  * sweep's age rule. Local files are touched only to finish a delete-local a
@@ -16,6 +17,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeUnlessAdopted } from '../catalog/removal-claims.js';
 import type { Catalog, ResultIntent, ResultRecord } from '../catalog/types.js';
+import { keysNoOtherServes } from '../catalog/unserved-keys.js';
 import { markDeleted, removeEveryCopy } from '../delete-result.js';
 import { asStorageError, ErrorCode, isStorageError } from '../errors.js';
 import { fileIdentityOf, sameFileIdentity } from '../file-source.js';
@@ -144,6 +146,15 @@ async function recoverOffload(
       }
     }),
   );
+  // An object another result adopted since (offload/taken-key.ts) is that result's now, though it carries this
+  // attempt's id: adopting it too would have two records serve one key, and deleting either break the other.
+  const unserved = await keysNoOtherServes(
+    context.catalog,
+    record.id,
+    abandoned.targetId,
+    found.map((entry) => entry.key),
+  );
+  for (const entry of found) entry.ours &&= unserved.includes(entry.key);
   const adoptable = await everyFileProven(context, record, found, driver);
   await abortLeftUploads(context.logger, driver, abandoned.keys);
   if (adoptable) {
