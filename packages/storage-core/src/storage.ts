@@ -197,18 +197,16 @@ export class Storage {
   }
 
   /**
-   * Deletes the result at `location`: with the catalog, every copy Stowage
-   * made (variants included) and the verified local copies, then marks the
-   * record deleted; without, the object the location names. Succeeds when it
-   * is already gone. An upload that died holding the result is settled by
-   * recovery first, so an object it stored goes too.
+   * Deletes the result at `location`: with the catalog, every copy Stowage made (variants included) and the
+   * verified local copies, then marks the record deleted; without, the object the location names. Succeeds when
+   * it is already gone. An upload that died holding the result is settled by recovery first, so an object it
+   * stored goes too (recovery runs once: after this storage's first one, just run, a second would only wait out
+   * a backend that is down again).
    */
   async delete(location: string): Promise<void> {
     parseLocation(location); // bad input is INVALID_INPUT / INVALID_KEY, never a catalog driver's TypeError
-    const recoversNow = this.#recovered === undefined;
+    const recoverAgain = this.#recovered === undefined ? async () => undefined : () => this.recover();
     await this.#recoverOnce();
-    // A recovery this call just ran has settled what it could: a second one would only wait out the backend again.
-    const recoverAgain = recoversNow ? async () => undefined : () => this.recover();
     const record = this.catalog && (await recordToDelete(this.catalog, location, this.#parts.host, recoverAgain));
     if (this.catalog && record) {
       await deleteResult(this.catalog, this.#parts.targets, record, {
