@@ -1,0 +1,194 @@
+/**
+ * A content-addressed key template (`media/{sha256}.{extName}`) under SIGKILL.
+ * Results share thumbnails (the same bytes, so the same key); offloaded two at
+ * a time, one may adopt the object the other is writing, and the second
+ * commit at that key is refused. A child process (built dist/ code) offloads
+ * the batch with delete-local on and is killed at a random moment; the parent
+ * recovers, sends again what is still local, then deletes every result. After
+ * each restart every result is whole in one place (offloaded: each file reads
+ * its bytes from the bucket; else its files are on the results disk), no
+ * intent is left, and the bucket holds exactly the objects live records
+ * serve; once every result is deleted it holds nothing (no public object left
+ * behind a deleted record).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
+import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { createWorkspace, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
+import { bucketForSuite } from './support/suite-bucket.js';
+
+const CHILD = fileURLToPath(new URL('./fixtures/offload-crash-child.mjs', import.meta.url));
+const BUILT = ['storage-core', 'driver-local', 'driver-s3'].map((name) =>
+  fileURLToPath(new URL(`../packages/${name}/dist/index.js`, import.meta.url)),
+);
+const RESULTS = 8;
+/** Result i has thumbnail i % THUMBS: each thumbnail is shared by several results. */
+const THUMBS = 3;
+const KILLS = 8;
+const TEMPLATE = 'media/{sha256}.{extName}';
+
+interface Batch {
+  readonly ws: Workspace;
+  /** Each result's path, with the SHA-256 of its original and of its thumbnail `t`. */
+  readonly results: ReadonlyMap<string, { readonly original: string; readonly thumb: string }>;
+  readonly config: string;
+}
+
+describe('a content-addressed template under SIGKILL, results sharing thumbnails', () => {
+  const s3 = inject('s3');
+  const bucket = bucketForSuite(s3, 'shared-keys-crash');
+  const workspaces: Workspace[] = [];
+
+  beforeAll(() => {
+    const missing = BUILT.filter((file) => !existsSync(file));
+    if (missing.length > 0) throw new Error(`build first (pnpm build): missing ${missing.join(', ')}`);
+  });
+  afterAll(async () => {
+    await Promise.all(workspaces.map((ws) => ws.remove()));
+  });
+
+  async function openStorage(ws: Workspace): Promise<Storage> {
+    const storage = await ws.open();
+    storage.registry.register(minioDriverDefinition, { name: 'archive' });
+    return storage;
+  }
+
+  /** A workspace with the batch on its results disk and the archive set up with the template. */
+  async function prepare(round: number): Promise<Batch> {
+    const ws = await createWorkspace();
+    workspaces.push(ws);
+    const storage = await openStorage(ws);
+    await storage.registry.saveSettings('archive', {
+      endpoint: s3.endpoint,
+      region: s3.region,
+      bucket: bucket.name,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      keyPrefix: `round-${round}`,
+      keyTemplate: TEMPLATE,
+      deleteLocal: true,
+    });
+    await storage.registry.enable('archive');
+    await storage.registry.setDefault('archive');
+    await storage.close();
+    const results = new Map<string, { original: string; thumb: string }>();
+    const inputs = [];
+    for (let i = 0; i < RESULTS; i++) {
+      const path = `r${i}.png`;
+      const original = await ws.addResult(path, 2048 + i * 40_000);
+      const thumbBytes = Buffer.from(`thumbnail ${i % THUMBS} of round ${round}: `.repeat(200));
+      await writeFile(join(ws.resultsRoot, `r${i}-t.webp`), thumbBytes);
+      results.set(path, { original, thumb: sha256(thumbBytes) });
+      inputs.push({ path, variants: { t: `r${i}-t.webp` } });
+    }
+    const config = JSON.stringify({
+      resultsRoot: ws.resultsRoot,
+      settingsFile: ws.settingsFile,
+      appKey: TEST_APP_KEY,
+      backend: 'archive',
+      kind: 'minio',
+      results: inputs,
+      journal: join(ws.dir, 'journal.ndjson'),
+      concurrency: 2,
+    });
+    return { ws, results, config };
+  }
+
+  /** Runs the child and resolves once it is gone, killed with SIGKILL after `killAfterMs` when given. */
+  async function run(config: string, killAfterMs?: number): Promise<number> {
+    const child = spawn(process.execPath, [CHILD, config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await new Promise<void>((resolve) => {
+      let out = '';
+      child.stdout?.on('data', (chunk) => {
+        out += String(chunk);
+        if (out.includes('ready\n')) resolve();
+      });
+      child.once('exit', () => resolve());
+    });
+    const started = performance.now();
+    if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    await exited;
+    return performance.now() - started;
+  }
+
+  /** The keys under the round's prefix in the bucket, without the prefix. */
+  async function bucketKeys(round: number): Promise<string[]> {
+    const prefix = `round-${round}/`;
+    return (await bucket.view(prefix)).objects.map((object) => object.key.slice(prefix.length)).sort();
+  }
+
+  /** Every result whole in one place, no intent left, the bucket holding exactly what live records serve. */
+  async function expectConsistent(storage: Storage, round: number, batch: Batch): Promise<void> {
+    const served: string[] = [];
+    for (const [path, sha] of batch.results) {
+      const record = await storage.catalog?.findByPath(path);
+      if (!record) throw new Error(`no record of ${path}`);
+      expect(record.intent, `${path}: no intent left`).toBeUndefined();
+      expect(sha256(await streamToBuffer(await storage.read(record.location))), `${path}`).toBe(sha.original);
+      const thumb = await streamToBuffer(await storage.read(record.location, { variant: 't' }));
+      expect(sha256(thumb), `${path}'s thumbnail`).toBe(sha.thumb);
+      if (record.state === 'offloaded') {
+        served.push(...record.files.map((file) => file.key));
+      } else {
+        // Not offloaded: both files still on the results disk.
+        const local = await readFile(join(batch.ws.resultsRoot, path));
+        expect(sha256(local), `${path} on local disk`).toBe(sha.original);
+      }
+    }
+    expect(await bucketKeys(round), 'the bucket holds what live records serve, nothing else').toEqual(served.sort());
+  }
+
+  /** Intents the kills left that recovery settled, over every round. */
+  let settled = 0;
+
+  /** Recovers, sends again what is still local, checks, then deletes every result and checks nothing is left. */
+  async function settle(round: number, batch: Batch): Promise<number> {
+    const storage = await openStorage(batch.ws);
+    const report = await storage.recover(); // first, before any offload or delete could run it
+    settled += report.adopted + report.requeued + report.cleanupsFinished + report.deletesFinished;
+    let refused = 0;
+    for (const path of batch.results.keys()) {
+      const record = await storage.catalog?.findByPath(path);
+      if (record?.state === 'offloaded') continue;
+      const index = Number(path.slice(1, -'.png'.length));
+      const again = await storage.offload({ path, variants: { t: `r${index}-t.webp` } });
+      if (again.status === 'offloaded') continue;
+      // A thumbnail another live result serves: refused by design, the result stays local, whole.
+      expect(again.error, `${path}: ${again.error?.message}`).toMatchObject({ code: ErrorCode.Misconfigured });
+      expect(again.error?.message).toContain('already holds these very bytes for another result');
+      refused++;
+    }
+    await expectConsistent(storage, round, batch);
+    for (const path of batch.results.keys()) {
+      const record = await storage.catalog?.findByPath(path);
+      await storage.delete(record?.location as string);
+    }
+    expect(await bucketKeys(round), 'every result deleted: nothing left in the bucket').toEqual([]);
+    for (const path of batch.results.keys()) {
+      expect(existsSync(join(batch.ws.resultsRoot, path))).toBe(false);
+      expect(existsSync(join(batch.ws.resultsRoot, path.replace('.png', '-t.webp')))).toBe(false);
+    }
+    await storage.close();
+    return refused;
+  }
+
+  it('leaves every result whole in one place and no object behind, wherever the kill lands', async () => {
+    const calibration = await prepare(0);
+    const window = await run(calibration.config);
+    // Each thumbnail serves one result; the others that share it stay local, refused.
+    expect(await settle(0, calibration)).toBe(RESULTS - THUMBS);
+    for (let round = 1; round <= KILLS; round++) {
+      const batch = await prepare(round);
+      await run(batch.config, Math.random() * window);
+      await settle(round, batch);
+    }
+    // Some kills landed while offloads were in flight, so recovery had their intents to settle.
+    expect(settled).toBeGreaterThan(0);
+  }, 120_000);
+});
