@@ -4,7 +4,10 @@
  * a time, one may adopt the object the other is writing, and the second
  * commit at that key is refused. A child process (built dist/ code) offloads
  * the batch with delete-local on and is killed at a random moment; the parent
- * recovers, sends again what is still local, then deletes every result. After
+ * recovers, sends again what is still local, then deletes every result. A
+ * second child also deletes the first half of the batch while it offloads the
+ * rest, so deletes remove objects that offloads of the same bytes may adopt;
+ * the parent then finishes those deletes before it checks. After
  * each restart every result is whole in one place (offloaded: each file reads
  * its bytes from the bucket; else its files are on the results disk), no
  * intent is left, and the bucket holds exactly the objects live records
@@ -22,7 +25,8 @@ import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-cor
 import { createWorkspace, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
 
-const CHILD = fileURLToPath(new URL('./fixtures/offload-crash-child.mjs', import.meta.url));
+const OFFLOAD_CHILD = fileURLToPath(new URL('./fixtures/offload-crash-child.mjs', import.meta.url));
+const OFFLOAD_DELETE_CHILD = fileURLToPath(new URL('./fixtures/offload-delete-child.mjs', import.meta.url));
 const BUILT = ['storage-core', 'driver-local', 'driver-s3'].map((name) =>
   fileURLToPath(new URL(`../packages/${name}/dist/index.js`, import.meta.url)),
 );
@@ -30,7 +34,14 @@ const RESULTS = 8;
 /** Result i has thumbnail i % THUMBS: each thumbnail is shared by several results. */
 const THUMBS = 3;
 const KILLS = 8;
+/** The offload-and-delete child deletes the first DELETED results while it offloads the rest. */
+const DELETED = RESULTS / 2;
 const TEMPLATE = 'media/{sha256}.{extName}';
+
+/** The thumbnail of result `rN.png`: `rN-t.webp`. */
+function thumbnailOf(path: string): string {
+  return path.replace(/\.png$/, '-t.webp');
+}
 
 interface Batch {
   readonly ws: Workspace;
@@ -95,14 +106,22 @@ describe('a content-addressed template under SIGKILL, results sharing thumbnails
       results: inputs,
       journal: join(ws.dir, 'journal.ndjson'),
       concurrency: 2,
+      deleteFirst: DELETED,
     });
     return { ws, results, config };
   }
 
-  /** Runs the child and resolves once it is gone, killed with SIGKILL after `killAfterMs` when given. */
-  async function run(config: string, killAfterMs?: number): Promise<number> {
-    const child = spawn(process.execPath, [CHILD, config], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  /**
+   * Runs `script` and resolves once it is gone, killed with SIGKILL after `killAfterMs` when given; a child that
+   * ends by itself must succeed.
+   */
+  async function run(script: string, config: string, killAfterMs?: number): Promise<number> {
+    const child = spawn(process.execPath, [script, config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<void>((resolve, reject) =>
+      child.once('exit', (code, signal) =>
+        signal === 'SIGKILL' || code === 0 ? resolve() : reject(new Error(`the child failed (${code ?? signal})`)),
+      ),
+    );
     await new Promise<void>((resolve) => {
       let out = '';
       child.stdout?.on('data', (chunk) => {
@@ -123,11 +142,20 @@ describe('a content-addressed template under SIGKILL, results sharing thumbnails
     return (await bucket.view(prefix)).objects.map((object) => object.key.slice(prefix.length)).sort();
   }
 
-  /** Every result whole in one place, no intent left, the bucket holding exactly what live records serve. */
-  async function expectConsistent(storage: Storage, round: number, batch: Batch): Promise<void> {
+  /**
+   * Every result whole in one place but the `deleted` ones (no record, nothing on the results disk), no intent
+   * left, the bucket holding exactly what live records serve.
+   */
+  async function expectConsistent(storage: Storage, round: number, batch: Batch, deleted: Set<string>): Promise<void> {
     const served: string[] = [];
     for (const [path, sha] of batch.results) {
       const record = await storage.catalog?.findByPath(path);
+      if (deleted.has(path)) {
+        expect(record, `${path} deleted`).toBeUndefined();
+        expect(existsSync(join(batch.ws.resultsRoot, path)), `${path} deleted`).toBe(false);
+        expect(existsSync(join(batch.ws.resultsRoot, thumbnailOf(path))), `${path}'s thumbnail deleted`).toBe(false);
+        continue;
+      }
       if (!record) throw new Error(`no record of ${path}`);
       expect(record.intent, `${path}: no intent left`).toBeUndefined();
       expect(sha256(await streamToBuffer(await storage.read(record.location))), `${path}`).toBe(sha.original);
@@ -147,32 +175,45 @@ describe('a content-addressed template under SIGKILL, results sharing thumbnails
   /** Intents the kills left that recovery settled, over every round. */
   let settled = 0;
 
-  /** Recovers, sends again what is still local, checks, then deletes every result and checks nothing is left. */
-  async function settle(round: number, batch: Batch): Promise<number> {
+  /**
+   * Recovers, finishes what the child was doing (deletes the `deleted` results, sends again what is still
+   * local), checks, then deletes every result and checks nothing is left. Returns how many sends were refused.
+   */
+  async function settle(round: number, batch: Batch, deleted = new Set<string>()): Promise<number> {
     const storage = await openStorage(batch.ws);
     const report = await storage.recover(); // first, before any offload or delete could run it
     settled += report.adopted + report.requeued + report.cleanupsFinished + report.deletesFinished;
+    for (const path of deleted) {
+      const record = await storage.catalog?.findByPath(path);
+      if (record) {
+        await storage.delete(record.location);
+        continue;
+      }
+      // Killed before the child offered it to Stowage: its files are the app's alone, deleted where they are.
+      await storage.delete(`local:${path}`);
+      await storage.delete(`local:${thumbnailOf(path)}`);
+    }
     let refused = 0;
     for (const path of batch.results.keys()) {
+      if (deleted.has(path)) continue;
       const record = await storage.catalog?.findByPath(path);
       if (record?.state === 'offloaded') continue;
-      const index = Number(path.slice(1, -'.png'.length));
-      const again = await storage.offload({ path, variants: { t: `r${index}-t.webp` } });
+      const again = await storage.offload({ path, variants: { t: thumbnailOf(path) } });
       if (again.status === 'offloaded') continue;
       // A thumbnail another live result serves: refused by design, the result stays local, whole.
       expect(again.error, `${path}: ${again.error?.message}`).toMatchObject({ code: ErrorCode.Misconfigured });
       expect(again.error?.message).toContain('already holds these very bytes for another result');
       refused++;
     }
-    await expectConsistent(storage, round, batch);
+    await expectConsistent(storage, round, batch, deleted);
     for (const path of batch.results.keys()) {
       const record = await storage.catalog?.findByPath(path);
-      await storage.delete(record?.location as string);
+      if (record) await storage.delete(record.location);
     }
     expect(await bucketKeys(round), 'every result deleted: nothing left in the bucket').toEqual([]);
     for (const path of batch.results.keys()) {
       expect(existsSync(join(batch.ws.resultsRoot, path))).toBe(false);
-      expect(existsSync(join(batch.ws.resultsRoot, path.replace('.png', '-t.webp')))).toBe(false);
+      expect(existsSync(join(batch.ws.resultsRoot, thumbnailOf(path)))).toBe(false);
     }
     await storage.close();
     return refused;
@@ -180,15 +221,29 @@ describe('a content-addressed template under SIGKILL, results sharing thumbnails
 
   it('leaves every result whole in one place and no object behind, wherever the kill lands', async () => {
     const calibration = await prepare(0);
-    const window = await run(calibration.config);
+    const window = await run(OFFLOAD_CHILD, calibration.config);
     // Each thumbnail serves one result; the others that share it stay local, refused.
     expect(await settle(0, calibration)).toBe(RESULTS - THUMBS);
     for (let round = 1; round <= KILLS; round++) {
       const batch = await prepare(round);
-      await run(batch.config, Math.random() * window);
+      await run(OFFLOAD_CHILD, batch.config, Math.random() * window);
       await settle(round, batch);
     }
     // Some kills landed while offloads were in flight, so recovery had their intents to settle.
+    expect(settled).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('deleting results while others with the same thumbnails are offloaded, killed anywhere, leaves the same', async () => {
+    settled = 0;
+    const deleted = (batch: Batch) => new Set([...batch.results.keys()].slice(0, DELETED));
+    const calibration = await prepare(100);
+    const window = await run(OFFLOAD_DELETE_CHILD, calibration.config);
+    await settle(100, calibration, deleted(calibration));
+    for (let round = 101; round <= 100 + KILLS; round++) {
+      const batch = await prepare(round);
+      await run(OFFLOAD_DELETE_CHILD, batch.config, Math.random() * window);
+      await settle(round, batch, deleted(batch));
+    }
     expect(settled).toBeGreaterThan(0);
   }, 120_000);
 });
