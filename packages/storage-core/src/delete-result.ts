@@ -107,7 +107,8 @@ export async function markDeleted(catalog: Catalog, record: ResultRecord): Promi
  * Removes the result's stored files where its record says they are, the
  * copies it keeps in other targets (a migration's source copies), and its
  * local copies that are still the verified files. Idempotent: what is already
- * gone counts as removed. Throws when a copy could not be removed.
+ * gone counts as removed. Throws when a copy could not be removed, and
+ * (PRECONDITION_FAILED) when another record's intent names a kept copy.
  */
 export async function removeEveryCopy(
   targets: TargetResolver,
