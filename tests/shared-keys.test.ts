@@ -7,7 +7,7 @@
  * discarded upload of a file that changed, a new version's stale copies, a
  * migration's kept copies made stale. Real MinIO; the one pause is a real S3
  * driver whose next write waits until the test lets it go, so another offload
- * can run in between.
+ * can run in between. Every case runs on the SQLite catalog and on Postgres.
  */
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
@@ -25,6 +25,7 @@ import {
 import { createTestS3Client } from '../packages/testing/src/index.js';
 import { createWorkspace, type Workspace, withOverrides } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
+import { CATALOG_KINDS, type TestCatalogs, testCatalogs } from './support/test-catalogs.js';
 
 const TEMPLATE = 'media/{sha256}.{extName}';
 const THUMB = Buffer.from('the very same thumbnail bytes: a blank 64x64 webp');
@@ -74,19 +75,23 @@ const gatedMinio: AnyDriverDefinition = {
   },
 } as AnyDriverDefinition;
 
-describe('an object two results share through a content-addressed key', () => {
+describe.each(CATALOG_KINDS)('an object two results share through a content-addressed key (%s)', (kind) => {
   const s3 = inject('s3');
+  const { url } = inject('postgres');
   const hot = bucketForSuite(s3, 'shared-hot');
   const cold = bucketForSuite(s3, 'shared-cold');
   let ws: Workspace;
   let storage: Storage;
+  let catalogs: TestCatalogs;
   let prefix: string;
 
   beforeEach(async () => {
     gates.clear();
     ws = await createWorkspace();
     prefix = `s-${Math.random().toString(36).slice(2, 8)}`;
-    storage = await ws.open();
+    catalogs = testCatalogs(kind, url);
+    storage = await ws.open(await catalogs.next());
+    expect(storage.catalog?.kind).toBe(kind);
     storage.registry.register(gatedMinio);
     storage.registry.register(minioDriverDefinition, { name: 'cold' });
     for (const [name, bucket] of [
@@ -109,6 +114,7 @@ describe('an object two results share through a content-addressed key', () => {
   afterEach(async () => {
     gates.clear();
     await ws.remove();
+    await catalogs.dropAll();
   });
 
   const thumbKey = `media/${sha256Hex(THUMB)}.webp`;
