@@ -7,7 +7,8 @@
  * recovers, sends again what is still local, then deletes every result. A
  * second child also deletes the first half of the batch while it offloads the
  * rest, so deletes remove objects that offloads of the same bytes may adopt;
- * the parent then finishes those deletes before it checks. After
+ * the parent then finishes those deletes before it checks. Both on the SQLite
+ * catalog and on Postgres (a schema per batch, shared by parent and child). After
  * each restart every result is whole in one place (offloaded: each file reads
  * its bytes from the bucket; else its files are on the results disk), no
  * intent is left, and the bucket holds exactly the objects live records
@@ -21,13 +22,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
-import { ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { type Catalog, ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
 import { createWorkspace, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
+import { CATALOG_KINDS, testCatalogs } from './support/test-catalogs.js';
 
 const OFFLOAD_CHILD = fileURLToPath(new URL('./fixtures/offload-crash-child.mjs', import.meta.url));
 const OFFLOAD_DELETE_CHILD = fileURLToPath(new URL('./fixtures/offload-delete-child.mjs', import.meta.url));
-const BUILT = ['storage-core', 'driver-local', 'driver-s3'].map((name) =>
+const BUILT = ['storage-core', 'driver-local', 'driver-s3', 'catalog-postgres'].map((name) =>
   fileURLToPath(new URL(`../packages/${name}/dist/index.js`, import.meta.url)),
 );
 const RESULTS = 8;
@@ -45,15 +47,19 @@ function thumbnailOf(path: string): string {
 
 interface Batch {
   readonly ws: Workspace;
+  /** The batch's catalog for the parent's storages: the default SQLite file, or a Postgres schema the child opens too. */
+  readonly catalog: { readonly catalog?: Catalog };
   /** Each result's path, with the SHA-256 of its original and of its thumbnail `t`. */
   readonly results: ReadonlyMap<string, { readonly original: string; readonly thumb: string }>;
   readonly config: string;
 }
 
-describe('a content-addressed template under SIGKILL, results sharing thumbnails', () => {
+describe.each(CATALOG_KINDS)('a content-addressed template under SIGKILL, results sharing thumbnails (%s)', (kind) => {
   const s3 = inject('s3');
+  const { url } = inject('postgres');
   const bucket = bucketForSuite(s3, 'shared-keys-crash');
   const workspaces: Workspace[] = [];
+  const catalogs = testCatalogs(kind, url);
 
   beforeAll(() => {
     const missing = BUILT.filter((file) => !existsSync(file));
@@ -61,10 +67,12 @@ describe('a content-addressed template under SIGKILL, results sharing thumbnails
   });
   afterAll(async () => {
     await Promise.all(workspaces.map((ws) => ws.remove()));
+    await catalogs.dropAll();
   });
 
-  async function openStorage(ws: Workspace): Promise<Storage> {
-    const storage = await ws.open();
+  async function openStorage(ws: Workspace, catalog: Batch['catalog']): Promise<Storage> {
+    const storage = await ws.open(catalog);
+    expect(storage.catalog?.kind).toBe(kind);
     storage.registry.register(minioDriverDefinition, { name: 'archive' });
     return storage;
   }
@@ -73,7 +81,8 @@ describe('a content-addressed template under SIGKILL, results sharing thumbnails
   async function prepare(round: number): Promise<Batch> {
     const ws = await createWorkspace();
     workspaces.push(ws);
-    const storage = await openStorage(ws);
+    const catalog = await catalogs.next();
+    const storage = await openStorage(ws, catalog);
     await storage.registry.saveSettings('archive', {
       endpoint: s3.endpoint,
       region: s3.region,
@@ -107,8 +116,9 @@ describe('a content-addressed template under SIGKILL, results sharing thumbnails
       journal: join(ws.dir, 'journal.ndjson'),
       concurrency: 2,
       deleteFirst: DELETED,
+      postgres: catalog.catalog ? { url, schema: catalogs.schemaOf(catalog.catalog) } : undefined,
     });
-    return { ws, results, config };
+    return { ws, catalog, results, config };
   }
 
   /**
@@ -180,7 +190,7 @@ describe('a content-addressed template under SIGKILL, results sharing thumbnails
    * local), checks, then deletes every result and checks nothing is left. Returns how many sends were refused.
    */
   async function settle(round: number, batch: Batch, deleted = new Set<string>()): Promise<number> {
-    const storage = await openStorage(batch.ws);
+    const storage = await openStorage(batch.ws, batch.catalog);
     const report = await storage.recover(); // first, before any offload or delete could run it
     settled += report.adopted + report.requeued + report.cleanupsFinished + report.deletesFinished;
     for (const path of deleted) {

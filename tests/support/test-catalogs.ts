@@ -18,6 +18,8 @@ export const CATALOG_KINDS: readonly CatalogKind[] = ['sqlite', 'postgres'];
 export interface TestCatalogs {
   /** `createStorage()` options for the next storage: none for SQLite (its default), a catalog on a new schema for Postgres. */
   next(): Promise<{ readonly catalog?: Catalog }>;
+  /** The Postgres schema of `catalog` (one `next()` opened), for a child process to open the same catalog. */
+  schemaOf(catalog: Catalog | undefined): string | undefined;
   /** Closes the Postgres catalogs opened (storages do not close catalogs they were given) and drops their schemas. */
   dropAll(): Promise<void>;
 }
@@ -32,6 +34,9 @@ export function testCatalogs(kind: CatalogKind, postgresUrl: string): TestCatalo
       const catalog = await openPostgresCatalog({ connectionString: postgresUrl, schema, maxConnections: 4 });
       opened.push({ catalog, schema });
       return { catalog };
+    },
+    schemaOf(catalog) {
+      return opened.find((entry) => entry.catalog === catalog)?.schema;
     },
     async dropAll() {
       const all = opened.splice(0);
