@@ -71,10 +71,11 @@ export async function keysNamedByIntents(
   return named;
 }
 
-/** What `removeUnlessAdopted` did: the driver's answer for the keys it deleted, and those it left and why. */
+/**
+ * What `removeUnlessAdopted` did: the driver's answer for the keys it deleted, and the keys it left because
+ * another record's intent names them (those another live record serves are simply that record's).
+ */
 export interface UnadoptedRemoval extends DeleteManyResult {
-  /** Keys another live record serves: that record's now. */
-  readonly served: readonly string[];
   /** Keys another record's intent names: an offload, migration or recovery in flight may record them. */
   readonly inFlight: readonly string[];
 }
@@ -92,11 +93,10 @@ export async function removeUnlessAdopted(
   const { targetId, keys, recordId } = request;
   return underRemovalClaim(catalog, targetId, keys, async () => {
     const unserved = await keysNoOtherServes(catalog, recordId, targetId, keys);
-    const served = keys.filter((key) => !unserved.includes(key));
     const named = catalog ? await keysNamedByIntents(catalog, targetId, unserved, recordId) : new Set<string>();
     const inFlight = unserved.filter((key) => named.has(key));
     const doomed = unserved.filter((key) => !named.has(key));
-    if (doomed.length === 0) return { deleted: [], failed: [], served, inFlight };
-    return { ...(await driver.deleteMany(doomed)), served, inFlight };
+    if (doomed.length === 0) return { deleted: [], failed: [], inFlight };
+    return { ...(await driver.deleteMany(doomed)), inFlight };
   });
 }
