@@ -7,7 +7,6 @@
  * its local file, and no result exists in zero places. After the last restart
  * runs to the end, no intent is left and every result is offloaded.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { type Storage, sha256File, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { startChild } from './support/crash-child.js';
 import { createWorkspace, localDefinition, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
 
@@ -87,29 +87,6 @@ describe('offload with the catalog and the worker under SIGKILL', () => {
     return { ws, kind, results, journal, config };
   }
 
-  function start(batch: Batch): { child: ChildProcess; ready: Promise<void>; exited: Promise<string> } {
-    const child = spawn(process.execPath, [CHILD, batch.config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let markReady: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => {
-      markReady = resolve;
-    });
-    child.stdout?.on('data', (chunk) => {
-      output += String(chunk);
-      if (output.includes('ready\n')) markReady();
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    const exited = new Promise<string>((resolve) => {
-      child.on('exit', (code, signal) => {
-        markReady();
-        resolve(`${signal ?? code}\n${output}`);
-      });
-    });
-    return { child, ready, exited };
-  }
-
   /** The catalog's account of every result, checked against the bytes. Counts offloaded results and open intents. */
   async function expectCatalogTrue(batch: Batch, settled: boolean): Promise<{ offloaded: number; intents: number }> {
     const storage = await open(batch.ws, batch.kind);
@@ -146,7 +123,7 @@ describe('offload with the catalog and the worker under SIGKILL', () => {
 
   /** How long a whole batch takes from "ready" to the end, on a batch of its own: the window kills land in. */
   async function calibrate(kind: Kind): Promise<number> {
-    const run = start(await prepare(kind));
+    const run = startChild(CHILD, (await prepare(kind)).config);
     await run.ready;
     const started = performance.now();
     expect(await run.exited).toMatch(/^0\n(.|\n)*done/);
@@ -158,7 +135,7 @@ describe('offload with the catalog and the worker under SIGKILL', () => {
     const batch = await prepare(kind);
     const afterKill: Array<{ offloaded: number; intents: number }> = [];
     for (let kill = 0; kill < KILLS_PER_BACKEND; kill++) {
-      const run = start(batch);
+      const run = startChild(CHILD, batch.config);
       await run.ready;
       if (kill % 2 === 0) {
         // Short kills at a random moment, so the batch advances a little with each run.
@@ -172,7 +149,7 @@ describe('offload with the catalog and the worker under SIGKILL', () => {
       await run.exited;
       afterKill.push(await expectCatalogTrue(batch, false));
     }
-    const last = start(batch);
+    const last = startChild(CHILD, batch.config);
     expect(await last.exited).toMatch(/^0\n(.|\n)*done/);
     expect(await expectCatalogTrue(batch, true)).toEqual({ offloaded: BATCH, intents: 0 });
     for (const path of batch.results.keys()) expect(existsSync(join(batch.ws.resultsRoot, path))).toBe(false);

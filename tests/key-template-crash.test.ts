@@ -7,13 +7,13 @@
  * bucket must hold exactly one object per result: a re-offload that chose a
  * new uuid or timestamp would leave the killed attempt's object behind.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { derivedUuid, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { runChild } from './support/crash-child.js';
 import { createWorkspace, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
 
@@ -79,42 +79,6 @@ describe('templated keys under SIGKILL', () => {
     return { ws, results, config };
   }
 
-  /**
-   * Runs the child and resolves once it is gone. Killed with SIGKILL after
-   * `kill.afterMs`, or as soon as `kill.when()` holds (polled every 5 ms).
-   */
-  async function run(config: string, kill?: { afterMs?: number; when?: () => boolean }): Promise<number> {
-    const child = spawn(process.execPath, [CHILD, config], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let gone = false;
-    const exited = new Promise<void>((resolve) =>
-      child.once('exit', () => {
-        gone = true;
-        resolve();
-      }),
-    );
-    await new Promise<void>((resolve) => {
-      let out = '';
-      child.stdout?.on('data', (chunk) => {
-        out += String(chunk);
-        if (out.includes('ready\n')) resolve();
-      });
-      child.once('exit', () => resolve());
-    });
-    const started = performance.now();
-    if (kill?.afterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), kill.afterMs);
-    const when = kill?.when;
-    if (when) {
-      const poll = setInterval(() => {
-        if (gone || when()) {
-          clearInterval(poll);
-          child.kill('SIGKILL');
-        }
-      }, 5);
-    }
-    await exited;
-    return performance.now() - started;
-  }
-
   /** Recovers, offloads what is still local, and checks keys and the bucket. */
   async function settle(round: number, ws: Workspace, results: Map<string, string>): Promise<void> {
     const storage = await openStorage(ws);
@@ -140,7 +104,7 @@ describe('templated keys under SIGKILL', () => {
 
   it('every result ends at the key fixed at its first attempt, with no second object', async () => {
     const calibration = await prepare(0);
-    const window = await run(calibration.config);
+    const window = await runChild(CHILD, calibration.config);
     await settle(0, calibration.ws, calibration.results);
     const doneBeforeKill: number[] = [];
     for (let round = 1; round <= KILLS; round++) {
@@ -149,7 +113,11 @@ describe('templated keys under SIGKILL', () => {
       // Odd rounds at a random moment of the batch; even ones once a given number of results are done,
       // so some kills surely land in the middle of the batch however fast or slow the machine is.
       const atCount = ((round / 2) % (BATCH - 1)) + 1;
-      await run(config, round % 2 === 1 ? { afterMs: Math.random() * window } : { when: () => done() >= atCount });
+      await runChild(
+        CHILD,
+        config,
+        round % 2 === 1 ? { afterMs: Math.random() * window } : { when: () => done() >= atCount },
+      );
       doneBeforeKill.push(done());
       await settle(round, ws, results);
     }

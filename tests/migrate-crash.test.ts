@@ -4,12 +4,12 @@
  * source whose destination copy was not verified and recorded, and leaves no
  * copy behind that no record points to.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { type StartedChild, startChild } from './support/crash-child.js';
 import { createWorkspace, localDefinition, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
 
@@ -59,33 +59,14 @@ describe('a migration under SIGKILL', () => {
     return storage;
   }
 
-  function start(): { child: ChildProcess; ready: Promise<void>; exited: Promise<string> } {
+  function start(): StartedChild {
     const config = JSON.stringify({
       resultsRoot: ws.resultsRoot,
       settingsFile: ws.settingsFile,
       appKey: TEST_APP_KEY,
       bytesPerSecond: 200 * 1024,
     });
-    const child = spawn(process.execPath, [CHILD, config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let markReady: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => {
-      markReady = resolve;
-    });
-    child.stdout?.on('data', (chunk) => {
-      output += String(chunk);
-      if (output.includes('ready\n')) markReady();
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    const exited = new Promise<string>((resolve) => {
-      child.on('exit', (code, signal) => {
-        markReady();
-        resolve(`${signal ?? code}\n${output}`);
-      });
-    });
-    return { child, ready, exited };
+    return startChild(CHILD, config);
   }
 
   /** Every result reads its own bytes through its first location, wherever its record says it is. Returns how many moved. */

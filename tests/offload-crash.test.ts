@@ -11,7 +11,6 @@
  * after recovery (before any sweep) nor after a sweep, and the bucket holds no
  * object that no record knows.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { isStorageError, type Storage, sha256File, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { startChild } from './support/crash-child.js';
 import { createWorkspace, localDefinition, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
 
@@ -101,30 +101,6 @@ describe('offload under SIGKILL', () => {
     return { ws, kind, results, journal, config };
   }
 
-  function startChild(round: Round): { child: ChildProcess; ready: Promise<void>; exited: Promise<string> } {
-    const child = spawn(process.execPath, [CHILD, round.config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let markReady: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => {
-      markReady = resolve;
-    });
-    child.stdout?.on('data', (chunk) => {
-      stdout += String(chunk);
-      if (stdout.includes('ready\n')) markReady();
-    });
-    child.stderr?.on('data', (chunk) => {
-      stderr += String(chunk);
-    });
-    const exited = new Promise<string>((resolve) => {
-      child.on('exit', (code, signal) => {
-        markReady();
-        resolve(`${signal ?? code}\n${stdout}${stderr}`);
-      });
-    });
-    return { child, ready, exited };
-  }
-
   /** Checks the two promises after a kill; returns how many locations had been journaled. */
   async function verifyRound(round: Round): Promise<number> {
     // The settings file is replaced atomically: it must still open after any kill.
@@ -193,7 +169,7 @@ describe('offload under SIGKILL', () => {
       let batchKills = 0;
       let cleanRuns = 0;
       for (;;) {
-        const run = startChild(round);
+        const run = startChild(CHILD, round.config);
         await run.ready;
         // Once the kills are done, the batch runs to its end.
         const timer =
@@ -222,7 +198,7 @@ describe('offload under SIGKILL', () => {
   /** A run without a kill: the whole protocol completes, and tells how long a batch of `kind` takes. */
   async function calibrate(kind: Kind, index: number): Promise<number> {
     const round = await prepareRound(index, kind);
-    const full = startChild(round);
+    const full = startChild(CHILD, round.config);
     await full.ready;
     const started = performance.now();
     const exit = await full.exited;

@@ -15,7 +15,6 @@
  * serve; once every result is deleted it holds nothing (no public object left
  * behind a deleted record).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { minioDriverDefinition } from '../packages/driver-s3/src/index.js';
 import { type Catalog, ErrorCode, type Storage, streamToBuffer } from '../packages/storage-core/src/index.js';
+import { runChild } from './support/crash-child.js';
 import { createWorkspace, sha256, TEST_APP_KEY, type Workspace } from './support/fixture.js';
 import { bucketForSuite } from './support/suite-bucket.js';
 import { CATALOG_KINDS, testCatalogs } from './support/test-catalogs.js';
@@ -121,31 +121,6 @@ describe.each(CATALOG_KINDS)('a content-addressed template under SIGKILL, result
     return { ws, catalog, results, config };
   }
 
-  /**
-   * Runs `script` and resolves once it is gone, killed with SIGKILL after `killAfterMs` when given; a child that
-   * ends by itself must succeed.
-   */
-  async function run(script: string, config: string, killAfterMs?: number): Promise<number> {
-    const child = spawn(process.execPath, [script, config], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<void>((resolve, reject) =>
-      child.once('exit', (code, signal) =>
-        signal === 'SIGKILL' || code === 0 ? resolve() : reject(new Error(`the child failed (${code ?? signal})`)),
-      ),
-    );
-    await new Promise<void>((resolve) => {
-      let out = '';
-      child.stdout?.on('data', (chunk) => {
-        out += String(chunk);
-        if (out.includes('ready\n')) resolve();
-      });
-      child.once('exit', () => resolve());
-    });
-    const started = performance.now();
-    if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    await exited;
-    return performance.now() - started;
-  }
-
   /** The keys under the round's prefix in the bucket, without the prefix. */
   async function bucketKeys(round: number): Promise<string[]> {
     const prefix = `round-${round}/`;
@@ -231,12 +206,12 @@ describe.each(CATALOG_KINDS)('a content-addressed template under SIGKILL, result
 
   it('leaves every result whole in one place and no object behind, wherever the kill lands', async () => {
     const calibration = await prepare(0);
-    const window = await run(OFFLOAD_CHILD, calibration.config);
+    const window = await runChild(OFFLOAD_CHILD, calibration.config);
     // Each thumbnail serves one result; the others that share it stay local, refused.
     expect(await settle(0, calibration)).toBe(RESULTS - THUMBS);
     for (let round = 1; round <= KILLS; round++) {
       const batch = await prepare(round);
-      await run(OFFLOAD_CHILD, batch.config, Math.random() * window);
+      await runChild(OFFLOAD_CHILD, batch.config, { afterMs: Math.random() * window });
       await settle(round, batch);
     }
     // Some kills landed while offloads were in flight, so recovery had their intents to settle.
@@ -247,11 +222,11 @@ describe.each(CATALOG_KINDS)('a content-addressed template under SIGKILL, result
     settled = 0;
     const deleted = (batch: Batch) => new Set([...batch.results.keys()].slice(0, DELETED));
     const calibration = await prepare(100);
-    const window = await run(OFFLOAD_DELETE_CHILD, calibration.config);
+    const window = await runChild(OFFLOAD_DELETE_CHILD, calibration.config);
     await settle(100, calibration, deleted(calibration));
     for (let round = 101; round <= 100 + KILLS; round++) {
       const batch = await prepare(round);
-      await run(OFFLOAD_DELETE_CHILD, batch.config, Math.random() * window);
+      await runChild(OFFLOAD_DELETE_CHILD, batch.config, { afterMs: Math.random() * window });
       await settle(round, batch, deleted(batch));
     }
     expect(settled).toBeGreaterThan(0);
